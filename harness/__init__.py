@@ -1,0 +1,1 @@
+"""Local-first harness for the agent workflow: runtime, deploy, trigger, watch, assert."""

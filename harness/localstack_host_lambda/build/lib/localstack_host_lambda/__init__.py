@@ -1,0 +1,1 @@
+"""Run LocalStack Lambda functions as host processes (no Docker engine)."""

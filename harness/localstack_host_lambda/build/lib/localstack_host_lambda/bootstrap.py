@@ -1,0 +1,169 @@
+"""Lambda runtime loop for one host execution environment (stdlib only).
+
+Started by ``HostRuntimeExecutor`` in the function's own interpreter, with the function's
+environment (``_HANDLER``, ``LOCALSTACK_RUNTIME_ENDPOINT``, ``LOCALSTACK_RUNTIME_ID``,
+``AWS_LAMBDA_FUNCTION_TIMEOUT``, ``HOST_LAMBDA_LISTEN_PORT`` ...). It imports the handler,
+reports ready (or the import error) to LocalStack, then serves ``POST /invoke`` one at a time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+RUNTIME_ENDPOINT = os.environ["LOCALSTACK_RUNTIME_ENDPOINT"]
+RUNTIME_ID = os.environ["LOCALSTACK_RUNTIME_ID"]
+TIMEOUT_SECONDS = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
+
+
+def post(path: str, body: bytes) -> None:
+    request = urllib.request.Request(f"{RUNTIME_ENDPOINT}{path}", data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+
+
+def error_body(error: BaseException, error_type: str | None = None) -> bytes:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
+    return json.dumps(
+        {
+            "errorMessage": str(error),
+            "errorType": error_type or type(error).__name__,
+            "stackTrace": traceback.format_list(frames),
+        }
+    ).encode()
+
+
+class LambdaContext:
+    """The subset of the Lambda context object handlers use."""
+
+    def __init__(self, request_id: str, function_arn: str) -> None:
+        self.aws_request_id = request_id
+        self.invoked_function_arn = function_arn
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self._deadline = time.monotonic() + TIMEOUT_SECONDS
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class InvocationOutput(io.TextIOBase):
+    """stdout/stderr of the handler: echoed to the process output and kept for CloudWatch."""
+
+    def __init__(self, echo: io.TextIOBase) -> None:
+        self.echo = echo
+        self.buffer_text: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.buffer_text.append(text)
+        self.echo.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.echo.flush()
+
+    def take(self) -> str:
+        text, self.buffer_text = "".join(self.buffer_text), []
+        return text
+
+
+OUTPUT = InvocationOutput(sys.__stdout__)
+
+
+def configure_logging() -> None:
+    """Like the managed runtime: the root logger writes through stdout, level from the env."""
+    handler = logging.StreamHandler(OUTPUT)
+    handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "WARNING").upper())
+    sys.stdout = sys.stderr = OUTPUT
+
+
+def load_handler() -> Any:
+    module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+    module = importlib.import_module(module_name.replace("/", "."))
+    return getattr(module, function_name)
+
+
+def run_invocation(handler: Any, invocation: dict[str, Any]) -> None:
+    request_id = invocation["invoke-id"]
+    context = LambdaContext(request_id, invocation.get("invoked-function-arn", ""))
+    outcome: dict[str, Any] = {}
+    OUTPUT.write(f"START RequestId: {request_id}\n")
+
+    def call() -> None:
+        try:
+            outcome["result"] = handler(json.loads(invocation.get("payload") or "null"), context)
+        except BaseException as error:  # noqa: BLE001 - every failure is reported to Lambda
+            outcome["error"] = error
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(TIMEOUT_SECONDS)
+    OUTPUT.write(f"END RequestId: {request_id}\n")
+    if worker.is_alive():
+        message = f"Task timed out after {TIMEOUT_SECONDS:.2f} seconds"
+        OUTPUT.write(f"{message}\n")
+        body, path = error_body(TimeoutError(message), "Sandbox.Timedout"), "error"
+    elif "error" in outcome:
+        traceback.print_exception(outcome["error"], file=OUTPUT)
+        body, path = error_body(outcome["error"]), "error"
+    else:
+        try:
+            body, path = json.dumps(outcome.get("result")).encode(), "response"
+        except (TypeError, ValueError) as error:
+            body, path = error_body(error, "Runtime.MarshalError"), "error"
+    post(f"/invocations/{request_id}/logs", json.dumps({"logs": OUTPUT.take()}).encode())
+    post(f"/invocations/{request_id}/{path}", body)
+
+
+HANDLER: list[Any] = []  # the imported handler function, set once by main()
+INVOKE_LOCK = threading.Lock()  # one invocation at a time per environment, as in Lambda
+
+
+class InvokeServer(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        length = int(self.headers.get("Content-Length", "0"))
+        invocation = json.loads(self.rfile.read(length))
+        self.send_response(202)
+        self.end_headers()
+        threading.Thread(target=self._run, args=(invocation,), daemon=True).start()
+
+    def _run(self, invocation: dict[str, Any]) -> None:
+        with INVOKE_LOCK:
+            run_invocation(HANDLER[0], invocation)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request access logs."""
+
+
+def main() -> None:
+    configure_logging()
+    try:
+        HANDLER.append(load_handler())
+    except BaseException as error:  # noqa: BLE001 - an import failure is an init error
+        traceback.print_exception(error, file=OUTPUT)
+        post(f"/status/{RUNTIME_ID}/error", error_body(error, "Runtime.ImportModuleError"))
+        sys.exit(1)
+    server = HTTPServer(("127.0.0.1", int(os.environ["HOST_LAMBDA_LISTEN_PORT"])), InvokeServer)
+    post(f"/status/{RUNTIME_ID}/ready", b"{}")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

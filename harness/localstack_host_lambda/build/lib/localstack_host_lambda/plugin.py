@@ -1,0 +1,12 @@
+"""plux entry point: LocalStack loads the executor class through this plugin."""
+
+from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
+
+
+class HostRuntimeExecutorPlugin(RuntimeExecutorPlugin):
+    name = "host"
+
+    def load(self, *args, **kwargs):
+        from localstack_host_lambda.executor import HostRuntimeExecutor
+
+        return HostRuntimeExecutor

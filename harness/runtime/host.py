@@ -1,0 +1,185 @@
+"""Host-process runtime (no Docker engine): LocalStack, the AgentCore stand-in and the agent."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harness.runtime.health import NotReady, get_json, wait_until
+from harness.runtime.installer import Installer
+from harness.runtime.processes import ManagedProcess, ProcessSpec, port_in_use
+from harness.settings import REPO_ROOT, Settings
+
+logger = logging.getLogger(__name__)
+
+# Agent settings a user may set in their shell; the harness hands them to the agent process.
+AGENT_PASSTHROUGH = (
+    "AGENT_MODEL",
+    "AGENT_SESSION_TIMEOUT_SECONDS",
+    "BEDROCK_MODEL_ID",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_MODEL_ID",
+    "AWS_PROFILE",
+)
+LOCALSTACK_PASSTHROUGH = ("LOCALSTACK_AUTH_TOKEN", "DEBUG", "LS_LOG")
+
+
+class RuntimeProblem(RuntimeError):
+    """The runtime cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    url: str
+    healthy: bool
+    detail: str
+
+
+def _passthrough(names: tuple[str, ...]) -> dict[str, str]:
+    return {name: os.environ[name] for name in names if os.environ.get(name)}
+
+
+class HostRuntime:
+    """Starts, stops and reports the three services as detached host processes."""
+
+    mode = "host"
+
+    def __init__(self, settings: Settings, report: Callable[[str], None] = logger.info) -> None:
+        self.settings = settings
+        self.report = report
+        self.installer = Installer(settings, report)
+        self.run_dir = settings.runtime_dir / "run"
+
+    # -- service definitions -------------------------------------------------------------
+    def _localstack(self) -> ProcessSpec:
+        fs_root = self.installer.filesystem_root
+        env = {
+            "OVERRIDE_IN_DOCKER": "0",
+            "FILESYSTEM_ROOT": str(fs_root),
+            "TMPDIR": str(fs_root / "tmp"),
+            "HOME": str(fs_root / "home"),
+            "CONFIG_DIR": str(fs_root / "config"),
+            "DISABLE_EVENTS": "1",
+            "SKIP_SSL_CERT_DOWNLOAD": "1",
+            "DNS_ADDRESS": "0",
+            "GATEWAY_LISTEN": f"127.0.0.1:{self.settings.gateway_port}",
+            "LAMBDA_RUNTIME_EXECUTOR": "host",
+            "HOST_LAMBDA_PYTHON_3_12": str(self.installer.lambda_python),
+            **_passthrough(LOCALSTACK_PASSTHROUGH),
+        }
+        for sub in ("tmp", "home", "config"):
+            (fs_root / sub).mkdir(parents=True, exist_ok=True)
+        return ProcessSpec(
+            name="localstack",
+            command=[str(self.installer.localstack_python), "-m", "localstack.runtime.main"],
+            env=env,
+            port=self.settings.gateway_port,
+            health_url=f"{self.settings.endpoint_url}/_localstack/health",
+        )
+
+    def _python_service(
+        self, name: str, module: str, port: int, env: dict[str, str]
+    ) -> ProcessSpec:
+        return ProcessSpec(
+            name=name,
+            command=[sys.executable, "-m", module],
+            env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT), **env},
+            port=port,
+            health_url=f"http://127.0.0.1:{port}/ping",
+            cwd=REPO_ROOT,
+        )
+
+    def _standin(self) -> ProcessSpec:
+        return self._python_service(
+            "agentcore-standin",
+            "agent.agentcore_standin",
+            self.settings.standin_port,
+            {
+                "AGENTCORE_STANDIN_HOST": "127.0.0.1",
+                "AGENTCORE_STANDIN_PORT": str(self.settings.standin_port),
+                "AGENT_URL": self.settings.agent_url,
+            },
+        )
+
+    def _agent(self) -> ProcessSpec:
+        return self._python_service(
+            "agent",
+            "agent.app",
+            self.settings.agent_port,
+            {
+                "AGENT_HOST": "127.0.0.1",
+                "AGENT_PORT": str(self.settings.agent_port),
+                "AWS_ENDPOINT_URL": self.settings.endpoint_url,
+                "AWS_REGION": self.settings.region,
+                "AWS_DEFAULT_REGION": self.settings.region,
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+                # The local runtime is a test bed: tests inject faults per invocation.
+                "AGENT_ALLOW_FAULTS": os.environ.get("AGENT_ALLOW_FAULTS", "1"),
+                **_passthrough(AGENT_PASSTHROUGH),
+            },
+        )
+
+    def specs(self) -> list[ProcessSpec]:
+        return [self._localstack(), self._agent(), self._standin()]
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def up(self) -> None:
+        for spec in self.specs():
+            self._ensure(spec)
+
+    def _ensure(self, spec: ProcessSpec) -> None:
+        if get_json(spec.health_url) is not None:
+            self.report(f"{spec.name} already running on port {spec.port}: reusing it")
+            return
+        if port_in_use(spec.port):
+            raise RuntimeProblem(
+                f"port {spec.port} is taken by a process that is not a healthy {spec.name} "
+                f"({spec.health_url} does not answer). Stop that process, or move {spec.name} "
+                "to another port (AWS_ENDPOINT_URL, AGENT_PORT, AGENTCORE_STANDIN_PORT)."
+            )
+        if spec.name == "localstack":
+            self.installer.ensure_all()
+        process = ManagedProcess(spec, self.run_dir)
+        process.stop()  # a stale pid file from a crashed run
+        process.start()
+        self.report(f"starting {spec.name} on port {spec.port} (log: {process.log_file})")
+        try:
+            waited = wait_until(
+                lambda: get_json(spec.health_url) is not None,
+                timeout=self.settings.startup_timeout,
+                what=f"{spec.name} on port {spec.port}",
+                abort=lambda: "the process exited" if process.exited_early() else None,
+            )
+        except NotReady as problem:
+            process.stop()
+            raise RuntimeProblem(
+                f"{problem}. Last lines of {process.log_file}:\n{process.log_tail()}"
+            ) from None
+        self.report(f"{spec.name} ready in {waited:.1f} s")
+
+    def down(self) -> list[str]:
+        """Stop what this harness started (reverse order); returns the names stopped."""
+        stopped = []
+        for spec in reversed(self.specs()):
+            if ManagedProcess(spec, self.run_dir).stop():
+                stopped.append(spec.name)
+        return stopped
+
+    def status(self) -> list[ServiceStatus]:
+        result = []
+        for spec in self.specs():
+            process = ManagedProcess(spec, self.run_dir)
+            healthy = get_json(spec.health_url) is not None
+            pid = process.pid()
+            owner = f"pid {pid}" if pid else ("not started by the harness" if healthy else "")
+            result.append(ServiceStatus(spec.name, spec.health_url, healthy, owner))
+        return result
+
+    def log_files(self) -> dict[str, str]:
+        return {s.name: str(ManagedProcess(s, self.run_dir).log_file) for s in self.specs()}

