@@ -1,1 +1,1 @@
-"""The local AWS runtime: LocalStack, the agent and the AgentCore stand-in, with or without Docker."""
+"""The local AWS runtime: LocalStack, the agent and the AgentCore stand-in."""

@@ -137,7 +137,7 @@ INVOKE_LOCK = threading.Lock()  # one invocation at a time per environment, as i
 
 
 class InvokeServer(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         invocation = json.loads(self.rfile.read(length))
         self.send_response(202)

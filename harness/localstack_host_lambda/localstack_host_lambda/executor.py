@@ -99,12 +99,14 @@ class HostRuntimeExecutor(RuntimeExecutor):
 
     def _pump_output(self) -> None:
         """Collect the process output; fail a pending startup if the process dies first."""
-        assert self.process is not None and self.process.stdout is not None
-        for raw in self.process.stdout:
+        process = self.process
+        if process is None or process.stdout is None:
+            return
+        for raw in process.stdout:
             line = raw.decode(errors="replace").rstrip("\n")
             self._log_lines.append(line)
             LOG.debug("lambda <%s> | %s", self.id, line)
-        code = self.process.wait()
+        code = process.wait()
         startup = self.executor_endpoint.startup_future
         if startup is not None and not startup.done():
             message = f"host Lambda process exited with code {code} before it was ready"

@@ -1,1 +1,0 @@
-"""Run LocalStack Lambda functions as host processes (no Docker engine)."""
