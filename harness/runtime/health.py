@@ -9,8 +9,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from harness.errors import HarnessError
 
-class NotReady(RuntimeError):
+
+class NotReady(HarnessError):
     """A service did not become ready within its time limit."""
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from harness.errors import HarnessError
 from harness.runtime.health import NotReady, get_json, wait_until
 from harness.runtime.installer import Installer
 from harness.runtime.processes import ManagedProcess, ProcessSpec, port_in_use
@@ -28,7 +29,7 @@ AGENT_PASSTHROUGH = (
 LOCALSTACK_PASSTHROUGH = ("LOCALSTACK_AUTH_TOKEN", "DEBUG", "LS_LOG")
 
 
-class RuntimeProblem(RuntimeError):
+class RuntimeProblem(HarnessError):
     """The runtime cannot start; the message says why and what to do."""
 
 
@@ -129,14 +130,21 @@ class HostRuntime:
         return [self._localstack(), self._agent(), self._standin()]
 
     # -- lifecycle -------------------------------------------------------------------------
-    def up(self) -> None:
-        for spec in self.specs():
-            self._ensure(spec)
+    def up(self, services: Collection[str] | None = None) -> list[str]:
+        """Start the services (all by default) that are not already healthy.
 
-    def _ensure(self, spec: ProcessSpec) -> None:
+        Returns the names this call started, so a caller can stop just those.
+        """
+        return [
+            spec.name
+            for spec in self.specs()
+            if (services is None or spec.name in services) and self._ensure(spec)
+        ]
+
+    def _ensure(self, spec: ProcessSpec) -> bool:
         if get_json(spec.health_url) is not None:
             self.report(f"{spec.name} already running on port {spec.port}: reusing it")
-            return
+            return False
         if port_in_use(spec.port):
             raise RuntimeProblem(
                 f"port {spec.port} is taken by a process that is not a healthy {spec.name} "
@@ -162,11 +170,14 @@ class HostRuntime:
                 f"{problem}. Last lines of {process.log_file}:\n{process.log_tail()}"
             ) from None
         self.report(f"{spec.name} ready in {waited:.1f} s")
+        return True
 
-    def down(self) -> list[str]:
+    def down(self, services: Collection[str] | None = None) -> list[str]:
         """Stop what this harness started (reverse order); returns the names stopped."""
         stopped = []
         for spec in reversed(self.specs()):
+            if services is not None and spec.name not in services:
+                continue
             if ManagedProcess(spec, self.run_dir).stop():
                 stopped.append(spec.name)
         return stopped

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ public final class NoopAgent {
 """
 
 
-class InstallError(RuntimeError):
+class InstallError(HarnessError):
     """An install step failed; the message says what to do."""
 
 
@@ -72,7 +73,7 @@ def _digest(*paths: Path, extra: str = "") -> str:
     for path in paths:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if "__pycache__" not in file.parts and ".egg-info" not in str(file):
+            if not {"__pycache__", "build"} & set(file.parts) and ".egg-info" not in str(file):
                 sha.update(file.read_bytes())
     return sha.hexdigest()[:16]
 

@@ -33,8 +33,9 @@ class ManagedProcess:
 
     def __init__(self, spec: ProcessSpec, run_dir: Path) -> None:
         self.spec = spec
-        self.pid_file = run_dir / f"{spec.name}.pid"
-        self.log_file = run_dir / f"{spec.name}.log"
+        # Keyed by port too, so two runtimes (e.g. a test's own) can live side by side.
+        self.pid_file = run_dir / f"{spec.name}-{spec.port}.pid"
+        self.log_file = run_dir / f"{spec.name}-{spec.port}.log"
 
     def pid(self) -> int | None:
         """The pid from the pid file, if that process is still alive."""

@@ -1,0 +1,69 @@
+# Local-first harness for the agent workflow. `make help` lists every target.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
+AWS_REGION ?= us-east-1
+TASK ?= Summarise the quarterly cost report
+export AWS_ENDPOINT_URL AWS_REGION
+# Keep jsii, CDK and npm state inside the repo's ignored folders, and Node 20 quiet.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.runtime/cache/jsii
+export CDK_HOME := $(CURDIR)/.runtime/cdk-home
+export npm_config_cache := $(CURDIR)/.runtime/cache/npm
+export UV_CACHE_DIR := $(CURDIR)/.runtime/cache/uv
+
+PY := .venv/bin/python
+HARNESS := $(PY) -m harness
+VENV := .venv/.dev-lock.sha
+
+.PHONY: help
+help: ## Show this help
+	@echo "Usage: make TARGET [VAR=value]   (the everyday loop: make up, make trigger-workflow, make test-integration)"
+	@echo
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables: TASK=\"...\" (trigger-workflow), AWS_ENDPOINT_URL (default $(AWS_ENDPOINT_URL)), HARNESS_RUNTIME=auto|host|docker"
+
+$(VENV): requirements/dev.lock scripts/bootstrap-venv.sh
+	@scripts/bootstrap-venv.sh
+
+.PHONY: venv
+venv: $(VENV) ## Create/refresh the project virtualenv (.venv, pinned)
+
+.PHONY: up
+up: $(VENV) ## Start the local runtime (LocalStack + agent + AgentCore stand-in); reuses a running one
+	@$(HARNESS) up
+
+.PHONY: down
+down: $(VENV) ## Stop the local runtime
+	@$(HARNESS) down
+
+.PHONY: status
+status: $(VENV) ## Show the health of the local runtime
+	@$(HARNESS) status
+
+.PHONY: logs
+logs: $(VENV) ## Show where each service of the local runtime logs
+	@$(HARNESS) logs
+
+.PHONY: lint
+lint: $(VENV) ## Lint and format-check with ruff
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check --quiet .
+
+.PHONY: format
+format: $(VENV) ## Format the code with ruff
+	@$(PY) -m ruff format .
+	@$(PY) -m ruff check --fix .
+
+.PHONY: test-unit
+test-unit: $(VENV) ## Unit tests (no runtime needed, seconds)
+	@$(PY) -m pytest tests/unit -q
+
+.PHONY: test-integration
+test-integration: $(VENV) ## Integration tests against the real local runtime (started and stopped if not running)
+	@$(PY) -m pytest tests/integration -q
+
+.PHONY: test
+test: lint test-unit test-integration ## Everything CI runs: lint, unit and integration tests

@@ -1,0 +1,30 @@
+"""One place that builds boto3 clients: LocalStack endpoint and test credentials locally."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from harness.settings import Settings
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+_CONFIG = Config(
+    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60
+)
+
+
+@cache
+def client(service: str, settings: Settings) -> Any:
+    """A boto3 client for ``service`` on the harness target (local runtime or real AWS)."""
+    if settings.is_local:
+        return boto3.client(
+            service,
+            endpoint_url=settings.endpoint_url,
+            region_name=settings.region,
+            config=_CONFIG,
+            **LOCAL_CREDENTIALS,
+        )
+    return boto3.client(service, region_name=settings.region, config=_CONFIG)

@@ -1,0 +1,112 @@
+"""`up` twice is a no-op the second time; `down` leaves no process behind (issue 3).
+
+Runs its own LocalStack on a free port (sharing the cached installs), so it never touches
+the runtime other tests or the user are using.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import boto3
+
+from harness.runtime.processes import pid_alive, port_in_use
+from harness.settings import REPO_ROOT, Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _harness(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _descendants(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _exercise(endpoint: str) -> None:
+    """Make LocalStack start its DynamoDB JVM and a host Lambda process."""
+    kwargs = {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "test",
+        "aws_secret_access_key": "test",
+    }
+    boto3.client("dynamodb", **kwargs).list_tables()
+    lam = boto3.client("lambda", **kwargs)
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 'ok'\n")
+    lam.create_function(
+        FunctionName="lifecycle",
+        Runtime="python3.12",
+        Role="arn:aws:iam::000000000000:role/r",
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="lifecycle")
+    assert lam.invoke(FunctionName="lifecycle")["Payload"].read() == b'"ok"'
+
+
+def test_up_twice_reuses_and_down_leaves_no_process():
+    # GIVEN a free port and no runtime on it
+    port = _free_port()
+    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "HARNESS_RUNTIME": "host"}
+    pid_file = Settings().runtime_dir / "run" / f"localstack-{port}.pid"
+    try:
+        # WHEN it is brought up twice
+        first = _harness(env, "up", "--service", "localstack")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "ready in" in first.stdout
+        pid = int(pid_file.read_text())
+        _exercise(env["AWS_ENDPOINT_URL"])
+
+        second = _harness(env, "up", "--service", "localstack")
+
+        # THEN the second call reuses the first runtime
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "already running" in second.stdout
+        assert "starting" not in second.stdout
+        assert int(pid_file.read_text()) == pid
+        children = _descendants(pid)
+        assert children, "expected the DynamoDB JVM and a Lambda process under LocalStack"
+    finally:
+        # WHEN it is brought down
+        down = _harness(env, "down", "--service", "localstack")
+
+    # THEN nothing it started is left
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "stopped: localstack" in down.stdout
+    assert not pid_alive(pid)
+    assert [p for p in children if pid_alive(p)] == []
+    assert not port_in_use(port)
+    assert not pid_file.exists()
