@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 
+from harness import deploy
+from harness.assertions import describe
 from harness.errors import HarnessError
 from harness.runtime import ComposeRuntime, HostRuntime, select_runtime
+from harness.sessions import SessionNotFound, SessionReader
 from harness.settings import Settings
+from harness.stack import StackOutputs
+from harness.timeline import progress_line, timeline_table
+from harness.trigger import manual_trigger_detail, publish
 
 console = Console(stderr=False, highlight=False)
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -50,6 +58,10 @@ def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("status")
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "session", None):
+        session = SessionReader(settings, StackOutputs.load(settings)).session(args.session)
+        console.print(describe(session, args.session))
+        return 0
     return 0 if print_status(select_runtime(settings, report)) else 1
 
 
@@ -73,12 +85,104 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("deploy")
+def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
+    mode = select_runtime(settings).mode if settings.is_local else "aws"
+    context = dict(item.split("=", 1) for item in args.context or [])
+    result = deploy.deploy(settings, runtime_mode=mode, context=context, report=report)
+    outputs = StackOutputs.load(settings)
+    console.print(
+        f"[green]deployed[/green] {settings.stack_name} in {result.seconds:.1f} s"
+        f" (state machine {outputs.state_machine_arn.rsplit(':', 1)[-1]},"
+        f" journal {outputs.journal_table_name})"
+    )
+    return 0
+
+
+@command("destroy")
+def cmd_destroy(args: argparse.Namespace, settings: Settings) -> int:
+    deploy.destroy(settings, report=report)
+    console.print(f"destroyed {settings.stack_name}")
+    return 0
+
+
+@command("synth")
+def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
+    deploy.synth(settings, report=report)
+    console.print("synthesized into infra/cdk.out")
+    return 0
+
+
+@command("trigger")
+def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
+    outputs = StackOutputs.load(settings)
+    detail = json.loads(args.detail) if args.detail else manual_trigger_detail(args.task)
+    if args.fault:
+        detail["fault"] = args.fault
+    session_id = publish(settings, detail, outputs.event_bus_name)
+    console.print(f"published ManualTrigger: session [bold]{session_id}[/bold]")
+    if not args.wait:
+        console.print(f"follow it with: python -m harness watch {session_id}")
+        return 0
+    return watch_session(settings, outputs, session_id, args.timeout)
+
+
+@command("watch")
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    return watch_session(settings, StackOutputs.load(settings), args.session, args.timeout)
+
+
+def watch_session(
+    settings: Settings, outputs: StackOutputs, session_id: str, timeout: float | None
+) -> int:
+    """Live progress until the session ends, then its timeline; exit 0 only on COMPLETED."""
+    reader = SessionReader(settings, outputs)
+    limit = timeout or outputs.session_timeout_seconds + 30
+    with Live(console=console, refresh_per_second=8, transient=True) as live:
+        session = reader.wait(
+            session_id,
+            timeout=limit,
+            on_update=lambda snapshot, elapsed: live.update(progress_line(snapshot, elapsed)),
+        )
+    if session is None:
+        raise SessionNotFound(
+            f"no session {session_id} appeared within {limit:.0f} s: the event may not have "
+            "matched the rule (source agent.workflow, detail-type ManualTrigger, a string "
+            "detail.task); check `python -m harness status`."
+        )
+    console.print(timeline_table(session))
+    if session.status == "COMPLETED":
+        console.print(f"[green]COMPLETED[/green]: {session.item.get('result', '')}")
+        return 0
+    if session.done:
+        console.print(f"[red]FAILED[/red]\n{describe(session, session_id)}")
+    else:
+        console.print(
+            f"[yellow]still running after {limit:.0f} s[/yellow]\n{describe(session, session_id)}"
+        )
+    return 1
+
+
+@command("history")
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    session = SessionReader(settings, StackOutputs.load(settings)).session(args.session)
+    console.print(timeline_table(session))
+    for execution in session.executions:
+        console.print(f"execution {execution.status}: {execution.arn}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness",
         description="Run, deploy, trigger and watch the agent workflow locally (or on AWS).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--target",
+        choices=("local", "aws"),
+        help="where the stack runs (default: HARNESS_TARGET or local)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, text in (
         ("up", "start LocalStack, the agent and the AgentCore stand-in (reuses running ones)"),
@@ -90,8 +194,30 @@ def build_parser() -> argparse.ArgumentParser:
             choices=SERVICES,
             help="only this service (repeatable; default: all)",
         )
-    sub.add_parser("status", help="health of the local runtime")
+    sub.add_parser("status", help="health of the local runtime, or of one SESSION").add_argument(
+        "session", nargs="?", help="a session id: show its journal and execution instead"
+    )
     sub.add_parser("logs", help="where each service logs")
+    deploy_parser = sub.add_parser("deploy", help="deploy the CDK stack (cdklocal when local)")
+    deploy_parser.add_argument(
+        "-c", "--context", action="append", metavar="KEY=VALUE", help="CDK context override"
+    )
+    sub.add_parser("destroy", help="destroy the deployed stack")
+    sub.add_parser("synth", help="synthesize the CDK app (no deploy)")
+    trigger = sub.add_parser("trigger", help="publish a ManualTrigger event (a new session)")
+    trigger.add_argument("--task", default="Summarise the quarterly cost report")
+    trigger.add_argument("--detail", help="raw JSON detail instead of --task (malformed events)")
+    trigger.add_argument("--fault", help="ask the local agent to inject a fault (tests)")
+    trigger.add_argument("--wait", action="store_true", help="watch the session to its end")
+    trigger.add_argument("--timeout", type=float, help="seconds to wait (default: workflow bound)")
+    for name, text in (
+        ("watch", "follow a session live, then print its timeline"),
+        ("history", "a session's journal transitions and workflow states"),
+    ):
+        sub_parser = sub.add_parser(name, help=text)
+        sub_parser.add_argument("session", help="the session id (the event id)")
+        if name == "watch":
+            sub_parser.add_argument("--timeout", type=float, help="seconds to wait")
     return parser
 
 
@@ -102,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return COMMANDS[args.command](args, Settings())
+        settings = Settings(target=args.target) if args.target else Settings()
+        return COMMANDS[args.command](args, settings)
     except HarnessError as error:
         console.print(f"[bold red]error:[/bold red] {error}")
         return 1

@@ -1,0 +1,166 @@
+"""Deploy the real CDK app: cdklocal into the local runtime, or cdk into AWS."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from harness import aws
+from harness.errors import HarnessError
+from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
+from harness.settings import REPO_ROOT, Settings
+
+logger = logging.getLogger(__name__)
+
+INFRA_DIR = REPO_ROOT / "infra"
+BOOTSTRAP_STACK = "CDKToolkit"
+
+
+class DeployError(HarnessError):
+    """A synth, bootstrap or deploy failed."""
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    seconds: float
+    bootstrapped: bool
+
+
+def cdk_environment(settings: Settings) -> dict[str, str]:
+    """Environment for the CDK CLI: state in .runtime/, LocalStack endpoints when local."""
+    cache = settings.runtime_dir / "cache"
+    env = {
+        **os.environ,
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache / "jsii"),
+        "CDK_HOME": str(settings.runtime_dir / "cdk-home"),
+        "npm_config_cache": str(cache / "npm"),
+        "CDK_DISABLE_VERSION_CHECK": "1",
+        "CDK_CLI_TELEMETRY_DISABLED": "1",
+        "AWS_REGION": settings.region,
+        "AWS_DEFAULT_REGION": settings.region,
+    }
+    if settings.is_local:
+        env.update(
+            {
+                # cdklocal's default host (localhost.localstack.cloud) may not resolve offline.
+                "AWS_ENDPOINT_URL": settings.endpoint_url,
+                "AWS_ENDPOINT_URL_S3": settings.endpoint_url,
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+            }
+        )
+    return env
+
+
+def ensure_cdk_cli(settings: Settings, report: Callable[[str], None]) -> None:
+    """``npm ci`` in infra/ when package-lock.json changed (pinned aws-cdk and cdklocal)."""
+    lock = INFRA_DIR / "package-lock.json"
+    stamp = INFRA_DIR / "node_modules" / ".package-lock.sha"
+    want = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    if not shutil.which("npm"):
+        raise DeployError("npm is needed for the CDK CLI: install Node.js 20 or newer.")
+    report("installing the CDK CLI (npm ci, pinned; cached after this run)")
+    _run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], settings, "npm ci in infra/")
+    stamp.write_text(want)
+
+
+def context_args(settings: Settings, runtime_mode: str, extra: dict[str, str]) -> list[str]:
+    context = {"stage": "local" if settings.is_local else "aws", **extra}
+    if settings.is_local and runtime_mode == "docker":
+        context.setdefault("agentcore_endpoint", STANDIN_URL_IN_COMPOSE)
+    elif settings.is_local:
+        context.setdefault("agentcore_endpoint", settings.standin_url)
+    return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
+
+
+def _cli(settings: Settings) -> str:
+    name = "cdklocal" if settings.is_local else "cdk"
+    return str(INFRA_DIR / "node_modules" / ".bin" / name)
+
+
+def _run(command: list[str], settings: Settings, what: str) -> None:
+    logger.debug("command=<%s> | running", " ".join(command))
+    result = subprocess.run(
+        command,
+        cwd=INFRA_DIR,
+        env=cdk_environment(settings),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+        raise DeployError(f"{what} failed (exit {result.returncode}):\n{tail}")
+
+
+def _bootstrapped(settings: Settings) -> bool:
+    try:
+        stacks = aws.client("cloudformation", settings).describe_stacks(StackName=BOOTSTRAP_STACK)
+    except ClientError:
+        return False
+    except BotoCoreError as error:
+        raise DeployError(
+            f"cannot reach {settings.endpoint_url} ({error}). Is the runtime up? Run `make up`."
+        ) from None
+    return stacks["Stacks"][0]["StackStatus"].endswith("_COMPLETE")
+
+
+def deploy(
+    settings: Settings,
+    *,
+    runtime_mode: str = "host",
+    context: dict[str, str] | None = None,
+    report: Callable[[str], None] = logger.info,
+) -> DeployResult:
+    """Bootstrap (once) and deploy the stack; returns how long it took."""
+    started = time.monotonic()
+    ensure_cdk_cli(settings, report)
+    bootstrapped = False
+    if not _bootstrapped(settings):
+        report("bootstrapping CDK (first deploy into this runtime)")
+        account = "000000000000" if settings.is_local else ""
+        target = [f"aws://{account}/{settings.region}"] if account else []
+        _run([_cli(settings), "bootstrap", *target], settings, "cdk bootstrap")
+        bootstrapped = True
+    report(f"deploying stack {settings.stack_name}")
+    _run(
+        [
+            _cli(settings),
+            "deploy",
+            settings.stack_name,
+            "--require-approval",
+            "never",
+            "--progress",
+            "events",
+            *context_args(settings, runtime_mode, context or {}),
+        ],
+        settings,
+        "cdk deploy",
+    )
+    return DeployResult(seconds=time.monotonic() - started, bootstrapped=bootstrapped)
+
+
+def destroy(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
+    ensure_cdk_cli(settings, report)
+    report(f"destroying stack {settings.stack_name}")
+    _run([_cli(settings), "destroy", settings.stack_name, "--force"], settings, "cdk destroy")
+
+
+def synth(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
+    ensure_cdk_cli(settings, report)
+    _run(
+        [_cli(settings), "synth", "--quiet", *context_args(settings, "host", {})],
+        settings,
+        "cdk synth",
+    )

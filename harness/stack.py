@@ -1,0 +1,68 @@
+"""Stack discovery: the deployed stack's outputs, read from CloudFormation (no hard-coded names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from harness import aws
+from harness.errors import HarnessError
+from harness.settings import Settings
+
+
+class StackNotDeployed(HarnessError):
+    """The stack is missing or not in a usable state."""
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    state_machine_arn: str
+    journal_table_name: str
+    rule_name: str
+    event_bus_name: str
+    invoker_function_name: str
+    poll_interval_seconds: float
+    max_polls: int
+
+    @classmethod
+    def load(cls, settings: Settings) -> StackOutputs:
+        where = settings.endpoint_url if settings.is_local else f"AWS ({settings.region})"
+        try:
+            stacks = aws.client("cloudformation", settings).describe_stacks(
+                StackName=settings.stack_name
+            )["Stacks"]
+        except ClientError:
+            raise StackNotDeployed(
+                f"stack {settings.stack_name} is not deployed on {where}: run `make deploy`"
+            ) from None
+        except BotoCoreError as error:
+            raise StackNotDeployed(
+                f"cannot reach {where} ({error}). Is the local runtime up? Run `make up`."
+            ) from None
+        stack = stacks[0]
+        if not stack["StackStatus"].endswith("_COMPLETE") or "ROLLBACK" in stack["StackStatus"]:
+            raise StackNotDeployed(
+                f"stack {settings.stack_name} is {stack['StackStatus']} on {where}: "
+                "run `make deploy` again and read its error"
+            )
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        try:
+            return cls(
+                state_machine_arn=outputs["StateMachineArn"],
+                journal_table_name=outputs["JournalTableName"],
+                rule_name=outputs["RuleName"],
+                event_bus_name=outputs["EventBusName"],
+                invoker_function_name=outputs["InvokerFunctionName"],
+                poll_interval_seconds=float(outputs["PollIntervalSeconds"]),
+                max_polls=int(outputs["MaxPolls"]),
+            )
+        except KeyError as missing:
+            raise StackNotDeployed(
+                f"stack {settings.stack_name} has no output {missing}: redeploy it (`make deploy`)"
+            ) from None
+
+    @property
+    def session_timeout_seconds(self) -> float:
+        """How long the workflow itself waits for the agent before it records a timeout."""
+        return self.poll_interval_seconds * self.max_polls

@@ -1,0 +1,184 @@
+"""Session reading, step pairing, timelines and transition assertions (moto, no runtime)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from harness.assertions import TransitionMismatch, assert_transitions, describe
+from harness.sessions import (
+    Execution,
+    Session,
+    SessionNotFound,
+    SessionReader,
+    Step,
+    steps_from_history,
+)
+from harness.settings import Settings
+from harness.stack import StackOutputs
+from harness.timeline import timeline_rows
+
+T0 = datetime(2026, 11, 25, 3, 0, 0, tzinfo=UTC)
+
+
+def _at(seconds: float) -> str:
+    return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def _entered(name: str, seconds: float) -> dict:
+    return {
+        "type": "TaskStateEntered",
+        "timestamp": T0 + timedelta(seconds=seconds),
+        "stateEnteredEventDetails": {"name": name},
+    }
+
+
+def _exited(name: str, seconds: float) -> dict:
+    return {
+        "type": "TaskStateExited",
+        "timestamp": T0 + timedelta(seconds=seconds),
+        "stateExitedEventDetails": {"name": name},
+    }
+
+
+def test_steps_pair_entered_and_exited_and_keep_failures():
+    events = [
+        _entered("InitializeSession", 0),
+        _exited("InitializeSession", 0.1),
+        _entered("InvokeAgent", 0.1),
+        {
+            "type": "TaskFailed",
+            "timestamp": T0 + timedelta(seconds=0.5),
+            "taskFailedEventDetails": {"error": "AgentInvocationError", "cause": "agent down"},
+        },
+        _exited("InvokeAgent", 0.6),
+        _entered("Failure", 0.7),
+    ]
+    steps = steps_from_history(events)
+    assert [s.name for s in steps] == ["InitializeSession", "InvokeAgent", "Failure"]
+    assert steps[0].exited == T0 + timedelta(seconds=0.1)
+    assert steps[1].error == "AgentInvocationError"
+    assert steps[1].cause == "agent down"
+    assert steps[2].exited is None
+
+
+def test_timeline_orders_journal_and_workflow_rows_with_durations():
+    item = {
+        "status": "COMPLETED",
+        "history": [
+            {"status": "INITIATED", "at": _at(0.05), "note": "created"},
+            {"status": "BUSY", "at": _at(0.4), "note": ""},
+            {"status": "COMPLETED", "at": _at(0.9), "note": "done"},
+        ],
+    }
+    steps = steps_from_history(
+        [_entered("InitializeSession", 0), _exited("InitializeSession", 0.1)]
+    )
+    execution = Execution("arn:x", "SUCCEEDED", T0, T0, {}, None, None, tuple(steps))
+    rows = timeline_rows(Session("s-1", item, (execution,)))
+    assert [r.label for r in rows] == ["InitializeSession", "INITIATED", "BUSY", "COMPLETED"]
+    assert rows[0].seconds == pytest.approx(0.1)
+    assert rows[1].seconds == pytest.approx(0.35)
+    assert rows[-1].seconds is None
+
+
+def test_describe_names_failed_state_and_journal_error():
+    failed = Step("InvokeAgent", T0, T0, "AgentInvocationError", "could not reach the agent")
+    execution = Execution("arn:e", "FAILED", T0, T0, {}, "SessionFailed", "x", (failed,))
+    item = {
+        "status": "FAILED",
+        "error": "agent invocation failed",
+        "history": [{"status": "INITIATED", "at": _at(0)}, {"status": "FAILED", "at": _at(1)}],
+    }
+    text = describe(Session("s-2", item, (execution,)), "s-2")
+    assert "INITIATED -> FAILED" in text
+    assert "error: agent invocation failed" in text
+    assert "failed state: InvokeAgent: AgentInvocationError: could not reach the agent" in text
+
+
+@pytest.fixture
+def reader(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(
+            TableName="journal",
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        machine = sfn.create_state_machine(
+            name="wf",
+            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+            roleArn="arn:aws:iam::123456789012:role/r",
+        )["stateMachineArn"]
+        outputs = StackOutputs(machine, "journal", "rule", "default", "fn", 0.1, 5)
+        settings = Settings(target="aws", region="us-east-1")
+        yield SessionReader(settings, outputs), ddb, sfn, machine
+
+
+def _put_history(ddb, session_id: str, statuses: list[str]) -> None:
+    history = [
+        {"M": {"status": {"S": s}, "at": {"S": _at(i)}, "note": {"S": ""}}}
+        for i, s in enumerate(statuses)
+    ]
+    ddb.put_item(
+        TableName="journal",
+        Item={
+            "PK": {"S": session_id},
+            "SK": {"S": "SESSION"},
+            "status": {"S": statuses[-1]},
+            "history": {"L": history},
+        },
+    )
+
+
+def test_reader_finds_execution_by_input_session_id(reader):
+    session_reader, ddb, sfn, machine = reader
+    _put_history(ddb, "sess-a", ["INITIATED", "BUSY", "COMPLETED"])
+    sfn.start_execution(
+        stateMachineArn=machine, name="other", input=json.dumps({"session_id": "b"})
+    )
+    arn = sfn.start_execution(
+        stateMachineArn=machine, name="random-name", input=json.dumps({"session_id": "sess-a"})
+    )["executionArn"]
+    session = session_reader.session("sess-a")
+    assert [e.arn for e in session.executions] == [arn]
+    assert session.statuses == ["INITIATED", "BUSY", "COMPLETED"]
+
+
+def test_unknown_session_is_a_clear_error(reader):
+    session_reader, *_ = reader
+    with pytest.raises(SessionNotFound, match="no session nope"):
+        session_reader.session("nope")
+
+
+def test_assert_transitions_reports_what_it_saw(reader):
+    session_reader, ddb, *_ = reader
+    _put_history(ddb, "sess-f", ["INITIATED", "FAILED"])
+    with pytest.raises(TransitionMismatch) as raised:
+        assert_transitions(session_reader, "sess-f", ["INITIATED", "BUSY", "COMPLETED"], timeout=1)
+    message = str(raised.value)
+    assert "saw INITIATED -> FAILED" in message
+    assert "execution: none found" in message
+
+
+def test_assert_transitions_passes_on_the_expected_history(reader):
+    session_reader, ddb, *_ = reader
+    _put_history(ddb, "sess-ok", ["INITIATED", "BUSY", "COMPLETED"])
+    session = assert_transitions(
+        session_reader, "sess-ok", ["INITIATED", "BUSY", "COMPLETED"], timeout=1
+    )
+    assert session.status == "COMPLETED"
