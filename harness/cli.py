@@ -89,7 +89,9 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     mode = select_runtime(settings).mode if settings.is_local else "aws"
     context = dict(item.split("=", 1) for item in args.context or [])
-    result = deploy.deploy(settings, runtime_mode=mode, context=context, report=report)
+    result = deploy.deploy(
+        settings, runtime_mode=mode, context=context, force=args.force, report=report
+    )
     outputs = StackOutputs.load(settings)
     console.print(
         f"[green]deployed[/green] {settings.stack_name} in {result.seconds:.1f} s"
@@ -201,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     deploy_parser = sub.add_parser("deploy", help="deploy the CDK stack (cdklocal when local)")
     deploy_parser.add_argument(
         "-c", "--context", action="append", metavar="KEY=VALUE", help="CDK context override"
+    )
+    deploy_parser.add_argument(
+        "--force", action="store_true", help="deploy even if nothing changed since the last one"
     )
     sub.add_parser("destroy", help="destroy the deployed stack")
     sub.add_parser("synth", help="synthesize the CDK app (no deploy)")

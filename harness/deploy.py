@@ -10,11 +10,13 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness import aws
 from harness.errors import HarnessError
+from harness.fingerprint import fingerprint
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
 from harness.settings import REPO_ROOT, Settings
 
@@ -31,7 +33,8 @@ class DeployError(HarnessError):
 @dataclass(frozen=True)
 class DeployResult:
     seconds: float
-    bootstrapped: bool
+    bootstrapped: bool = False
+    skipped: bool = False
 
 
 def cdk_environment(settings: Settings) -> dict[str, str]:
@@ -105,15 +108,23 @@ def _run(command: list[str], settings: Settings, what: str) -> None:
 
 
 def _bootstrapped(settings: Settings) -> bool:
+    return _stack_ready(settings, BOOTSTRAP_STACK)
+
+
+def _stack_ready(settings: Settings, name: str | None = None) -> bool:
+    """True when the stack exists in a *_COMPLETE (not rolled back) state."""
     try:
-        stacks = aws.client("cloudformation", settings).describe_stacks(StackName=BOOTSTRAP_STACK)
+        stacks = aws.client("cloudformation", settings).describe_stacks(
+            StackName=name or settings.stack_name
+        )
     except ClientError:
         return False
     except BotoCoreError as error:
         raise DeployError(
             f"cannot reach {settings.endpoint_url} ({error}). Is the runtime up? Run `make up`."
         ) from None
-    return stacks["Stacks"][0]["StackStatus"].endswith("_COMPLETE")
+    status = stacks["Stacks"][0]["StackStatus"]
+    return status.endswith("_COMPLETE") and "ROLLBACK" not in status
 
 
 def deploy(
@@ -121,10 +132,24 @@ def deploy(
     *,
     runtime_mode: str = "host",
     context: dict[str, str] | None = None,
+    force: bool = False,
     report: Callable[[str], None] = logger.info,
 ) -> DeployResult:
-    """Bootstrap (once) and deploy the stack; returns how long it took."""
+    """Bootstrap (once) and deploy the stack; returns how long it took.
+
+    Skipped when the stack is deployed and neither the infra code nor the context changed
+    since this harness last deployed it (``force`` deploys anyway).
+    """
     started = time.monotonic()
+    args = context_args(settings, runtime_mode, context or {})
+    sources = [INFRA_DIR / "app.py", INFRA_DIR / "cdk.json", INFRA_DIR / "agent_workflow"]
+    if not settings.is_local:
+        sources.append(REPO_ROOT / "agent")  # the agent image is an asset of the aws stage
+    want = fingerprint(*sources, extra=" ".join(args))
+    stamp = _deploy_stamp(settings)
+    if not force and stamp.exists() and stamp.read_text() == want and _stack_ready(settings):
+        report(f"stack {settings.stack_name} is up to date (no infra change): deploy skipped")
+        return DeployResult(seconds=time.monotonic() - started, skipped=True)
     ensure_cdk_cli(settings, report)
     bootstrapped = False
     if not _bootstrapped(settings):
@@ -143,15 +168,24 @@ def deploy(
             "never",
             "--progress",
             "events",
-            *context_args(settings, runtime_mode, context or {}),
+            *args,
         ],
         settings,
         "cdk deploy",
     )
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(want)
     return DeployResult(seconds=time.monotonic() - started, bootstrapped=bootstrapped)
 
 
+def _deploy_stamp(settings: Settings) -> Path:
+    """Where the fingerprint of the last deploy to this target is kept."""
+    where = settings.gateway_port if settings.is_local else settings.target
+    return settings.runtime_dir / "deployed" / f"{settings.stack_name}-{where}.sha"
+
+
 def destroy(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
+    _deploy_stamp(settings).unlink(missing_ok=True)
     ensure_cdk_cli(settings, report)
     report(f"destroying stack {settings.stack_name}")
     _run([_cli(settings), "destroy", settings.stack_name, "--force"], settings, "cdk destroy")

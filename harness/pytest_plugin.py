@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
-from harness import aws
+from harness import aws, deploy
 from harness.runtime import select_runtime
+from harness.sessions import SessionReader
 from harness.settings import Settings
+from harness.stack import StackOutputs
+from harness.trigger import publish
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +48,36 @@ def localstack(harness_settings: Settings) -> Iterator[str]:
 def aws_client(localstack: str, harness_settings: Settings) -> Callable[[str], Any]:
     """``aws_client("dynamodb")``: a boto3 client pointed at the local runtime."""
     return lambda service: aws.client(service, harness_settings)
+
+
+@pytest.fixture(scope="session")
+def agent_services(localstack: str, harness_settings: Settings) -> Iterator[str]:
+    """The agent and the AgentCore stand-in, running; yields the agent's URL."""
+    with running(harness_settings, ["agent", "agentcore-standin"]):
+        yield harness_settings.agent_url
+
+
+@pytest.fixture(scope="session")
+def deployed_stack(localstack: str, harness_settings: Settings) -> StackOutputs:
+    """The real CDK stack deployed into the local runtime by cdklocal (skipped if up to date)."""
+    mode = select_runtime(harness_settings).mode
+    deploy.deploy(harness_settings, runtime_mode=mode)
+    return StackOutputs.load(harness_settings)
+
+
+@pytest.fixture(scope="session")
+def session_reader(deployed_stack: StackOutputs, harness_settings: Settings) -> SessionReader:
+    return SessionReader(harness_settings, deployed_stack)
+
+
+@pytest.fixture(scope="session")
+def trigger(
+    deployed_stack: StackOutputs, agent_services: str, harness_settings: Settings
+) -> Callable[..., str]:
+    """``trigger(task, **extra_detail)`` publishes a ManualTrigger event; returns the session id."""
+
+    def publish_trigger(task: Any, **extra: Any) -> str:
+        detail = {"task": task, **extra}
+        return publish(harness_settings, detail, deployed_stack.event_bus_name)
+
+    return publish_trigger

@@ -7,7 +7,6 @@ matches its stamp file is skipped, so a warm ``make up`` installs nothing.
 from __future__ import annotations
 
 import glob
-import hashlib
 import logging
 import os
 import shutil
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.fingerprint import fingerprint
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -68,16 +68,6 @@ def find_python(version: str, override: str = "") -> str:
     )
 
 
-def _digest(*paths: Path, extra: str = "") -> str:
-    sha = hashlib.sha256(extra.encode())
-    for path in paths:
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            if not {"__pycache__", "build"} & set(file.parts) and ".egg-info" not in str(file):
-                sha.update(file.read_bytes())
-    return sha.hexdigest()[:16]
-
-
 def _run(command: list[str], what: str, **kwargs) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
     if result.returncode != 0:
@@ -108,8 +98,8 @@ class Installer:
         return self.lambda_venv / "bin" / "python"
 
     def ensure_all(self) -> None:
-        self._step("localstack", _digest(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN), self._localstack)
-        self._step("lambda-python", _digest(LAMBDA_LOCK), self._lambda_runtime)
+        self._step("localstack", fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN), self._localstack)
+        self._step("lambda-python", fingerprint(LAMBDA_LOCK), self._lambda_runtime)
         self._step("java", self._java_home(), self._java)
         self._step("dynamodb-local", DYNAMODB_LOCAL_NPM, self._dynamodb_local)
 
