@@ -47,6 +47,32 @@ status: $(VENV) ## Show the health of the local runtime
 logs: $(VENV) ## Show where each service of the local runtime logs
 	@$(HARNESS) logs
 
+.PHONY: agent
+agent: $(VENV) ## Run the agent in the foreground, reloading on code changes (stop the background one first)
+	@$(PY) -m harness agent --reload
+
+.PHONY: synth
+synth: $(VENV) ## Synthesize the CDK app (local stage) into infra/cdk.out
+	@$(HARNESS) synth
+
+.PHONY: deploy
+deploy: $(VENV) ## Deploy the CDK stack into the local runtime with cdklocal (skipped if unchanged)
+	@$(HARNESS) deploy
+
+.PHONY: destroy
+destroy: $(VENV) ## Destroy the deployed stack
+	@$(HARNESS) destroy
+
+.PHONY: trigger-workflow
+trigger-workflow: $(VENV) ## Publish a ManualTrigger event (TASK="...") and watch the session to its end
+	@$(HARNESS) trigger --task "$(TASK)" --wait
+
+.PHONY: demo
+demo: $(VENV) ## From nothing: install, start the runtime, deploy, trigger, show the session's timeline
+	@$(HARNESS) up
+	@$(HARNESS) deploy
+	@$(HARNESS) trigger --task "$(TASK)" --wait
+
 .PHONY: lint
 lint: $(VENV) ## Lint and format-check with ruff
 	@$(PY) -m ruff check .
