@@ -14,6 +14,7 @@ from rich.table import Table
 
 from harness import deploy
 from harness.assertions import describe
+from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
 from harness.runtime import ComposeRuntime, HostRuntime, select_runtime
 from harness.sessions import SessionNotFound, SessionReader
@@ -83,6 +84,11 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
     for name, where in select_runtime(settings, report).log_files().items():
         console.print(f"{name:<18} {where}")
     return 0
+
+
+@command("agent")
+def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
+    return run_agent_foreground(HostRuntime(settings), reload=args.reload, report=report)
 
 
 @command("deploy")
@@ -200,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
         "session", nargs="?", help="a session id: show its journal and execution instead"
     )
     sub.add_parser("logs", help="where each service logs")
+    sub.add_parser("agent", help="run the agent in the foreground").add_argument(
+        "--reload", action="store_true", help="restart it when agent/ code changes"
+    )
     deploy_parser = sub.add_parser("deploy", help="deploy the CDK stack (cdklocal when local)")
     deploy_parser.add_argument(
         "-c", "--context", action="append", metavar="KEY=VALUE", help="CDK context override"

@@ -107,7 +107,7 @@ class HostRuntime:
             },
         )
 
-    def _agent(self) -> ProcessSpec:
+    def agent_spec(self) -> ProcessSpec:
         return self._python_service(
             "agent",
             "agent.app",
@@ -127,7 +127,7 @@ class HostRuntime:
         )
 
     def specs(self) -> list[ProcessSpec]:
-        return [self._localstack(), self._agent(), self._standin()]
+        return [self._localstack(), self.agent_spec(), self._standin()]
 
     # -- lifecycle -------------------------------------------------------------------------
     def up(self, services: Collection[str] | None = None) -> list[str]:
