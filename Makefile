@@ -73,6 +73,10 @@ demo: $(VENV) ## From nothing: install, start the runtime, deploy, trigger, show
 	@$(HARNESS) deploy
 	@$(HARNESS) trigger --task "$(TASK)" --wait
 
+.PHONY: bench
+bench: $(VENV) ## Measure latency, concurrency, deploy and memory figures (restarts the runtime; writes reports/bench.json)
+	@$(HARNESS) bench
+
 .PHONY: lint
 lint: $(VENV) ## Lint and format-check with ruff
 	@$(PY) -m ruff check .

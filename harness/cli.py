@@ -6,19 +6,20 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from collections.abc import Callable
 
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from harness import deploy
+from harness import bench, deploy
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
 from harness.runtime import ComposeRuntime, HostRuntime, select_runtime
 from harness.sessions import SessionNotFound, SessionReader
-from harness.settings import Settings
+from harness.settings import REPO_ROOT, Settings
 from harness.stack import StackOutputs
 from harness.timeline import progress_line, timeline_table
 from harness.trigger import manual_trigger_detail, publish
@@ -180,6 +181,35 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("bench")
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    figures = bench.run(
+        settings,
+        sessions=args.sessions,
+        concurrent=args.concurrent,
+        output=args.output,
+        report=report,
+    )
+    table = Table(title="make bench", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in _flatten(figures):
+        table.add_row(key, str(value))
+    console.print(table)
+    console.print(f"written to {args.output}")
+    return 0
+
+
+def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
+    rows: list[tuple[str, object]] = []
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            rows += _flatten(value, f"{prefix}{key}.")
+        else:
+            rows.append((f"{prefix}{key}", value))
+    return rows
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness",
@@ -224,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     trigger.add_argument("--fault", help="ask the local agent to inject a fault (tests)")
     trigger.add_argument("--wait", action="store_true", help="watch the session to its end")
     trigger.add_argument("--timeout", type=float, help="seconds to wait (default: workflow bound)")
+    bench_parser = sub.add_parser(
+        "bench", help="measure the edit -> green loop (restarts the runtime)"
+    )
+    bench_parser.add_argument("--sessions", type=int, default=20, help="sequential sessions")
+    bench_parser.add_argument("--concurrent", type=int, default=50, help="concurrent sessions")
+    bench_parser.add_argument("--output", type=Path, default=REPO_ROOT / "reports" / "bench.json")
     for name, text in (
         ("watch", "follow a session live, then print its timeline"),
         ("history", "a session's journal transitions and workflow states"),

@@ -105,14 +105,46 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     # A zombie (exited, not yet reaped by its parent) is not alive.
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return True
-    return status != "Z"
+    fields = _proc(pid, "stat").rsplit(")", 1)
+    return len(fields) != 2 or fields[1].split()[0] != "Z"
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def _proc(pid: int, name: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/{name}").read_text(errors="replace")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return ""
+
+
+def cmdline(pid: int) -> str:
+    return _proc(pid, "cmdline").replace("\0", " ")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process, in MiB (0 if it is gone)."""
+    for line in _proc(pid, "status").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process below ``root`` (children, grandchildren, ...)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _proc(int(entry.name), "stat").rsplit(")", 1)
+            if len(fields) == 2:
+                parents[int(entry.name)] = int(fields[1].split()[1])
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found

@@ -12,11 +12,10 @@ import socket
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import boto3
 
-from harness.runtime.processes import pid_alive, port_in_use
+from harness.runtime.processes import descendants, pid_alive, port_in_use
 from harness.settings import REPO_ROOT, Settings
 
 
@@ -36,21 +35,6 @@ def _harness(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
         timeout=300,
         check=False,
     )
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, IndexError):
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def _exercise(endpoint: str) -> None:
@@ -97,7 +81,7 @@ def test_up_twice_reuses_and_down_leaves_no_process():
         assert "already running" in second.stdout
         assert "starting" not in second.stdout
         assert int(pid_file.read_text()) == pid
-        children = _descendants(pid)
+        children = descendants(pid)
         assert children, "expected the DynamoDB JVM and a Lambda process under LocalStack"
     finally:
         # WHEN it is brought down

@@ -1,0 +1,228 @@
+"""`make bench`: how fast is the loop from an edit to a green end-to-end check?
+
+One run measures, on this machine: the runtime's start (installs cached), deploys (first,
+no-change, one change), end-to-end latency of sequential sessions, the wall time of
+concurrent sessions (none lost, none run twice), an agent restart to a completed session,
+and the memory (RSS) of every runtime process. Figures are printed and written as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import aws, deploy
+from harness.errors import HarnessError
+from harness.runtime import select_runtime
+from harness.runtime.host import HostRuntime
+from harness.runtime.processes import ManagedProcess, cmdline, descendants, rss_mb
+from harness.sessions import SessionReader
+from harness.settings import Settings
+from harness.stack import StackOutputs
+from harness.trigger import manual_trigger_detail, publish
+
+logger = logging.getLogger(__name__)
+
+POLL = 0.02  # seconds between journal reads while timing a session
+
+
+@dataclass
+class SessionTiming:
+    session_id: str
+    journal_completed: float | None = None
+    execution_succeeded: float | None = None
+    statuses: list[str] = field(default_factory=list)
+    executions: int = 0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {
+        "p50": round(statistics.median(values), 3),
+        "p95": round(percentile(values, 0.95), 3),
+        "max": round(max(values), 3),
+        "n": len(values),
+    }
+
+
+def _timed(action: Callable[[], Any]) -> float:
+    started = time.monotonic()
+    action()
+    return round(time.monotonic() - started, 3)
+
+
+class Bench:
+    def __init__(self, settings: Settings, report: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.report = report
+        self.runtime = select_runtime(settings)
+        self.figures: dict[str, Any] = {"runtime_mode": self.runtime.mode}
+
+    # -- runtime and deploys ---------------------------------------------------------------
+    def restart_runtime(self) -> None:
+        self.report("restarting the local runtime (installs cached)")
+        self.runtime.down()
+        self.figures["make_up_warm_s"] = _timed(self.runtime.up)
+
+    def deploys(self) -> StackOutputs:
+        mode = self.runtime.mode
+        self.report("deploying (fresh runtime: bootstrap + create)")
+        first = deploy.deploy(self.settings, runtime_mode=mode, force=True)
+        self.figures["deploy_first_s"] = round(first.seconds, 3)
+        self.report("deploying again with no change (cdk deploy, forced)")
+        self.figures["deploy_no_change_cdk_s"] = round(
+            deploy.deploy(self.settings, runtime_mode=mode, force=True).seconds, 3
+        )
+        self.figures["deploy_no_change_skipped_s"] = round(
+            deploy.deploy(self.settings, runtime_mode=mode).seconds, 3
+        )
+        outputs = StackOutputs.load(self.settings)
+        self.report("deploying one change (max polls + 1), then back")
+        changed = {"max_polls": str(outputs.max_polls + 1)}
+        self.figures["deploy_one_change_s"] = round(
+            deploy.deploy(self.settings, runtime_mode=mode, context=changed).seconds, 3
+        )
+        deploy.deploy(self.settings, runtime_mode=mode)
+        return StackOutputs.load(self.settings)
+
+    # -- sessions ----------------------------------------------------------------------------
+    def time_session(self, outputs: StackOutputs, task: str, timeout: float = 60) -> SessionTiming:
+        reader = SessionReader(self.settings, outputs)
+        sfn = aws.client("stepfunctions", self.settings)
+        started = time.monotonic()
+        session_id = publish(self.settings, manual_trigger_detail(task), outputs.event_bus_name)
+        timing = SessionTiming(session_id)
+        execution_arn = outputs.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+        execution_arn = f"{execution_arn}:{session_id}"
+        while time.monotonic() - started < timeout:
+            if timing.journal_completed is None:
+                item = reader.item(session_id)
+                if item and item.get("status") in ("COMPLETED", "FAILED"):
+                    timing.journal_completed = time.monotonic() - started
+                    timing.statuses = [h["status"] for h in item.get("history", [])]
+            else:
+                try:
+                    status = sfn.describe_execution(executionArn=execution_arn)["status"]
+                except sfn.exceptions.ExecutionDoesNotExist:
+                    status = "MISSING"
+                if status != "RUNNING":
+                    timing.execution_succeeded = (
+                        time.monotonic() - started if status == "SUCCEEDED" else None
+                    )
+                    break
+            time.sleep(POLL)
+        return timing
+
+    def sequential(self, outputs: StackOutputs, count: int) -> None:
+        self.report(f"{count} sequential sessions")
+        self.time_session(outputs, "warm-up")
+        timings = [self.time_session(outputs, f"bench task {i}") for i in range(count)]
+        ok = [t for t in timings if t.statuses == ["INITIATED", "BUSY", "COMPLETED"]]
+        self.figures["sequential"] = {
+            "sessions": count,
+            "completed": len(ok),
+            "journal_completed_s": summary([t.journal_completed for t in ok]),
+            "execution_succeeded_s": summary(
+                [t.execution_succeeded for t in ok if t.execution_succeeded is not None]
+            ),
+        }
+
+    def concurrent(self, outputs: StackOutputs, count: int) -> None:
+        self.report(f"{count} concurrent sessions")
+        reader = SessionReader(self.settings, outputs)
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=min(count, 16)) as pool:
+            ids = list(
+                pool.map(
+                    lambda i: publish(
+                        self.settings, manual_trigger_detail(f"load {i}"), outputs.event_bus_name
+                    ),
+                    range(count),
+                )
+            )
+        pending = set(ids)
+        histories: dict[str, list[str]] = {}
+        deadline = started + outputs.session_timeout_seconds + 60
+        while pending and time.monotonic() < deadline:
+            for session_id in list(pending):
+                item = reader.item(session_id)
+                if item and item.get("status") in ("COMPLETED", "FAILED"):
+                    histories[session_id] = [h["status"] for h in item["history"]]
+                    pending.discard(session_id)
+            time.sleep(0.1)
+        wall = time.monotonic() - started
+        complete = [s for s, h in histories.items() if h == ["INITIATED", "BUSY", "COMPLETED"]]
+        self.figures["concurrent"] = {
+            "sessions": count,
+            "wall_s": round(wall, 3),
+            "completed_full_history": len(complete),
+            "lost": len(pending),
+            "duplicate_runs": sum(h.count("BUSY") > 1 for h in histories.values()),
+        }
+
+    def agent_reload(self, outputs: StackOutputs) -> None:
+        """An agent code change to a completed session, with no redeploy."""
+        if not isinstance(self.runtime, HostRuntime):
+            return
+        self.report("agent restart (a code change) to a completed session")
+        started = time.monotonic()
+        self.runtime.down(["agent"])
+        self.runtime.up(["agent"])
+        timing = self.time_session(outputs, "after reload")
+        if timing.journal_completed is not None:
+            self.figures["agent_change_to_completed_s"] = round(time.monotonic() - started, 3)
+
+    # -- memory ------------------------------------------------------------------------------
+    def memory(self) -> None:
+        if not isinstance(self.runtime, HostRuntime):
+            return
+        rss: dict[str, float] = {}
+        for spec in self.runtime.specs():
+            pid = ManagedProcess(spec, self.runtime.run_dir).pid()
+            if pid is None:
+                continue
+            rss[spec.name] = rss_mb(pid)
+            if spec.name == "localstack":
+                children = descendants(pid)
+                rss["dynamodb_local"] = sum(rss_mb(c) for c in children if "java" in cmdline(c))
+                rss["lambda_processes"] = sum(
+                    rss_mb(c) for c in children if "bootstrap.py" in cmdline(c)
+                )
+        rss["total"] = round(sum(rss.values()), 1)
+        self.figures["rss_mb"] = {k: round(v, 1) for k, v in rss.items()}
+
+
+def run(
+    settings: Settings,
+    *,
+    sessions: int,
+    concurrent: int,
+    output: Path,
+    report: Callable[[str], None],
+) -> dict[str, Any]:
+    if not settings.is_local:
+        raise HarnessError("make bench measures the local runtime; unset HARNESS_TARGET")
+    bench = Bench(settings, report)
+    bench.restart_runtime()
+    outputs = bench.deploys()
+    bench.sequential(outputs, sessions)
+    bench.concurrent(outputs, concurrent)
+    bench.agent_reload(outputs)
+    bench.memory()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(bench.figures, indent=2))
+    return bench.figures
