@@ -8,6 +8,7 @@ TASK ?= Summarise the quarterly cost report
 export AWS_ENDPOINT_URL AWS_REGION
 # Keep jsii, CDK and npm state inside the repo's ignored folders, and Node 20 quiet.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.runtime/cache/jsii
 export CDK_HOME := $(CURDIR)/.runtime/cdk-home
 export npm_config_cache := $(CURDIR)/.runtime/cache/npm

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from harness import aws
 from harness.errors import HarnessError
@@ -43,6 +43,7 @@ def cdk_environment(settings: Settings) -> dict[str, str]:
     env = {
         **os.environ,
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache / "jsii"),
         "CDK_HOME": str(settings.runtime_dir / "cdk-home"),
         "npm_config_cache": str(cache / "npm"),
@@ -151,6 +152,8 @@ def deploy(
         report(f"stack {settings.stack_name} is up to date (no infra change): deploy skipped")
         return DeployResult(seconds=time.monotonic() - started, skipped=True)
     ensure_cdk_cli(settings, report)
+    if settings.is_local:
+        _remove_failed_stack(settings, report)
     bootstrapped = False
     if not _bootstrapped(settings):
         report("bootstrapping CDK (first deploy into this runtime)")
@@ -176,6 +179,33 @@ def deploy(
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(want)
     return DeployResult(seconds=time.monotonic() - started, bootstrapped=bootstrapped)
+
+
+FAILED_STACK_STATES = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"}
+
+
+def _remove_failed_stack(settings: Settings, report: Callable[[str], None]) -> None:
+    """A failed first deploy leaves a stack that cannot be updated: delete it (local only)."""
+    cloudformation = aws.client("cloudformation", settings)
+    try:
+        status = cloudformation.describe_stacks(StackName=settings.stack_name)["Stacks"][0][
+            "StackStatus"
+        ]
+    except ClientError:
+        return
+    if status not in FAILED_STACK_STATES:
+        return
+    report(f"stack {settings.stack_name} is {status} from an earlier deploy: deleting it first")
+    cloudformation.delete_stack(StackName=settings.stack_name)
+    try:
+        cloudformation.get_waiter("stack_delete_complete").wait(
+            StackName=settings.stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
+    except WaiterError as error:
+        raise DeployError(
+            f"could not delete the failed stack {settings.stack_name} ({error}); "
+            "restart the runtime (`make down && make up`) and deploy again"
+        ) from None
 
 
 def _deploy_stamp(settings: Settings) -> Path:

@@ -1,0 +1,1 @@
+"""The Strands agent served as a Bedrock AgentCore app, and its session journal."""

@@ -1,0 +1,36 @@
+"""One-shot run: ``python -m agent --session-id ID --task "..."`` (session id defaults to
+SESSION_ID). The session must already be INITIATED in the journal, as the workflow does."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from agent.journal import Journal
+from agent.runner import run_session
+from agent.settings import AgentSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = AgentSettings.from_env()
+    parser = argparse.ArgumentParser(prog="python -m agent", description=__doc__)
+    parser.add_argument("--session-id", default=settings.session_id, help="default: $SESSION_ID")
+    parser.add_argument("--task", required=True)
+    parser.add_argument(
+        "--table", default=settings.journal_table_name, help="default: $JOURNAL_TABLE_NAME"
+    )
+    args = parser.parse_args(argv)
+    if not args.session_id:
+        parser.error("a session id is needed: --session-id or SESSION_ID")
+    if not args.table:
+        parser.error("a journal table is needed: --table or JOURNAL_TABLE_NAME")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    status = run_session(args.session_id, args.task, settings, journal=Journal(args.table))
+    item = Journal(args.table).get(args.session_id) or {}
+    print(f"session {args.session_id}: {status} {item.get('result') or item.get('error') or ''}")
+    return 0 if status == "COMPLETED" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The AgentCore app: ``POST /invocations`` accepts a session and runs it in the background.
+
+Payload: ``{"session_id", "task", "journal_table_name", "detail"?, "fault"?}``. The answer
+comes at once (``{"session_id", "status": "accepted"}``); ``GET /ping`` says HealthyBusy
+while sessions run. ``python -m agent.app`` serves on AGENT_HOST:AGENT_PORT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from bedrock_agentcore.runtime import BedrockAgentCoreApp
+from starlette.responses import JSONResponse
+
+from agent.faults import Fault, InvalidFault, requested_fault
+from agent.journal import Journal
+from agent.runner import run_session
+from agent.settings import AgentSettings
+
+logger = logging.getLogger(__name__)
+
+app = BedrockAgentCoreApp()
+SETTINGS = AgentSettings.from_env()
+# Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
+EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
+RUNNING: set[asyncio.Task[Any]] = set()
+# One client for all sessions: boto3 clients are thread-safe, creating them is not.
+DYNAMODB = boto3.client("dynamodb")
+
+
+class InvalidInvocation(ValueError):
+    """The invocation cannot start a session; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    session_id: str
+    task: str
+    table_name: str
+    fault: Fault | None
+
+
+def parse_invocation(
+    payload: Any, header_session_id: str | None, settings: AgentSettings
+) -> Invocation:
+    """Session id: payload, then the AgentCore session header, then env SESSION_ID."""
+    if not isinstance(payload, dict):
+        raise InvalidInvocation("the payload must be a JSON object")
+    session_id = payload.get("session_id") or header_session_id or settings.session_id
+    if not isinstance(session_id, str) or not session_id:
+        raise InvalidInvocation("session_id is missing (payload, session header or SESSION_ID)")
+    task = payload.get("task")
+    if not isinstance(task, str) or not task.strip():
+        raise InvalidInvocation("task is missing or empty")
+    table_name = payload.get("journal_table_name") or settings.journal_table_name
+    if not table_name:
+        raise InvalidInvocation("journal_table_name is missing (payload or JOURNAL_TABLE_NAME)")
+    try:
+        fault = requested_fault(payload, settings.allow_faults)
+    except InvalidFault as error:
+        raise InvalidInvocation(str(error)) from None
+    return Invocation(session_id, task, table_name, fault)
+
+
+@app.async_task
+async def run_in_background(invocation: Invocation) -> None:
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(
+        EXECUTOR,
+        lambda: run_session(
+            invocation.session_id,
+            invocation.task,
+            SETTINGS,
+            journal=Journal(invocation.table_name, client=DYNAMODB),
+            fault=invocation.fault,
+        ),
+    )
+
+
+@app.entrypoint
+async def invoke(payload: Any, context: Any) -> Any:
+    try:
+        invocation = parse_invocation(payload, getattr(context, "session_id", None), SETTINGS)
+    except InvalidInvocation as error:
+        logger.warning("invocation rejected: %s", error)
+        return JSONResponse({"error": str(error)}, status_code=400)
+    task = asyncio.create_task(run_in_background(invocation))
+    RUNNING.add(task)
+    task.add_done_callback(RUNNING.discard)
+    logger.info("session_id=<%s> | accepted", invocation.session_id)
+    return {"session_id": invocation.session_id, "status": "accepted"}
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app.run(port=SETTINGS.port, host=SETTINGS.host)
+
+
+if __name__ == "__main__":
+    main()

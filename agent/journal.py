@@ -1,0 +1,158 @@
+"""The session journal in DynamoDB: status moves forward only, every change in its history.
+
+One item per session: ``PK=<session id>``, ``SK="SESSION"``, ``status``, ``task``, timestamps,
+``history`` (a list of ``{status, at, note}``), ``result`` (COMPLETED) or ``error`` (FAILED).
+Each transition is ONE conditional UpdateItem: the condition enforces the legal previous
+statuses, so concurrent writers cannot move a session backwards or out of a terminal state.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+logger = logging.getLogger(__name__)
+
+SORT_KEY = "SESSION"
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+class SessionStatus(StrEnum):
+    INITIATED = "INITIATED"
+    BUSY = "BUSY"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (SessionStatus.COMPLETED, SessionStatus.FAILED)
+
+
+# The statuses a session may be in for a move to the key status.
+ALLOWED_PREVIOUS: dict[SessionStatus, tuple[SessionStatus, ...]] = {
+    SessionStatus.INITIATED: (),
+    SessionStatus.BUSY: (SessionStatus.INITIATED,),
+    SessionStatus.COMPLETED: (SessionStatus.BUSY,),
+    SessionStatus.FAILED: (SessionStatus.INITIATED, SessionStatus.BUSY),
+}
+
+
+class JournalError(Exception):
+    """A journal write was refused."""
+
+
+class IllegalTransition(JournalError):
+    """The session is not in a status from which the requested move is allowed."""
+
+
+class SessionNotFound(JournalError):
+    """No journal item for the session (the workflow creates it before the agent starts)."""
+
+
+def now_iso() -> str:
+    """UTC, millisecond precision, ``Z`` suffix: the shape of Step Functions' timestamps."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _value(python_value: Any) -> dict[str, Any]:
+    return _SERIALIZER.serialize(python_value)
+
+
+class Journal:
+    """Reads and moves sessions in the journal table."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        if not table_name:
+            raise ValueError("the journal table name is empty: set JOURNAL_TABLE_NAME")
+        self.table_name = table_name
+        self.client = client or boto3.client("dynamodb")
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        item = self.client.get_item(
+            TableName=self.table_name,
+            Key=self._key(session_id),
+            ConsistentRead=True,
+        ).get("Item")
+        return {k: _DESERIALIZER.deserialize(v) for k, v in item.items()} if item else None
+
+    def transition(
+        self,
+        session_id: str,
+        status: SessionStatus | str,
+        *,
+        note: str = "",
+        result: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Move the session to ``status``; True if it moved, False for an idempotent repeat.
+
+        Raises IllegalTransition (with the current status) or SessionNotFound.
+        """
+        target = SessionStatus(status)
+        previous = ALLOWED_PREVIOUS[target]
+        if not previous:
+            raise IllegalTransition(f"{target} is only written by the workflow when it starts")
+        at = now_iso()
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":status": _value(target.value),
+            ":at": _value(at),
+            ":entry": _value([{"status": target.value, "at": at, "note": note}]),
+        }
+        sets = ["#status = :status", "updated_at = :at", "history = list_append(history, :entry)"]
+        if result is not None:
+            sets.append("#result = :result")
+            names["#result"] = "result"
+            values[":result"] = _value(result)
+        if error is not None:
+            sets.append("#error = :error")
+            names["#error"] = "error"
+            values[":error"] = _value(error)
+        allowed = []
+        for index, status_before in enumerate(previous):
+            values[f":from{index}"] = _value(status_before.value)
+            allowed.append(f":from{index}")
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=self._key(session_id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=f"attribute_exists(PK) AND #status IN ({', '.join(allowed)})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return self._refused(session_id, target, failure)
+        logger.info("session_id=<%s>, status=<%s> | journal updated", session_id, target)
+        return True
+
+    def _refused(self, session_id: str, target: SessionStatus, failure: ClientError) -> bool:
+        """Explain a failed condition: an idempotent repeat, a missing item, or illegal."""
+        old = failure.response.get("Item")
+        current = _DESERIALIZER.deserialize(old["status"]) if old and "status" in old else None
+        if old is None:  # not every emulator returns the old item: read it for the message
+            item = self.get(session_id)
+            current = item.get("status") if item else None
+            if item is None:
+                raise SessionNotFound(f"session {session_id} is not in the journal") from None
+        if current == target.value:
+            logger.debug("session_id=<%s>, status=<%s> | already set", session_id, target)
+            return False
+        raise IllegalTransition(
+            f"session {session_id} is {current}: it cannot move to {target} "
+            f"(allowed from {', '.join(ALLOWED_PREVIOUS[target])})"
+        ) from None
+
+    @staticmethod
+    def _key(session_id: str) -> dict[str, Any]:
+        return {"PK": {"S": session_id}, "SK": {"S": SORT_KEY}}

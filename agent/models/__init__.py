@@ -1,0 +1,1 @@
+"""Model selection: scripted (no LLM), Bedrock, or any OpenAI-compatible server."""

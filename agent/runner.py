@@ -1,0 +1,92 @@
+"""Run one session: the Strands agent with its tools, bounded in time, always ending terminal.
+
+If the run raises, times out, or ends without COMPLETED/FAILED, the runner itself records
+FAILED with the reason, so no session is left BUSY or INITIATED.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from strands import Agent
+
+from agent.faults import Fault
+from agent.journal import IllegalTransition, Journal, JournalError, SessionStatus
+from agent.models.factory import build_model
+from agent.settings import AgentSettings
+from agent.tools import analyze_text, journal_tool
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = (Path(__file__).parent / "prompt.md").read_text()
+
+
+def build_agent(
+    journal: Journal,
+    session_id: str,
+    settings: AgentSettings,
+    *,
+    fault: Fault | None = None,
+    cancelled: threading.Event | None = None,
+) -> Agent:
+    return Agent(
+        model=build_model(settings, fault),
+        tools=[journal_tool(journal, session_id, fault=fault, cancelled=cancelled), analyze_text],
+        system_prompt=SYSTEM_PROMPT,
+        callback_handler=None,
+    )
+
+
+def record_failure(journal: Journal, session_id: str, reason: str) -> None:
+    """FAILED with ``reason``, unless the session already ended (then nothing changes)."""
+    try:
+        journal.transition(session_id, SessionStatus.FAILED, note=reason, error=reason)
+        logger.warning("session_id=<%s>, reason=<%s> | recorded FAILED", session_id, reason)
+    except IllegalTransition:
+        logger.info("session_id=<%s> | already terminal, failure not recorded", session_id)
+    except JournalError as error:
+        logger.error("session_id=<%s>, error=<%s> | could not record FAILED", session_id, error)
+
+
+def run_session(
+    session_id: str,
+    task: str,
+    settings: AgentSettings,
+    *,
+    journal: Journal,
+    fault: Fault | None = None,
+) -> str | None:
+    """Run the agent on ``task``; returns the session's final journal status."""
+    cancelled = threading.Event()
+    agent = build_agent(journal, session_id, settings, fault=fault, cancelled=cancelled)
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = agent(task)
+        except Exception as error:  # noqa: BLE001 - any agent failure must end the session
+            outcome["error"] = error
+
+    logger.info("session_id=<%s>, fault=<%s> | agent run starting", session_id, fault)
+    worker = threading.Thread(target=work, daemon=True, name=f"session-{session_id[:8]}")
+    worker.start()
+    worker.join(settings.session_timeout_seconds)
+    if worker.is_alive():
+        cancelled.set()
+        reason = f"timed out after {settings.session_timeout_seconds:g} s"
+    elif "error" in outcome:
+        error = outcome["error"]
+        reason = f"agent crashed: {type(error).__name__}: {error}"
+    else:
+        item = journal.get(session_id) or {}
+        status = item.get("status")
+        if status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
+            logger.info("session_id=<%s>, status=<%s> | agent run ended", session_id, status)
+            return status
+        reason = f"agent ended without a terminal status (last status: {status})"
+    record_failure(journal, session_id, reason)
+    item = journal.get(session_id) or {}
+    return item.get("status")

@@ -1,0 +1,43 @@
+"""Every environment variable the agent reads, in one place, with local defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+MODELS = ("scripted", "bedrock", "openai")
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    journal_table_name: str
+    model: str
+    bedrock_model_id: str
+    openai_base_url: str
+    openai_api_key: str
+    openai_model_id: str
+    host: str
+    port: int
+    allow_faults: bool
+    session_timeout_seconds: float
+    session_id: str
+
+    @classmethod
+    def from_env(cls) -> AgentSettings:
+        return cls(
+            journal_table_name=_env("JOURNAL_TABLE_NAME"),
+            model=_env("AGENT_MODEL", "scripted").lower(),
+            bedrock_model_id=_env("BEDROCK_MODEL_ID", "us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            openai_base_url=_env("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+            openai_api_key=_env("OPENAI_API_KEY", "local"),
+            openai_model_id=_env("OPENAI_MODEL_ID", "llama3.2"),
+            host=_env("AGENT_HOST", "127.0.0.1"),
+            port=int(_env("AGENT_PORT", "8080")),
+            allow_faults=_env("AGENT_ALLOW_FAULTS") == "1",
+            session_timeout_seconds=float(_env("AGENT_SESSION_TIMEOUT_SECONDS", "900")),
+            session_id=_env("SESSION_ID"),
+        )

@@ -1,0 +1,73 @@
+"""The agent's tools: the journal (bound to one session) and a small text analysis tool."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from strands import tool
+
+from agent.faults import Fault, InjectedFault
+from agent.journal import Journal, JournalError, SessionStatus
+
+logger = logging.getLogger(__name__)
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"status": "error", "content": [{"text": message}]}
+
+
+def journal_tool(
+    journal: Journal,
+    session_id: str,
+    *,
+    fault: Fault | None = None,
+    cancelled: threading.Event | None = None,
+) -> Any:
+    """The ``journal`` tool for one session: the model gives a status, never a session id."""
+    cancelled = cancelled or threading.Event()
+
+    @tool(name="journal")
+    def journal_update(status: str, note: str = "") -> dict[str, Any]:
+        """Record the session's status in the journal.
+
+        Args:
+            status: BUSY when you start working; COMPLETED when done; FAILED if you cannot.
+            note: For COMPLETED, a short result; for FAILED, the reason; else optional.
+        """
+        try:
+            target = SessionStatus(status.strip().upper())
+        except ValueError:
+            return _error(f"unknown status {status!r}: use BUSY, COMPLETED or FAILED")
+        if fault is Fault.JOURNAL_ERROR:
+            raise InjectedFault("injected fault journal_error: the journal write failed")
+        try:
+            journal.transition(
+                session_id,
+                target,
+                note=note,
+                result=note if target is SessionStatus.COMPLETED else None,
+                error=(note or "the agent reported failure")
+                if target is SessionStatus.FAILED
+                else None,
+            )
+        except JournalError as refused:
+            return _error(f"the journal refused the update: {refused}")
+        if target is SessionStatus.BUSY and fault is Fault.HANG:
+            logger.warning("session_id=<%s> | injected fault hang: blocking", session_id)
+            cancelled.wait()
+        return {"status": "success", "content": [{"text": f"session is now {target}"}]}
+
+    return journal_update
+
+
+@tool
+def analyze_text(text: str) -> dict[str, int]:
+    """Count the words, characters and sentences of a text.
+
+    Args:
+        text: The text to analyse.
+    """
+    sentences = sum(text.count(mark) for mark in ".!?") or (1 if text.strip() else 0)
+    return {"words": len(text.split()), "characters": len(text), "sentences": sentences}

@@ -1,0 +1,1 @@
+"""The agent workflow's CDK constructs: journal table, invoker, workflow, trigger, runtime."""

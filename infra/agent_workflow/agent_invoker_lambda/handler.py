@@ -1,0 +1,91 @@
+"""agent-invoker Lambda: validate the session input, start the agent on AgentCore Runtime.
+
+The same code runs in AWS and locally; locally only the endpoint differs
+(``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE`` points the client at the AgentCore stand-in).
+Raising makes the workflow's catch record the session as FAILED with the message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+MIN_SESSION_ID_CHARS = 33  # AgentCore's runtimeSessionId minimum length
+# Fail fast on a dead agent; the state machine retries the whole invocation.
+CLIENT_CONFIG = Config(
+    connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
+)
+
+
+class InvalidInput(Exception):
+    """The execution input cannot start a session; the message names the field."""
+
+
+class AgentInvocationError(Exception):
+    """AgentCore did not accept the session (agent unreachable, throttled, erroring)."""
+
+
+@cache
+def agentcore_client() -> Any:
+    return boto3.client("bedrock-agentcore", config=CLIENT_CONFIG)
+
+
+def validate(event: Any, max_task_chars: int) -> tuple[str, str]:
+    if not isinstance(event, dict):
+        raise InvalidInput(f"input must be a JSON object, got {type(event).__name__}")
+    session_id = event.get("session_id")
+    if not isinstance(session_id, str) or not session_id:
+        raise InvalidInput("session_id is missing or not a string")
+    if len(session_id) < MIN_SESSION_ID_CHARS:
+        raise InvalidInput(
+            f"session_id must be at least {MIN_SESSION_ID_CHARS} characters "
+            f"(AgentCore runtimeSessionId), got {len(session_id)}"
+        )
+    task = event.get("task")
+    if not isinstance(task, str):
+        raise InvalidInput(f"task must be a string, got {type(task).__name__}")
+    if not task.strip():
+        raise InvalidInput("task must not be empty")
+    if len(task) > max_task_chars:
+        raise InvalidInput(f"task is too long: {len(task)} characters (at most {max_task_chars})")
+    return session_id, task
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    session_id, task = validate(event, int(os.environ.get("MAX_TASK_CHARS", "16000")))
+    runtime_arn = os.environ["AGENT_RUNTIME_ARN"]
+    payload: dict[str, Any] = {
+        "session_id": session_id,
+        "task": task,
+        "journal_table_name": os.environ["JOURNAL_TABLE_NAME"],
+    }
+    if isinstance(event.get("detail"), dict):
+        payload["detail"] = event["detail"]  # the whole event detail, for the agent
+    logger.info("session_id=<%s>, runtime=<%s> | invoking agent", session_id, runtime_arn)
+    try:
+        response = agentcore_client().invoke_agent_runtime(
+            agentRuntimeArn=runtime_arn,
+            runtimeSessionId=session_id,
+            payload=json.dumps(payload).encode(),
+        )
+        body = response["response"].read()
+    except (ClientError, BotoCoreError) as error:
+        raise AgentInvocationError(
+            f"could not reach the agent runtime {runtime_arn}: {error}"
+        ) from error
+    try:
+        agent_response = json.loads(body) if body else None
+    except ValueError:
+        agent_response = body.decode(errors="replace")
+    logger.info("session_id=<%s> | agent accepted the session", session_id)
+    return {"session_id": session_id, "accepted": True, "agent_response": agent_response}

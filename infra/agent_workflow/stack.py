@@ -1,0 +1,73 @@
+"""AgentWorkflowStack: composes the constructs, does the grants, emits what the harness reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from agent_workflow.agent_invoker import AgentInvoker
+from agent_workflow.agent_runtime import AgentRuntime
+from agent_workflow.config import StageConfig
+from agent_workflow.journal_table import JournalTable
+from agent_workflow.trigger import ManualTrigger
+from agent_workflow.workflow import Workflow
+
+
+class AgentWorkflowStack(cdk.Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        journal = JournalTable(self, "Journal", retain=not config.is_local).table
+
+        if config.is_local:
+            runtime_arn = config.local_agent_runtime_arn
+        else:
+            runtime_arn = AgentRuntime(
+                self, "AgentRuntime", table=journal, bedrock_model_id=config.bedrock_model_id
+            ).arn
+
+        invoker = AgentInvoker(
+            self,
+            "AgentInvoker",
+            function_name=f"{construct_id}-agent-invoker",
+            journal_table_name=journal.table_name,
+            agent_runtime_arn=runtime_arn,
+            max_task_chars=config.max_task_chars,
+            agentcore_endpoint=config.agentcore_endpoint if config.is_local else None,
+        )
+        # The same grant in both stages: InvokeAgentRuntime on this runtime only (locally the
+        # stand-in's ARN, which LocalStack does not enforce; in AWS the real runtime).
+        invoker.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["bedrock-agentcore:InvokeAgentRuntime"],
+                resources=[runtime_arn, f"{runtime_arn}/*"],
+            )
+        )
+
+        workflow = Workflow(
+            self,
+            "Workflow",
+            table=journal,
+            invoker=invoker.function,
+            poll_interval_seconds=config.poll_interval_seconds,
+            max_polls=config.max_polls,
+        )
+        trigger = ManualTrigger(self, "Trigger", state_machine=workflow.state_machine)
+
+        outputs = {
+            "StateMachineArn": workflow.state_machine.state_machine_arn,
+            "JournalTableName": journal.table_name,
+            "RuleName": trigger.rule.rule_name,
+            "EventBusName": "default",
+            "InvokerFunctionName": invoker.function.function_name,
+            "AgentRuntimeArn": runtime_arn,
+            "Stage": config.stage,
+            "PollIntervalSeconds": str(config.poll_interval_seconds),
+            "MaxPolls": str(config.max_polls),
+        }
+        for key, value in outputs.items():
+            cdk.CfnOutput(self, key, value=value)

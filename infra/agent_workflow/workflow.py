@@ -1,0 +1,240 @@
+"""The Step Functions workflow (JSONPath): record the session, start the agent, poll the journal.
+
+ValidateInput -> InitializeSession -> InvokeAgent -> InitPollCount -> WaitForCompletion
+  -> CheckStatus -> EvaluateStatus -> Success | Failure | RecordTimeout -> TimedOut
+                                    | IncrementPollCount -> WaitForCompletion
+Side exits: RejectInvalidInput -> InvalidInput; a redelivered event -> DuplicateSession;
+InvokeAgent failing after its retries -> RecordInvokeFailure -> Failure.
+The journal's status only moves forward: every write is conditional.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+CONDITIONAL_CHECK_FAILED = "DynamoDB.ConditionalCheckFailedException"
+NOW = "$$.State.EnteredTime"
+INVALID_TASK = "invalid input: detail.task must be a non-empty string"
+# Transient failures of the invocation worth another try; InvalidInput is not one of them.
+RETRYABLE_INVOKE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "AgentInvocationError",
+]
+
+
+def _s(value: str) -> tasks.DynamoAttributeValue:
+    return tasks.DynamoAttributeValue.from_string(value)
+
+
+def _history_entry(status: str, note: str) -> tasks.DynamoAttributeValue:
+    return tasks.DynamoAttributeValue.from_map(
+        {"status": _s(status), "at": _s(sfn.JsonPath.string_at(NOW)), "note": _s(note)}
+    )
+
+
+class Workflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.ITable,
+        invoker: lambda_.IFunction,
+        poll_interval_seconds: int,
+        max_polls: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.table = table
+        key = {"PK": _s(sfn.JsonPath.string_at("$.session_id")), "SK": _s("SESSION")}
+        self.key = key
+
+        success = sfn.Succeed(self, "Success")
+        failure = sfn.Fail(
+            self,
+            "Failure",
+            error="SessionFailed",
+            cause="The session ended FAILED; the journal item's error says why.",
+        )
+        timed_out = sfn.Fail(
+            self,
+            "TimedOut",
+            error="SessionTimedOut",
+            cause=f"No terminal status after {max_polls} polls of {poll_interval_seconds} s.",
+        )
+        invalid = sfn.Fail(self, "InvalidInput", error="InvalidInput", cause=INVALID_TASK)
+        duplicate = sfn.Succeed(
+            self,
+            "DuplicateSession",
+            comment="The session already exists (a redelivered event): the agent is not run again.",
+        )
+
+        reject = tasks.DynamoPutItem(
+            self,
+            "RejectInvalidInput",
+            table=table,
+            item={
+                **key,
+                "status": _s("FAILED"),
+                "error": _s(INVALID_TASK),
+                "start_time": _s(sfn.JsonPath.string_at(NOW)),
+                "created_at": _s(sfn.JsonPath.string_at(NOW)),
+                "updated_at": _s(sfn.JsonPath.string_at(NOW)),
+                "history": tasks.DynamoAttributeValue.from_list(
+                    [
+                        _history_entry("INITIATED", "session initiated by workflow"),
+                        _history_entry("FAILED", INVALID_TASK),
+                    ]
+                ),
+            },
+            condition_expression="attribute_not_exists(PK)",
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        reject.add_catch(duplicate, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error")
+        reject.next(invalid)
+
+        initialize = tasks.DynamoPutItem(
+            self,
+            "InitializeSession",
+            table=table,
+            item={
+                **key,
+                "status": _s("INITIATED"),
+                "task": _s(sfn.JsonPath.string_at("$.task")),
+                "start_time": _s(sfn.JsonPath.string_at(NOW)),
+                "created_at": _s(sfn.JsonPath.string_at(NOW)),
+                "updated_at": _s(sfn.JsonPath.string_at(NOW)),
+                "history": tasks.DynamoAttributeValue.from_list(
+                    [_history_entry("INITIATED", "session initiated by workflow")]
+                ),
+            },
+            condition_expression="attribute_not_exists(PK)",
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        initialize.add_catch(duplicate, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error")
+
+        invoke = tasks.LambdaInvoke(
+            self,
+            "InvokeAgent",
+            lambda_function=invoker,
+            # The execution input as it is: {session_id, task} and, from the rule, the event's
+            # whole detail (extra keys are for the agent).
+            payload=sfn.TaskInput.from_json_path_at("$"),
+            retry_on_service_exceptions=False,
+            result_selector={"accepted.$": "$.Payload.accepted"},
+            result_path="$.invocation",
+        )
+        invoke.add_retry(
+            errors=RETRYABLE_INVOKE_ERRORS,
+            interval=cdk.Duration.seconds(1),
+            max_attempts=2,
+            backoff_rate=2,
+        )
+
+        check = tasks.DynamoGetItem(
+            self,
+            "CheckStatus",
+            table=table,
+            key=key,
+            consistent_read=True,
+            result_selector={"status.$": "$.Item.status.S"},
+            result_path="$.journal",
+        )
+
+        record_invoke_failure = self._mark_failed(
+            "RecordInvokeFailure",
+            sfn.JsonPath.format(
+                "agent invocation failed: {}: {}",
+                sfn.JsonPath.string_at("$.error.Error"),
+                sfn.JsonPath.string_at("$.error.Cause"),
+            ),
+        )
+        record_invoke_failure.add_catch(
+            check, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error"
+        )
+        record_invoke_failure.next(failure)
+        invoke.add_catch(record_invoke_failure, errors=["States.ALL"], result_path="$.error")
+
+        record_timeout = self._mark_failed(
+            "RecordTimeout",
+            f"timed out: the agent did not finish within {max_polls} polls "
+            f"of {poll_interval_seconds} s",
+        )
+        # The agent finished at the last moment: the journal decides.
+        record_timeout.add_catch(check, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error")
+        record_timeout.next(timed_out)
+
+        init_polls = sfn.Pass(
+            self, "InitPollCount", result=sfn.Result.from_object({"count": 0}), result_path="$.poll"
+        )
+        wait = sfn.Wait(
+            self,
+            "WaitForCompletion",
+            time=sfn.WaitTime.duration(cdk.Duration.seconds(poll_interval_seconds)),
+        )
+        increment = sfn.Pass(
+            self,
+            "IncrementPollCount",
+            parameters={"count": sfn.JsonPath.math_add(sfn.JsonPath.number_at("$.poll.count"), 1)},
+            result_path="$.poll",
+        )
+        evaluate = (
+            sfn.Choice(self, "EvaluateStatus")
+            .when(sfn.Condition.string_equals("$.journal.status", "COMPLETED"), success)
+            .when(sfn.Condition.string_equals("$.journal.status", "FAILED"), failure)
+            .when(
+                sfn.Condition.number_greater_than_equals("$.poll.count", max_polls),
+                record_timeout,
+            )
+            .otherwise(increment)
+        )
+        increment.next(wait)
+        wait.next(check)
+        check.next(evaluate)
+
+        # Rules are tried in order, so isString only runs on a task that is present.
+        validate = (
+            sfn.Choice(self, "ValidateInput")
+            .when(sfn.Condition.not_(sfn.Condition.is_present("$.task")), reject)
+            .when(sfn.Condition.not_(sfn.Condition.is_string("$.task")), reject)
+            .otherwise(initialize)
+        )
+        initialize.next(invoke).next(init_polls).next(wait)
+
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(validate),
+            timeout=cdk.Duration.seconds(poll_interval_seconds * max_polls + 300),
+        )
+
+    def _mark_failed(self, state_id: str, error: str) -> tasks.DynamoUpdateItem:
+        """A conditional UpdateItem: INITIATED or BUSY -> FAILED, with the error and history."""
+        return tasks.DynamoUpdateItem(
+            self,
+            state_id,
+            table=self.table,
+            key=self.key,
+            update_expression=(
+                "SET #status = :failed, #error = :error, updated_at = :now, "
+                "history = list_append(history, :entry)"
+            ),
+            condition_expression="#status IN (:initiated, :busy)",
+            expression_attribute_names={"#status": "status", "#error": "error"},
+            expression_attribute_values={
+                ":failed": _s("FAILED"),
+                ":error": _s(error),
+                ":now": _s(sfn.JsonPath.string_at(NOW)),
+                ":entry": tasks.DynamoAttributeValue.from_list([_history_entry("FAILED", error)]),
+                ":initiated": _s("INITIATED"),
+                ":busy": _s("BUSY"),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )

