@@ -125,7 +125,10 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
 @command("trigger")
 def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
     outputs = StackOutputs.load(settings)
-    detail = json.loads(args.detail) if args.detail else manual_trigger_detail(args.task)
+    try:
+        detail = json.loads(args.detail) if args.detail else manual_trigger_detail(args.task)
+    except ValueError as error:
+        raise HarnessError(f"--detail is not valid JSON ({error}); pass a JSON object") from None
     if args.fault:
         detail["fault"] = args.fault
     session_id = publish(settings, detail, outputs.event_bus_name)

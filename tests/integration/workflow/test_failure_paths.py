@@ -1,0 +1,167 @@
+"""Failure paths: every session ends, COMPLETED or FAILED with a reason, and nothing is lost
+(issue 7). Real runtime, real deploy, real agent; faults are asked of the local agent per
+event (`detail.fault`, honoured only because the local runtime sets AGENT_ALLOW_FAULTS=1)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from agent.journal import IllegalTransition, Journal, SessionStatus
+from harness import aws
+from harness.assertions import assert_transitions
+from harness.runtime import select_runtime
+from harness.settings import REPO_ROOT
+from harness.trigger import publish
+
+FAILED_AFTER_BUSY = ["INITIATED", "BUSY", "FAILED"]
+FAILED_AT_ONCE = ["INITIATED", "FAILED"]
+
+
+def _wait(reader, stack, session_id, expected, execution_status):
+    return assert_transitions(
+        reader,
+        session_id,
+        expected,
+        timeout=stack.session_timeout_seconds + 60,
+        execution_status=execution_status,
+    )
+
+
+def test_duplicate_delivery_runs_the_agent_once(
+    trigger, session_reader, deployed_stack, aws_client
+):
+    # GIVEN a session that completed
+    session_id = trigger("Deliver me twice")
+    first = _wait(
+        session_reader, deployed_stack, session_id, ["INITIATED", "BUSY", "COMPLETED"], "SUCCEEDED"
+    )
+
+    # WHEN EventBridge delivers the same event again (a second execution, same input)
+    sfn = aws_client("stepfunctions")
+    duplicate_arn = sfn.start_execution(
+        stateMachineArn=deployed_stack.state_machine_arn,
+        name=f"redelivery-{uuid.uuid4().hex[:8]}",
+        input=json.dumps(first.execution.input),
+    )["executionArn"]
+
+    # THEN the duplicate ends in its own state and the agent did not run again
+    duplicate = session_reader.execution(duplicate_arn)
+    for _ in range(100):
+        if duplicate.status != "RUNNING":
+            break
+        duplicate = session_reader.execution(duplicate_arn)
+    assert duplicate.status == "SUCCEEDED"
+    assert [s.name for s in duplicate.steps][-1] == "DuplicateSession"
+    assert "InvokeAgent" not in [s.name for s in duplicate.steps]
+    after = session_reader.session(session_id)
+    assert after.statuses == ["INITIATED", "BUSY", "COMPLETED"]
+    assert after.item["updated_at"] == first.item["updated_at"]
+
+
+def test_agent_crash_ends_failed_with_the_reason(trigger, session_reader, deployed_stack):
+    session_id = trigger("Crash while working", fault="crash")
+    session = _wait(session_reader, deployed_stack, session_id, FAILED_AFTER_BUSY, "FAILED")
+    assert "crash" in session.item["error"].lower()
+    assert session.execution.last_step.name == "Failure"
+
+
+def test_agent_that_skips_busy_ends_failed(trigger, session_reader, deployed_stack):
+    session_id = trigger("Forget to say BUSY", fault="skip_busy")
+    session = _wait(session_reader, deployed_stack, session_id, FAILED_AT_ONCE, "FAILED")
+    assert "terminal status" in session.item["error"] or "INITIATED" in session.item["error"]
+
+
+def test_journal_write_error_ends_failed(trigger, session_reader, deployed_stack):
+    session_id = trigger("Journal breaks", fault="journal_error")
+    session = _wait(session_reader, deployed_stack, session_id, FAILED_AT_ONCE, "FAILED")
+    assert session.item["error"]
+
+
+@pytest.mark.slow
+def test_agent_that_hangs_is_timed_out_by_the_workflow(trigger, session_reader, deployed_stack):
+    session_id = trigger("Hang after BUSY", fault="hang")
+    session = _wait(session_reader, deployed_stack, session_id, FAILED_AFTER_BUSY, "FAILED")
+    assert "timed out" in session.item["error"]
+    assert "RecordTimeout" in [s.name for s in session.execution.steps]
+    assert session.execution.last_step.name == "TimedOut"
+
+
+def test_unreachable_agent_is_retried_then_failed(
+    trigger, session_reader, deployed_stack, harness_settings
+):
+    runtime = select_runtime(harness_settings)
+    runtime.down(["agent"])
+    try:
+        session_id = trigger("Nobody is listening")
+        session = _wait(session_reader, deployed_stack, session_id, FAILED_AT_ONCE, "FAILED")
+    finally:
+        runtime.up(["agent"])
+    assert "agent invocation failed" in session.item["error"]
+    invoke = next(s for s in session.execution.steps if s.name == "InvokeAgent")
+    assert invoke.error, "InvokeAgent failed (after its retries)"
+    assert "RecordInvokeFailure" in [s.name for s in session.execution.steps]
+
+
+@pytest.mark.parametrize(
+    ("detail", "field_named"),
+    [
+        ({}, "task"),
+        ({"task": 42}, "task"),
+        ({"task": {"nested": "object"}}, "task"),
+        ({"task": ""}, "task"),
+        ({"task": "   "}, "task"),
+        ({"task": "x" * 20_000}, "task"),
+    ],
+    ids=["no-task", "number", "object", "empty", "blank", "oversized"],
+)
+def test_malformed_events_end_failed_naming_the_field(
+    detail, field_named, trigger, session_reader, deployed_stack, harness_settings
+):
+    session_id = publish(harness_settings, detail, deployed_stack.event_bus_name)
+    session = _wait(session_reader, deployed_stack, session_id, FAILED_AT_ONCE, "FAILED")
+    assert field_named in session.item["error"]
+
+
+def test_non_json_detail_is_refused_at_publish(harness_settings, deployed_stack):
+    response = aws.client("events", harness_settings).put_events(
+        Entries=[
+            {
+                "Source": "agent.workflow",
+                "DetailType": "ManualTrigger",
+                "Detail": "not json",
+                "EventBusName": deployed_stack.event_bus_name,
+            }
+        ]
+    )
+    assert response["FailedEntryCount"] == 1
+    assert response["Entries"][0]["ErrorCode"]
+    # The CLI says so in a sentence, not a traceback.
+    cli = subprocess.run(
+        [sys.executable, "-m", "harness", "trigger", "--detail", "not json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert cli.returncode == 1
+    assert "--detail is not valid JSON" in cli.stdout
+    assert "Traceback" not in cli.stdout + cli.stderr
+
+
+def test_illegal_transition_is_rejected_and_leaves_the_item_intact(
+    trigger, session_reader, deployed_stack, aws_client
+):
+    session_id = trigger("Complete, then be poked")
+    done = _wait(
+        session_reader, deployed_stack, session_id, ["INITIATED", "BUSY", "COMPLETED"], "SUCCEEDED"
+    )
+    journal = Journal(deployed_stack.journal_table_name, client=aws_client("dynamodb"))
+    with pytest.raises(IllegalTransition):
+        journal.transition(session_id, SessionStatus.BUSY, note="too late")
+    assert session_reader.item(session_id) == done.item
