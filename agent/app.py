@@ -11,6 +11,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
@@ -29,8 +30,12 @@ SETTINGS = AgentSettings.from_env()
 # Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
 EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()
-# One client for all sessions: boto3 clients are thread-safe, creating them is not.
-DYNAMODB = boto3.client("dynamodb")
+
+
+@cache
+def dynamodb() -> Any:
+    """One client for all sessions: boto3 clients are thread-safe, creating them is not."""
+    return boto3.client("dynamodb")
 
 
 class InvalidInvocation(ValueError):
@@ -69,6 +74,7 @@ def parse_invocation(
 
 @app.async_task
 async def run_in_background(invocation: Invocation) -> None:
+    journal = Journal(invocation.table_name, client=dynamodb())  # on the loop thread
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(
         EXECUTOR,
@@ -76,7 +82,7 @@ async def run_in_background(invocation: Invocation) -> None:
             invocation.session_id,
             invocation.task,
             SETTINGS,
-            journal=Journal(invocation.table_name, client=DYNAMODB),
+            journal=journal,
             fault=invocation.fault,
         ),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from strands import Agent
+from strands.types.exceptions import EventLoopException
 
 from agent.faults import Fault
 from agent.journal import IllegalTransition, Journal, JournalError, SessionStatus
@@ -79,6 +80,8 @@ def run_session(
         reason = f"timed out after {settings.session_timeout_seconds:g} s"
     elif "error" in outcome:
         error = outcome["error"]
+        if isinstance(error, EventLoopException):  # Strands wraps what the loop raised
+            error = error.original_exception
         reason = f"agent crashed: {type(error).__name__}: {error}"
     else:
         item = journal.get(session_id) or {}

@@ -1,0 +1,92 @@
+"""A moto DynamoDB journal table for the agent's unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from agent.journal import Journal, now_iso
+from agent.settings import AgentSettings
+
+TABLE = "journal-test"
+
+
+@pytest.fixture
+def dynamodb(monkeypatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+
+
+@pytest.fixture
+def journal(dynamodb) -> Journal:
+    return Journal(TABLE, client=dynamodb)
+
+
+@pytest.fixture
+def initiated(dynamodb) -> str:
+    """A session as the workflow's InitializeSession writes it."""
+    session_id = "0f8e2c1a-5b7d-4e3f-9a1b-2c3d4e5f6a7b"
+    at = now_iso()
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={
+            "PK": {"S": session_id},
+            "SK": {"S": "SESSION"},
+            "status": {"S": "INITIATED"},
+            "task": {"S": "Summarise the report"},
+            "created_at": {"S": at},
+            "updated_at": {"S": at},
+            "history": {
+                "L": [{"M": {"status": {"S": "INITIATED"}, "at": {"S": at}, "note": {"S": ""}}}]
+            },
+        },
+    )
+    return session_id
+
+
+@pytest.fixture
+def make_settings():
+    """``make_settings(**overrides)``: AgentSettings for tests (scripted model, faults on)."""
+    return build_settings
+
+
+def build_settings(**overrides: Any) -> AgentSettings:
+    values: dict[str, Any] = {
+        "journal_table_name": TABLE,
+        "model": "scripted",
+        "bedrock_model_id": "model",
+        "openai_base_url": "http://127.0.0.1:1/v1",
+        "openai_api_key": "local",
+        "openai_model_id": "m",
+        "host": "127.0.0.1",
+        "port": 8080,
+        "allow_faults": True,
+        "session_timeout_seconds": 10.0,
+        "session_id": "",
+    }
+    values.update(overrides)
+    return AgentSettings(**values)

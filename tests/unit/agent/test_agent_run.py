@@ -1,0 +1,117 @@
+"""The scripted model through a real Strands Agent, the runner's guarantees, faults, session
+id resolution and model selection (moto DynamoDB, no network, no LLM)."""
+
+from __future__ import annotations
+
+import pytest
+from strands.models.bedrock import BedrockModel
+from strands.models.openai import OpenAIModel
+
+from agent.app import InvalidInvocation, parse_invocation
+from agent.faults import Fault, requested_fault
+from agent.models.factory import build_model
+from agent.models.scripted import ScriptedModel
+from agent.runner import build_agent, run_session
+
+
+def _history(journal, session_id):
+    return [entry["status"] for entry in journal.get(session_id)["history"]]
+
+
+def test_scripted_model_drives_the_real_agent_tool_loop(journal, initiated, make_settings):
+    agent = build_agent(journal, initiated, make_settings())
+    result = agent("Summarise the quarterly cost report")
+    # The real loop ran three tool calls: journal BUSY, analyze_text, journal COMPLETED.
+    tool_calls = [
+        block["toolUse"]["name"]
+        for message in agent.messages
+        if message["role"] == "assistant"
+        for block in message["content"]
+        if "toolUse" in block
+    ]
+    assert tool_calls == ["journal", "analyze_text", "journal"]
+    assert result.stop_reason == "end_turn"
+    item = journal.get(initiated)
+    assert _history(journal, initiated) == ["INITIATED", "BUSY", "COMPLETED"]
+    assert item["result"] == "Analysed the task: 5 words, 35 characters."
+
+
+def test_run_session_completes(journal, initiated, make_settings):
+    assert (
+        run_session(initiated, "Count these words", make_settings(), journal=journal) == "COMPLETED"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "history", "reason"),
+    [
+        (Fault.CRASH, ["INITIATED", "BUSY", "FAILED"], "agent crashed: InjectedFault"),
+        (Fault.SKIP_BUSY, ["INITIATED", "FAILED"], "without a terminal status"),
+        (Fault.JOURNAL_ERROR, ["INITIATED", "FAILED"], "without a terminal status"),
+    ],
+)
+def test_faults_end_failed_with_a_reason(journal, initiated, fault, history, reason, make_settings):
+    status = run_session(initiated, "task", make_settings(), journal=journal, fault=fault)
+    assert status == "FAILED"
+    assert _history(journal, initiated) == history
+    assert reason in journal.get(initiated)["error"]
+
+
+def test_a_hanging_run_is_bounded_by_the_session_timeout(journal, initiated, make_settings):
+    quick = make_settings(session_timeout_seconds=0.5)
+    status = run_session(initiated, "task", quick, journal=journal, fault=Fault.HANG)
+    assert status == "FAILED"
+    assert journal.get(initiated)["error"] == "timed out after 0.5 s"
+
+
+def test_runner_does_not_overwrite_a_session_that_already_ended(journal, initiated, make_settings):
+    journal.transition(initiated, "FAILED", error="timed out by the workflow")
+    status = run_session(initiated, "task", make_settings(), journal=journal)
+    assert status == "FAILED"
+    assert journal.get(initiated)["error"] == "timed out by the workflow"
+
+
+def test_session_id_comes_from_payload_then_header_then_env(make_settings):
+    env = make_settings(session_id="from-env")
+    payload = {"task": "t", "journal_table_name": "journal-test"}
+    assert parse_invocation({**payload, "session_id": "p"}, "h", env).session_id == "p"
+    assert parse_invocation(payload, "from-header", env).session_id == "from-header"
+    assert parse_invocation(payload, None, env).session_id == "from-env"
+    with pytest.raises(InvalidInvocation, match="session_id is missing"):
+        parse_invocation(payload, None, make_settings())
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"session_id": "s"}, "task"),
+        ({"session_id": "s", "task": "  "}, "task"),
+        ("not an object", "JSON object"),
+        ({"session_id": "s", "task": "t", "fault": "explode"}, "unknown fault"),
+    ],
+)
+def test_bad_invocations_name_the_problem(payload, field, make_settings):
+    with pytest.raises(InvalidInvocation, match=field):
+        parse_invocation(payload, None, make_settings())
+
+
+def test_table_name_from_payload_or_env(make_settings):
+    payload = {"session_id": "s", "task": "t"}
+    assert parse_invocation(payload, None, make_settings()).table_name == "journal-test"
+    with pytest.raises(InvalidInvocation, match="journal_table_name"):
+        parse_invocation(payload, None, make_settings(journal_table_name=""))
+
+
+def test_faults_need_agent_allow_faults():
+    payload = {"detail": {"task": "t", "fault": "crash"}}
+    assert requested_fault(payload, allow_faults=True) is Fault.CRASH
+    assert requested_fault(payload, allow_faults=False) is None
+    assert requested_fault({"fault": "hang"}, allow_faults=True) is Fault.HANG
+
+
+def test_model_is_a_setting(make_settings):
+    assert isinstance(build_model(make_settings()), ScriptedModel)
+    assert isinstance(build_model(make_settings(model="bedrock")), BedrockModel)
+    assert isinstance(build_model(make_settings(model="openai")), OpenAIModel)
+    with pytest.raises(ValueError, match="scripted, bedrock, openai"):
+        build_model(make_settings(model="gpt"))
