@@ -1,0 +1,106 @@
+"""The agent-invoker Lambda: input validation and the exact InvokeAgentRuntime call."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from harness.settings import REPO_ROOT
+
+HANDLER_PATH = REPO_ROOT / "infra/agent_workflow/agent_invoker_lambda/handler.py"
+SESSION_ID = "5d0c7a8e-1f2b-4c3d-9e8f-7a6b5c4d3e2f"
+RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
+
+
+@pytest.fixture
+def handler(monkeypatch):
+    """The handler module, loaded from its file as Lambda does, with a stubbed client."""
+    monkeypatch.setenv("AGENT_RUNTIME_ARN", RUNTIME_ARN)
+    monkeypatch.setenv("JOURNAL_TABLE_NAME", "journal")
+    monkeypatch.setenv("MAX_TASK_CHARS", "100")
+    spec = importlib.util.spec_from_file_location("invoker_handler", HANDLER_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    client = boto3.client(
+        "bedrock-agentcore",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    monkeypatch.setattr(module, "agentcore_client", lambda: client)
+    with Stubber(client) as stubber:
+        module.stubber = stubber
+        yield module
+
+
+def _body(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ("not a dict", "input must be a JSON object"),
+        ({"task": "t"}, "session_id is missing"),
+        ({"session_id": "short", "task": "t"}, "session_id must be at least 33 characters"),
+        ({"session_id": SESSION_ID}, "task must be a string, got NoneType"),
+        ({"session_id": SESSION_ID, "task": 42}, "task must be a string, got int"),
+        ({"session_id": SESSION_ID, "task": "   "}, "task must not be empty"),
+        ({"session_id": SESSION_ID, "task": "x" * 101}, "task is too long: 101 characters"),
+    ],
+)
+def test_bad_inputs_fail_naming_the_field(handler, event, message):
+    with pytest.raises(handler.InvalidInput, match=message):
+        handler.handler(event, None)
+
+
+def test_invokes_the_agent_runtime_with_the_session_as_runtime_session_id(handler):
+    detail = {"task": "Summarise", "fault": "crash"}
+    expected_payload = {
+        "session_id": SESSION_ID,
+        "task": "Summarise",
+        "journal_table_name": "journal",
+        "detail": detail,
+    }
+    handler.stubber.add_response(
+        "invoke_agent_runtime",
+        {
+            "response": _body(b'{"session_id": "x", "status": "accepted"}'),
+            "contentType": "application/json",
+            "statusCode": 200,
+        },
+        {
+            "agentRuntimeArn": RUNTIME_ARN,
+            "runtimeSessionId": SESSION_ID,
+            "payload": json.dumps(expected_payload).encode(),
+        },
+    )
+    result = handler.handler(
+        {"id": SESSION_ID, "session_id": SESSION_ID, "task": "Summarise", "detail": detail}, None
+    )
+    assert result == {
+        "session_id": SESSION_ID,
+        "accepted": True,
+        "agent_response": {"session_id": "x", "status": "accepted"},
+    }
+    handler.stubber.assert_no_pending_responses()
+
+
+def test_unreachable_agent_raises_a_clear_agent_invocation_error(handler):
+    handler.stubber.add_client_error(
+        "invoke_agent_runtime",
+        service_error_code="InternalServerException",
+        service_message="the agent at http://127.0.0.1:8080 is unreachable",
+        http_status_code=500,
+    )
+    with pytest.raises(handler.AgentInvocationError) as raised:
+        handler.handler({"session_id": SESSION_ID, "task": "t"}, None)
+    message = str(raised.value)
+    assert message.startswith(f"could not reach the agent runtime {RUNTIME_ARN}")
+    assert "unreachable" in message

@@ -1,0 +1,278 @@
+"""The synthesized templates: workflow shape, trigger, outputs, and least-privilege IAM."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from harness.settings import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "infra"))
+
+from agent_workflow.config import StageConfig
+from agent_workflow.stack import AgentWorkflowStack
+
+# What each Step Functions service integration needs, by its resource ARN suffix.
+INTEGRATION_ACTIONS = {
+    "dynamodb:putItem": "dynamodb:PutItem",
+    "dynamodb:getItem": "dynamodb:GetItem",
+    "dynamodb:updateItem": "dynamodb:UpdateItem",
+    "lambda:invoke": "lambda:InvokeFunction",
+}
+
+
+def synth(stage: str) -> Template:
+    app = cdk.App(context={"stage": stage})
+    config = StageConfig.from_context(app.node)
+    stack = AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def local() -> Template:
+    return synth("local")
+
+
+@pytest.fixture(scope="module")
+def aws() -> Template:
+    return synth("aws")
+
+
+def _one(template: Template, kind: str) -> tuple[str, dict[str, Any]]:
+    resources = template.find_resources(kind)
+    assert len(resources) == 1, f"expected one {kind}, found {list(resources)}"
+    return next(iter(resources.items()))
+
+
+def definition(template: Template) -> dict[str, Any]:
+    """The state machine definition, with CloudFormation references as placeholders."""
+    _, machine = _one(template, "AWS::StepFunctions::StateMachine")
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
+    return json.loads(text)
+
+
+def used_actions(template: Template) -> set[str]:
+    actions = set()
+    for state in definition(template)["States"].values():
+        if state["Type"] == "Task":
+            suffix = state["Resource"].rsplit(":::", 1)[-1]
+            actions.add(INTEGRATION_ACTIONS[suffix])
+    return actions
+
+
+def role_statements(template: Template, role_logical_id: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def state_machine_role(template: Template) -> str:
+    _, machine = _one(template, "AWS::StepFunctions::StateMachine")
+    return machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+
+
+def test_workflow_states_follow_the_design(local):
+    states = definition(local)["States"]
+    assert definition(local)["StartAt"] == "ValidateInput"
+    assert set(states) == {
+        "ValidateInput",
+        "RejectInvalidInput",
+        "InvalidInput",
+        "InitializeSession",
+        "DuplicateSession",
+        "InvokeAgent",
+        "RecordInvokeFailure",
+        "InitPollCount",
+        "WaitForCompletion",
+        "CheckStatus",
+        "EvaluateStatus",
+        "IncrementPollCount",
+        "RecordTimeout",
+        "TimedOut",
+        "Success",
+        "Failure",
+    }
+    init = states["InitializeSession"]
+    assert init["Parameters"]["ConditionExpression"] == "attribute_not_exists(PK)"
+    assert init["Catch"][0]["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert init["Catch"][0]["Next"] == "DuplicateSession"
+    assert states["DuplicateSession"]["Type"] == "Succeed"
+    assert states["WaitForCompletion"]["Seconds"] == 1
+    invoke = states["InvokeAgent"]
+    assert "InvalidInput" not in invoke["Retry"][0]["ErrorEquals"]
+    assert "AgentInvocationError" in invoke["Retry"][0]["ErrorEquals"]
+    assert invoke["Catch"][0]["Next"] == "RecordInvokeFailure"
+    for marker in ("RecordInvokeFailure", "RecordTimeout"):
+        assert (
+            states[marker]["Parameters"]["ConditionExpression"] == "#status IN (:initiated, :busy)"
+        )
+    timeout_rule = next(
+        c for c in states["EvaluateStatus"]["Choices"] if c.get("Next") == "RecordTimeout"
+    )
+    assert timeout_rule["NumericGreaterThanEquals"] == 30
+
+
+def test_rule_matches_manual_triggers_and_maps_the_event_id(local):
+    _, rule = _one(local, "AWS::Events::Rule")
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["agent.workflow"],
+        "detail-type": ["ManualTrigger"],
+    }
+    transformer = rule["Properties"]["Targets"][0]["InputTransformer"]
+    paths = transformer["InputPathsMap"]
+    template = transformer["InputTemplate"]
+    event_id_var = next(k for k, v in paths.items() if v == "$.id")
+    task_var = next(k for k, v in paths.items() if v == "$.detail.task")
+    assert f'"session_id":<{event_id_var}>' in template
+    assert f'"id":<{event_id_var}>' in template
+    assert f'"task":<{task_var}>' in template
+
+
+def test_outputs_name_everything_the_harness_reads(local):
+    outputs = local.find_outputs("*")
+    assert set(outputs) >= {
+        "StateMachineArn",
+        "JournalTableName",
+        "RuleName",
+        "EventBusName",
+        "InvokerFunctionName",
+        "AgentRuntimeArn",
+        "Stage",
+        "PollIntervalSeconds",
+        "MaxPolls",
+    }
+    assert outputs["Stage"]["Value"] == "local"
+
+
+def test_journal_table_keys_and_billing(local):
+    local.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
+
+
+def test_local_invoker_points_at_the_agentcore_stand_in(local):
+    local.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.12",
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE": "http://127.0.0.1:8090",
+                        "AGENT_RUNTIME_ARN": Match.string_like_regexp("runtime/local-agent"),
+                        "JOURNAL_TABLE_NAME": Match.any_value(),
+                    }
+                )
+            },
+        },
+    )
+    assert not local.find_resources("AWS::BedrockAgentCore::Runtime")
+
+
+def test_state_machine_role_grants_exactly_what_its_states_use(local):
+    role = state_machine_role(local)
+    statements = role_statements(local, role)
+    granted = {action for s in statements for action in _actions(s)}
+    assert used_actions(local) == {
+        "dynamodb:PutItem",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "lambda:InvokeFunction",
+    }
+    assert granted == used_actions(local)
+    table_id, _ = _one(local, "AWS::DynamoDB::Table")
+    function_id, _ = _one(local, "AWS::Lambda::Function")
+    for statement in statements:
+        for action in _actions(statement):
+            service = action.split(":")[0]
+            expected_owner = table_id if service == "dynamodb" else function_id
+            for resource in _resources(statement):
+                assert expected_owner in json.dumps(resource), (action, resource)
+
+
+def test_the_iam_check_fails_when_a_grant_is_missing(local):
+    """The comparison above is a real check: without PutItem the sets differ."""
+    role = state_machine_role(local)
+    granted = {a for s in role_statements(local, role) for a in _actions(s)}
+    assert granted - {"dynamodb:PutItem"} != used_actions(local)
+
+
+@pytest.mark.parametrize("stage", ["local", "aws"])
+def test_no_policy_has_a_star_resource(stage, local, aws):
+    template = local if stage == "local" else aws
+    # ecr:GetAuthorizationToken has no resource-level permissions in AWS: "*" is its only form.
+    allowed_star = {"ecr:GetAuthorizationToken"}
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "*" in _resources(statement):
+                assert set(_actions(statement)) <= allowed_star, statement
+    for role in template.find_resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"], "managed policies grant on *"
+
+
+def test_aws_stage_runs_the_agent_on_agentcore_runtime(aws):
+    runtime_id, runtime = _one(aws, "AWS::BedrockAgentCore::Runtime")
+    assert runtime["Properties"]["EnvironmentVariables"]["AGENT_MODEL"] == "bedrock"
+    _, function = _one(aws, "AWS::Lambda::Function")
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE" not in variables
+    assert variables["AGENT_RUNTIME_ARN"] == {"Fn::GetAtt": [runtime_id, "AgentRuntimeArn"]}
+    invoker_role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    grants = [
+        s
+        for s in role_statements(aws, invoker_role)
+        if "bedrock-agentcore:InvokeAgentRuntime" in _actions(s)
+    ]
+    assert len(grants) == 1
+    for resource in _resources(grants[0]):
+        assert runtime_id in json.dumps(resource)
+    assert aws.find_outputs("Stage")["Stage"]["Value"] == "aws"
+    assert definition(aws)["States"]["WaitForCompletion"]["Seconds"] == 10
+
+
+def test_context_overrides_poll_settings():
+    app = cdk.App(context={"stage": "local", "poll_interval_seconds": "2", "max_polls": "5"})
+    config = StageConfig.from_context(app.node)
+    assert (config.poll_interval_seconds, config.max_polls) == (2, 5)
+    with pytest.raises(ValueError, match="stage"):
+        StageConfig.from_context(cdk.App(context={"stage": "prod"}).node)
+
+
+def test_invoker_logs_only_to_its_own_log_group(local):
+    _, function = _one(local, "AWS::Lambda::Function")
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    logs = [
+        s for s in role_statements(local, role) if any(a.startswith("logs:") for a in _actions(s))
+    ]
+    assert logs
+    for statement in logs:
+        for resource in _resources(statement):
+            assert re.search(
+                r"log-group:/aws/lambda/AgentWorkflow-agent-invoker:\*", json.dumps(resource)
+            )
