@@ -60,6 +60,14 @@ synth: $(VENV) ## Synthesize the CDK app (local stage) into infra/cdk.out
 deploy: $(VENV) ## Deploy the CDK stack into the local runtime with cdklocal (skipped if unchanged)
 	@$(HARNESS) deploy
 
+.PHONY: deploy-aws
+deploy-aws: $(VENV) ## Deploy the aws stage to real AWS (agent image on AgentCore Runtime; needs Docker + credentials)
+	@$(HARNESS) --target aws deploy
+
+.PHONY: smoke-aws
+smoke-aws: $(VENV) ## Post-deploy smoke test on real AWS: trigger a session and watch it complete
+	@$(HARNESS) --target aws trigger --task "$(TASK)" --wait
+
 .PHONY: destroy
 destroy: $(VENV) ## Destroy the deployed stack
 	@$(HARNESS) destroy

@@ -14,6 +14,8 @@ LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test
 _CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60
 )
+# On AWS, ignore AWS_ENDPOINT_URL* from the shell (the Makefile exports the local one).
+_AWS_CONFIG = _CONFIG.merge(Config(ignore_configured_endpoint_urls=True))
 
 
 @cache
@@ -27,4 +29,4 @@ def client(service: str, settings: Settings) -> Any:
             config=_CONFIG,
             **LOCAL_CREDENTIALS,
         )
-    return boto3.client(service, region_name=settings.region, config=_CONFIG)
+    return boto3.client(service, region_name=settings.region, config=_AWS_CONFIG)

@@ -52,7 +52,10 @@ def cdk_environment(settings: Settings) -> dict[str, str]:
         "AWS_REGION": settings.region,
         "AWS_DEFAULT_REGION": settings.region,
     }
-    if settings.is_local:
+    if not settings.is_local:
+        for name in [n for n in env if n.startswith("AWS_ENDPOINT_URL")]:
+            del env[name]  # the real AWS endpoints, whatever the shell exports
+    else:
         env.update(
             {
                 # cdklocal's default host (localhost.localstack.cloud) may not resolve offline.

@@ -1,0 +1,71 @@
+"""Target selection: the same harness drives the local runtime or real AWS (no calls made)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import aws, deploy
+from harness.runtime import ComposeRuntime, HostRuntime, RuntimeProblem, select_runtime
+from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
+from harness.settings import Settings
+
+
+def test_local_clients_use_the_runtime_endpoint_and_test_credentials():
+    client = aws.client("stepfunctions", Settings(target="local"))
+    assert client.meta.endpoint_url == "http://127.0.0.1:4566"
+    assert client._request_signer._credentials.access_key == "test"
+
+
+def test_aws_clients_use_the_real_endpoints(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")  # as the Makefile exports
+    client = aws.client("events", Settings(target="aws", region="eu-west-1"))
+    assert client.meta.endpoint_url == "https://events.eu-west-1.amazonaws.com"
+
+
+def test_deploy_context_per_target():
+    local = Settings(target="local")
+    assert deploy.context_args(local, "host", {}) == [
+        "-c",
+        "stage=local",
+        "-c",
+        "agentcore_endpoint=http://127.0.0.1:8090",
+    ]
+    assert f"agentcore_endpoint={STANDIN_URL_IN_COMPOSE}" in deploy.context_args(
+        local, "docker", {}
+    )
+    assert deploy.context_args(Settings(target="aws"), "aws", {"max_polls": "5"}) == [
+        "-c",
+        "stage=aws",
+        "-c",
+        "max_polls=5",
+    ]
+
+
+def test_cdk_cli_and_environment_per_target(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    local, real = Settings(target="local"), Settings(target="aws")
+    assert deploy._cli(local).endswith("node_modules/.bin/cdklocal")
+    assert deploy._cli(real).endswith("node_modules/.bin/cdk")
+    assert deploy.cdk_environment(local)["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:4566"
+    real_env = deploy.cdk_environment(real)
+    assert real_env.get("AWS_ACCESS_KEY_ID") != "test"
+    assert not [name for name in real_env if name.startswith("AWS_ENDPOINT_URL")]
+
+
+def test_runtime_mode_selection():
+    assert isinstance(select_runtime(Settings(runtime_mode="host")), HostRuntime)
+    assert isinstance(select_runtime(Settings(runtime_mode="docker")), ComposeRuntime)
+    with pytest.raises(RuntimeProblem, match="auto, host or docker"):
+        select_runtime(Settings(runtime_mode="podman"))
+
+
+def test_cli_target_flag_reaches_the_settings(monkeypatch):
+    from harness import cli
+
+    seen = {}
+    monkeypatch.setitem(
+        cli.COMMANDS, "status", lambda args, settings: seen.setdefault("s", settings) and 0
+    )
+    cli.main(["--target", "aws", "status"])
+    assert seen["s"].target == "aws"
+    assert not seen["s"].is_local
