@@ -1,0 +1,86 @@
+"""The real AgentCore app over HTTP: accepted fast, /ping busy while it works, every session
+ends terminal (issue 4)."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+
+import pytest
+
+from .conftest import TABLE, http_json, wait_for
+
+TERMINAL = ("COMPLETED", "FAILED")
+
+
+def _invoke(agent_url, session_id, **extra):
+    body = {"session_id": session_id, "task": "Summarise the report", "journal_table_name": TABLE}
+    return http_json(f"{agent_url}/invocations", {**body, **extra})
+
+
+def _ended(session_item, session_id):
+    return wait_for(
+        lambda: (item := session_item(session_id)).get("status") in TERMINAL and item,
+        timeout=20,
+        what=f"session {session_id} terminal",
+    )
+
+
+def test_invocation_is_accepted_at_once_and_the_session_completes(
+    agent_url, new_session, session_item
+):
+    session_id = new_session()
+    started = time.monotonic()
+    answer = _invoke(agent_url, session_id)
+    accepted_in = time.monotonic() - started
+    assert answer == {"session_id": session_id, "status": "accepted"}
+    assert accepted_in < 5, "the app answers before the agent's work is done"
+    item = _ended(session_item, session_id)
+    assert [h["status"] for h in item["history"]] == ["INITIATED", "BUSY", "COMPLETED"]
+    assert item["result"].startswith("Analysed the task")
+
+
+def test_ping_is_busy_while_a_session_runs_then_healthy(agent_url, new_session, session_item):
+    session_id = new_session()
+    _invoke(agent_url, session_id, fault="hang")  # blocks after BUSY, until the 3 s timeout
+    wait_for(
+        lambda: http_json(f"{agent_url}/ping")["status"] == "HealthyBusy",
+        timeout=5,
+        what="HealthyBusy",
+    )
+    item = _ended(session_item, session_id)
+    assert item["error"] == "timed out after 3 s"
+    assert [h["status"] for h in item["history"]] == ["INITIATED", "BUSY", "FAILED"]
+    wait_for(
+        lambda: http_json(f"{agent_url}/ping")["status"] == "Healthy", timeout=5, what="Healthy"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "history", "reason"),
+    [
+        ("crash", ["INITIATED", "BUSY", "FAILED"], "agent crashed: InjectedFault"),
+        (
+            "skip_busy",
+            ["INITIATED", "FAILED"],
+            "without a terminal status (last status: INITIATED)",
+        ),
+        ("journal_error", ["INITIATED", "FAILED"], "without a terminal status"),
+    ],
+)
+def test_faults_end_failed_with_a_reason(
+    agent_url, new_session, session_item, fault, history, reason
+):
+    session_id = new_session()
+    _invoke(agent_url, session_id, fault=fault)
+    item = _ended(session_item, session_id)
+    assert item["status"] == "FAILED"
+    assert [h["status"] for h in item["history"]] == history
+    assert reason in item["error"]
+
+
+def test_a_bad_invocation_is_refused_with_the_field_named(agent_url):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        http_json(f"{agent_url}/invocations", {"session_id": "s", "journal_table_name": TABLE})
+    assert refused.value.code == 400
+    assert "task" in refused.value.read().decode()
