@@ -17,6 +17,7 @@ from harness import bench, deploy
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
+from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, select_runtime
 from harness.sessions import SessionNotFound, SessionReader
 from harness.settings import REPO_ROOT, Settings
@@ -184,6 +185,14 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("report")
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    session = SessionReader(settings, StackOutputs.load(settings)).session(args.session)
+    page, picture = write_report(session, args.output)
+    console.print(f"wrote {page} and {picture}")
+    return 0
+
+
 @command("bench")
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     figures = bench.run(
@@ -271,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub_parser.add_argument("session", help="the session id (the event id)")
         if name == "watch":
             sub_parser.add_argument("--timeout", type=float, help="seconds to wait")
+    report_parser = sub.add_parser("report", help="write a session's timeline as HTML and PNG")
+    report_parser.add_argument("session", help="the session id (the event id)")
+    report_parser.add_argument("--output", type=Path, default=REPO_ROOT / "reports")
     return parser
 
 
