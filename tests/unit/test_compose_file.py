@@ -5,6 +5,7 @@ containers on the compose network so they reach the AgentCore stand-in by name."
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -93,3 +94,30 @@ def test_agent_image_builds_from_the_agent_dockerfile(config):
     assert "EXPOSE 8080" in text
     assert "USER agent" in text
     assert 'CMD ["python", "-m", "agent.app"]' in text
+
+
+def test_agent_image_installs_what_the_tests_ran():
+    """agent/requirements.txt pins the same versions as requirements/dev.lock."""
+    locked = dict(
+        line.split("==", 1)
+        for line in (REPO_ROOT / "requirements" / "dev.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    pinned = [
+        line.strip()
+        for line in (REPO_ROOT / "agent" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert pinned
+    for requirement in pinned:
+        name, version = requirement.split("==", 1)
+        assert locked[name.split("[", 1)[0]].strip() == version, requirement
+
+
+def test_agent_dockerfile_is_slim_non_root_and_copies_what_exists():
+    dockerfile = (REPO_ROOT / "agent" / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.12-slim$", dockerfile, re.M)
+    assert "PYTHONUNBUFFERED=1" in dockerfile
+    for source in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
+        assert (REPO_ROOT / "agent" / source).exists(), source
+    assert dockerfile.index("USER agent") < dockerfile.index("CMD")
