@@ -1,0 +1,66 @@
+"""The trigger commands in LOCAL_DEVELOPMENT.md, run exactly as written, complete a session:
+the docs cannot rot (issue 8)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from harness.assertions import assert_transitions
+from harness.settings import REPO_ROOT
+
+DOC = REPO_ROOT / "LOCAL_DEVELOPMENT.md"
+BLOCK = re.compile(r"<!-- doc-test: (?P<name>[\w-]+) -->\s*```bash\n(?P<command>.*?)\n```", re.S)
+
+
+def documented_commands() -> dict[str, str]:
+    return {m["name"]: m["command"] for m in BLOCK.finditer(DOC.read_text())}
+
+
+def run_as_written(command: str) -> subprocess.CompletedProcess[str]:
+    # A user's shell: no AWS endpoint or credentials exported.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_the_doc_has_the_documented_trigger_commands():
+    assert set(documented_commands()) == {"make", "harness", "awslocal", "aws"}
+
+
+@pytest.mark.parametrize("name", ["make", "harness"])
+def test_watching_commands_end_completed(name, deployed_stack, agent_services):
+    result = run_as_written(documented_commands()[name])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "COMPLETED:" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", ["awslocal", "aws"])
+def test_put_events_commands_start_a_session_that_completes(
+    name, deployed_stack, agent_services, session_reader
+):
+    result = run_as_written(documented_commands()[name])
+    assert result.returncode == 0, result.stdout + result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["FailedEntryCount"] == 0
+    session_id = printed["Entries"][0]["EventId"]
+    session = assert_transitions(
+        session_reader,
+        session_id,
+        ["INITIATED", "BUSY", "COMPLETED"],
+        timeout=deployed_stack.session_timeout_seconds + 30,
+        execution_status="SUCCEEDED",
+    )
+    assert session.item["task"] == "Summarise the quarterly cost report"
