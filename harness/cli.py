@@ -159,9 +159,9 @@ def watch_session(
         )
     if session is None:
         raise SessionNotFound(
-            f"no session {session_id} appeared within {limit:.0f} s: the event may not have "
-            "matched the rule (source agent.workflow, detail-type ManualTrigger, a string "
-            "detail.task); check `python -m harness status`."
+            f"no session {session_id} appeared within {limit:.0f} s: check the id, and that "
+            "the event had source agent.workflow and detail-type ManualTrigger (other events "
+            "do not match the rule); `python -m harness status` checks the runtime."
         )
     console.print(timeline_table(session))
     if session.status == "COMPLETED":

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.runtime.health import NotReady, get_json, wait_until
@@ -58,7 +60,7 @@ class HostRuntime:
 
     # -- service definitions -------------------------------------------------------------
     def _localstack(self) -> ProcessSpec:
-        fs_root = self.installer.filesystem_root
+        fs_root = self.instance_root
         env = {
             "OVERRIDE_IN_DOCKER": "0",
             "FILESYSTEM_ROOT": str(fs_root),
@@ -69,18 +71,34 @@ class HostRuntime:
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DNS_ADDRESS": "0",
             "GATEWAY_LISTEN": f"127.0.0.1:{self.settings.gateway_port}",
+            # LocalStack's default (twisted) server binds every interface whatever the host;
+            # hypercorn honours it, so the runtime stays on loopback.
+            "GATEWAY_SERVER": "hypercorn",
             "LAMBDA_RUNTIME_EXECUTOR": "host",
             "HOST_LAMBDA_PYTHON_3_12": str(self.installer.lambda_python),
             **_passthrough(LOCALSTACK_PASSTHROUGH),
         }
-        for sub in ("tmp", "home", "config"):
-            (fs_root / sub).mkdir(parents=True, exist_ok=True)
         return ProcessSpec(
             name="localstack",
             command=[str(self.installer.localstack_python), "-m", "localstack.runtime.main"],
             env=env,
             port=self.settings.gateway_port,
             health_url=f"{self.settings.endpoint_url}/_localstack/health",
+        )
+
+    @property
+    def instance_root(self) -> Path:
+        """LocalStack's FILESYSTEM_ROOT for this port: its own state, the shared installs."""
+        return self.settings.runtime_dir / "localstack-instances" / str(self.settings.gateway_port)
+
+    def _prepare_instance(self) -> None:
+        """Fresh state dirs (LocalStack cleans them on exit), installs linked in, not copied."""
+        root = self.instance_root
+        shutil.rmtree(root, ignore_errors=True)
+        for sub in ("tmp", "home", "config", "var/lib/localstack"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        (root / "var/lib/localstack/lib").symlink_to(
+            self.installer.lib_dir, target_is_directory=True
         )
 
     def _python_service(
@@ -153,6 +171,7 @@ class HostRuntime:
             )
         if spec.name == "localstack":
             self.installer.ensure_all()
+            self._prepare_instance()
         process = ManagedProcess(spec, self.run_dir)
         process.stop()  # a stale pid file from a crashed run
         process.start()

@@ -1,0 +1,64 @@
+"""The harness says what is wrong and what to do, never only a traceback (issue 6)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from harness.settings import REPO_ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _assert_clear_error(result: subprocess.CompletedProcess[str], *phrases: str) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "error:" in result.stdout
+    assert "Traceback" not in output
+    flat = " ".join(output.split())
+    for phrase in phrases:
+        assert phrase in flat, output
+
+
+@pytest.mark.parametrize("command", [["watch", "x"], ["trigger", "--task", "t"], ["history", "x"]])
+def test_runtime_down(command):
+    dead = f"http://127.0.0.1:{_free_port()}"
+    result = harness(*command, AWS_ENDPOINT_URL=dead)
+    _assert_clear_error(result, f"cannot reach {dead}", "make up")
+
+
+def test_stack_not_deployed(localstack):
+    result = harness("trigger", "--task", "t", STACK_NAME="NoSuchStack")
+    _assert_clear_error(result, "stack NoSuchStack is not deployed", "make deploy")
+
+
+def test_session_does_not_exist(deployed_stack):
+    missing = str(uuid.uuid4())
+    for command in ("status", "history"):
+        _assert_clear_error(harness(command, missing), f"no session {missing}")
+
+
+def test_watching_a_session_that_never_appears_times_out_clearly(deployed_stack):
+    result = harness("watch", str(uuid.uuid4()), "--timeout", "2")
+    _assert_clear_error(result, "appeared within 2 s", "do not match the rule")

@@ -1,0 +1,112 @@
+"""Load: 50 sessions at once, none lost, none run twice. Security: loopback only, no `*`
+resources deployed, no credentials in the repository or in the runtime's logs (issue 7)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from harness.runtime import HostRuntime, select_runtime
+from harness.settings import REPO_ROOT
+
+CONCURRENT_SESSIONS = 50
+# AWS access key ids and secret-looking assignments; LocalStack's "test"/"test" is not one.
+SECRET_PATTERNS = [
+    re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),
+    re.compile(r"aws_secret_access_key\s*[=:]\s*['\"]?(?!test\b)[A-Za-z0-9/+]{40}"),
+    re.compile(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----"),
+]
+
+
+@pytest.mark.slow
+def test_fifty_concurrent_sessions_all_complete_once(trigger, session_reader, deployed_stack):
+    # GIVEN 50 ManualTrigger events published at once
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        ids = list(pool.map(lambda i: trigger(f"load task {i}"), range(CONCURRENT_SESSIONS)))
+    assert len(set(ids)) == CONCURRENT_SESSIONS
+
+    # THEN every session reaches COMPLETED with a full history, and ran once
+    deadline = time.monotonic() + deployed_stack.session_timeout_seconds + 120
+    histories: dict[str, list[str]] = {}
+    while len(histories) < len(ids) and time.monotonic() < deadline:
+        for session_id in set(ids) - set(histories):
+            item = session_reader.item(session_id)
+            if item and item["status"] in ("COMPLETED", "FAILED"):
+                histories[session_id] = [h["status"] for h in item["history"]]
+        time.sleep(0.2)
+    lost = set(ids) - set(histories)
+    assert not lost, f"{len(lost)} sessions never ended: {sorted(lost)[:5]}"
+    bad = {s: h for s, h in histories.items() if h != ["INITIATED", "BUSY", "COMPLETED"]}
+    assert not bad, bad
+    for session_id in ids[:5]:  # one execution per session: no duplicate run
+        assert len(session_reader.execution_arns(session_id)) == 1
+
+
+def _listening_addresses(port: int) -> set[str]:
+    output = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, check=True).stdout
+    return {
+        fields[3].rsplit(":", 1)[0]
+        for fields in (line.split() for line in output.splitlines())
+        if fields[3].rsplit(":", 1)[-1] == str(port)
+    }
+
+
+def test_host_mode_services_listen_on_loopback_only(agent_services, harness_settings):
+    runtime = select_runtime(harness_settings)
+    if not isinstance(runtime, HostRuntime):
+        pytest.fail("this check is for host mode; docker mode publishes ports on 127.0.0.1")
+    for port in (
+        harness_settings.agent_port,
+        harness_settings.standin_port,
+        harness_settings.gateway_port,
+    ):
+        addresses = _listening_addresses(port)
+        assert addresses, f"nothing listens on {port}"
+        assert addresses <= {"127.0.0.1", "[::ffff:127.0.0.1]"}, (port, addresses)
+
+
+def test_deployed_policies_have_no_star_resources(aws_client, deployed_stack):
+    iam = aws_client("iam")
+    cloudformation = aws_client("cloudformation")
+    resources = cloudformation.describe_stack_resources(StackName="AgentWorkflow")
+    policies = [
+        r["PhysicalResourceId"]
+        for r in resources["StackResources"]
+        if r["ResourceType"] == "AWS::IAM::Policy"
+    ]
+    assert policies
+    roles = {
+        r["PhysicalResourceId"]
+        for r in resources["StackResources"]
+        if r["ResourceType"] == "AWS::IAM::Role"
+    }
+    for role in roles:
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            document = json.loads(document) if isinstance(document, str) else document
+            for statement in document["Statement"]:
+                resources_ = statement["Resource"]
+                resources_ = resources_ if isinstance(resources_, list) else [resources_]
+                assert "*" not in resources_, (role, statement)
+
+
+def test_no_credentials_in_the_repository_or_the_runtime_logs(agent_services, harness_settings):
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    files = [REPO_ROOT / name for name in tracked]
+    files += list((harness_settings.runtime_dir / "run").glob("*.log"))
+    scanned = 0
+    for path in files:
+        if not path.is_file() or path.suffix in {".png", ".jar"}:
+            continue
+        text = path.read_text(errors="replace")
+        scanned += 1
+        for pattern in SECRET_PATTERNS:
+            assert not pattern.search(text), f"{path}: {pattern.pattern}"
+    assert scanned > 50
