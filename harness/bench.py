@@ -22,7 +22,7 @@ from harness import aws, deploy
 from harness.errors import HarnessError
 from harness.runtime import select_runtime
 from harness.runtime.host import HostRuntime
-from harness.runtime.processes import ManagedProcess, cmdline, descendants, rss_mb
+from harness.runtime.processes import ManagedProcess, cmdline, descendants, pss_mb, rss_mb
 from harness.sessions import SessionReader
 from harness.settings import Settings
 from harness.stack import StackOutputs
@@ -187,23 +187,25 @@ class Bench:
             self.figures["agent_change_to_completed_s"] = round(time.monotonic() - started, 3)
 
     # -- memory ------------------------------------------------------------------------------
-    def memory(self) -> None:
+    def memory(self, when: str) -> None:
+        """Memory of every runtime process, as RSS and as PSS (shared pages counted once)."""
         if not isinstance(self.runtime, HostRuntime):
             return
-        rss: dict[str, float] = {}
+        groups: dict[str, list[int]] = {}
         for spec in self.runtime.specs():
             pid = ManagedProcess(spec, self.runtime.run_dir).pid()
             if pid is None:
                 continue
-            rss[spec.name] = rss_mb(pid)
+            groups[spec.name] = [pid]
             if spec.name == "localstack":
                 children = descendants(pid)
-                rss["dynamodb_local"] = sum(rss_mb(c) for c in children if "java" in cmdline(c))
-                rss["lambda_processes"] = sum(
-                    rss_mb(c) for c in children if "bootstrap.py" in cmdline(c)
-                )
-        rss["total"] = round(sum(rss.values()), 1)
-        self.figures["rss_mb"] = {k: round(v, 1) for k, v in rss.items()}
+                groups["dynamodb_local"] = [c for c in children if "java" in cmdline(c)]
+                groups["lambda_processes"] = [c for c in children if "bootstrap.py" in cmdline(c)]
+        for measure, read in (("rss_mb", rss_mb), ("pss_mb", pss_mb)):
+            figures = {name: round(sum(read(p) for p in pids), 1) for name, pids in groups.items()}
+            figures["total"] = round(sum(figures.values()), 1)
+            self.figures[f"{measure}_{when}"] = figures
+        self.figures[f"lambda_environments_{when}"] = len(groups.get("lambda_processes", []))
 
 
 def run(
@@ -220,9 +222,10 @@ def run(
     bench.restart_runtime()
     outputs = bench.deploys()
     bench.sequential(outputs, sessions)
+    bench.memory("after_sequential")
     bench.concurrent(outputs, concurrent)
     bench.agent_reload(outputs)
-    bench.memory()
+    bench.memory("after_burst")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(bench.figures, indent=2))
     return bench.figures

@@ -134,6 +134,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size in MiB: shared pages split between their users, so forked
+    processes (the host Lambda environments) are not counted many times over."""
+    for line in _proc(pid, "smaps_rollup").splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return rss_mb(pid)
+
+
 def descendants(root: int) -> set[int]:
     """Every live process below ``root`` (children, grandchildren, ...)."""
     parents = {}

@@ -13,6 +13,8 @@ import io
 import json
 import logging
 import os
+import signal
+import socket
 import sys
 import threading
 import time
@@ -21,13 +23,18 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-RUNTIME_ENDPOINT = os.environ["LOCALSTACK_RUNTIME_ENDPOINT"]
-RUNTIME_ID = os.environ["LOCALSTACK_RUNTIME_ID"]
-TIMEOUT_SECONDS = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
+
+def runtime_id() -> str:
+    return os.environ["LOCALSTACK_RUNTIME_ID"]
+
+
+def timeout_seconds() -> float:
+    return float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
 
 
 def post(path: str, body: bytes) -> None:
-    request = urllib.request.Request(f"{RUNTIME_ENDPOINT}{path}", data=body, method="POST")
+    endpoint = os.environ["LOCALSTACK_RUNTIME_ENDPOINT"]
+    request = urllib.request.Request(f"{endpoint}{path}", data=body, method="POST")
     request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request, timeout=30):
         pass
@@ -55,7 +62,7 @@ class LambdaContext:
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
-        self._deadline = time.monotonic() + TIMEOUT_SECONDS
+        self._deadline = time.monotonic() + timeout_seconds()
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
@@ -114,10 +121,11 @@ def run_invocation(handler: Any, invocation: dict[str, Any]) -> None:
 
     worker = threading.Thread(target=call, daemon=True)
     worker.start()
-    worker.join(TIMEOUT_SECONDS)
+    limit = timeout_seconds()
+    worker.join(limit)
     OUTPUT.write(f"END RequestId: {request_id}\n")
     if worker.is_alive():
-        message = f"Task timed out after {TIMEOUT_SECONDS:.2f} seconds"
+        message = f"Task timed out after {limit:.2f} seconds"
         OUTPUT.write(f"{message}\n")
         body, path = error_body(TimeoutError(message), "Sandbox.Timedout"), "error"
     elif "error" in outcome:
@@ -152,18 +160,57 @@ class InvokeServer(BaseHTTPRequestHandler):
         """Silence per-request access logs."""
 
 
-def main() -> None:
+def serve(handler: Any) -> None:
+    """Serve invocations for this execution environment (its env says which, and where)."""
     configure_logging()
-    try:
-        HANDLER.append(load_handler())
-    except BaseException as error:  # noqa: BLE001 - an import failure is an init error
-        traceback.print_exception(error, file=OUTPUT)
-        post(f"/status/{RUNTIME_ID}/error", error_body(error, "Runtime.ImportModuleError"))
-        sys.exit(1)
+    HANDLER.append(handler)
     server = HTTPServer(("127.0.0.1", int(os.environ["HOST_LAMBDA_LISTEN_PORT"])), InvokeServer)
-    post(f"/status/{RUNTIME_ID}/ready", b"{}")
+    post(f"/status/{runtime_id()}/ready", b"{}")
     server.serve_forever()
 
 
+def main() -> None:
+    try:
+        handler = load_handler()
+    except BaseException as error:  # noqa: BLE001 - an import failure is an init error
+        configure_logging()
+        traceback.print_exception(error, file=OUTPUT)
+        post(f"/status/{runtime_id()}/error", error_body(error, "Runtime.ImportModuleError"))
+        sys.exit(1)
+    serve(handler)
+
+
+def zygote_main(socket_path: str) -> None:
+    """Import the handler once, then fork a ready-to-serve environment per request.
+
+    A request is one JSON line, the environment's variables; the answer is the child's pid.
+    Children stay in LocalStack's process group, so stopping LocalStack stops them too.
+    """
+    handler = load_handler()  # an import error ends the zygote: the executor falls back
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(socket_path)
+    server.listen(64)
+    while True:
+        connection, _ = server.accept()
+        with connection:
+            request = connection.makefile("rb").readline()
+            env = json.loads(request)
+            pid = os.fork()
+            if pid == 0:
+                server.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.environ.clear()
+                os.environ.update(env)
+                try:
+                    serve(handler)
+                finally:
+                    os._exit(1)
+            connection.sendall(f"{pid}\n".encode())
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--zygote":
+        zygote_main(sys.argv[2])
+    else:
+        main()

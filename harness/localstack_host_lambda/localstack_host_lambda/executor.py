@@ -8,11 +8,16 @@ receives ``POST /invoke`` and posts logs, then the response or the error, back t
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import signal
 import socket
 import subprocess
+import tempfile
 import threading
+import time
 from collections import deque
 from pathlib import Path
 
@@ -32,6 +37,16 @@ LOG = logging.getLogger(__name__)
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 HOST = "127.0.0.1"
 LOG_LINES_KEPT = 2000
+# Variables that differ between environments of one function (not part of a zygote's key).
+_PER_ENVIRONMENT = (
+    "LOCALSTACK_RUNTIME_",
+    "HOST_LAMBDA_LISTEN_PORT",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+)
 # Environment of the LocalStack process that must not leak into a function's process.
 _INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
 
@@ -53,6 +68,81 @@ def interpreter_for_runtime(runtime: str | None) -> str:
     return interpreter
 
 
+class Zygote:
+    """One pre-imported interpreter per function version: environments are forked from it.
+
+    Forking skips interpreter start-up and the handler's imports (boto3 ...), so a burst of
+    concurrent invocations gets its environments in milliseconds and shares memory pages.
+    """
+
+    START_TIMEOUT = 30.0
+
+    def __init__(self, interpreter: str, code_dir: str, env: dict[str, str]) -> None:
+        self.socket_path = tempfile.mktemp(prefix="host-lambda-", suffix=".sock")
+        self.process = subprocess.Popen(
+            [interpreter, str(BOOTSTRAP), "--zygote", self.socket_path],
+            cwd=code_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + self.START_TIMEOUT
+        while not os.path.exists(self.socket_path):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise LambdaRuntimeException("the host Lambda zygote did not start")
+            time.sleep(0.01)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def spawn(self, env: dict[str, str]) -> int:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.connect(self.socket_path)
+            connection.sendall(json.dumps(env).encode() + b"\n")
+            return int(connection.makefile("rb").readline())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.socket_path)
+
+
+_ZYGOTES: dict[tuple[str, str, str], Zygote] = {}
+_ZYGOTES_LOCK = threading.Lock()
+
+
+def zygote_for(interpreter: str, code_dir: str, env: dict[str, str]) -> Zygote | None:
+    """The zygote for this code and configuration, started on first use; None if it fails
+    (an import error, say: the plain start path then reports it to LocalStack)."""
+    function_env = {k: v for k, v in env.items() if not k.startswith(_PER_ENVIRONMENT)}
+    key = (interpreter, code_dir, json.dumps(function_env, sort_keys=True))
+    with _ZYGOTES_LOCK:
+        zygote = _ZYGOTES.get(key)
+        if zygote is None or not zygote.alive():
+            try:
+                zygote = Zygote(interpreter, code_dir, env)
+            except LambdaRuntimeException as error:
+                LOG.debug("code=<%s>, error=<%s> | no zygote", code_dir, error)
+                return None
+            _ZYGOTES[key] = zygote
+        return zygote
+
+
+def stop_zygotes(code_dir: str) -> None:
+    with _ZYGOTES_LOCK:
+        for key in [k for k in _ZYGOTES if k[1] == code_dir]:
+            _ZYGOTES.pop(key).stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -69,6 +159,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
             id, container_address=HOST, container_port=self.port
         )
         self.process: subprocess.Popen[bytes] | None = None
+        self.forked_pid: int | None = None
         self._log_lines: deque[str] = deque(maxlen=LOG_LINES_KEPT)
 
     def start(self, env_vars: dict[str, str]) -> None:
@@ -86,6 +177,12 @@ class HostRuntimeExecutor(RuntimeExecutor):
         )
         self.executor_endpoint.start()
         LOG.debug("executor=<%s>, port=<%s> | starting host Lambda process", self.id, self.port)
+        zygote = zygote_for(interpreter, code_dir, env)
+        if zygote is not None:
+            self.forked_pid = zygote.spawn(env)
+            threading.Thread(target=self._watch_fork, daemon=True).start()
+            self.executor_endpoint.wait_for_startup()
+            return
         self.process = subprocess.Popen(
             [interpreter, str(BOOTSTRAP)],
             cwd=code_dir,
@@ -112,7 +209,20 @@ class HostRuntimeExecutor(RuntimeExecutor):
             message = f"host Lambda process exited with code {code} before it was ready"
             startup.set_exception(StatusErrorException(message, payload=self.get_logs().encode()))
 
+    def _watch_fork(self) -> None:
+        """Fail a pending startup if the forked environment dies before it is ready."""
+        startup = self.executor_endpoint.startup_future
+        while startup is not None and not startup.done():
+            if self.forked_pid is None or not _alive(self.forked_pid):
+                message = "forked host Lambda process exited before it was ready"
+                startup.set_exception(StatusErrorException(message, payload=b""))
+                return
+            time.sleep(0.05)
+
     def stop(self) -> None:
+        if self.forked_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.forked_pid, signal.SIGTERM)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -148,7 +258,9 @@ class HostRuntimeExecutor(RuntimeExecutor):
 
     @classmethod
     def cleanup_version(cls, function_version: FunctionVersion) -> None:
-        """Nothing to clean: LocalStack owns the unpacked code."""
+        """Stop the version's zygotes; LocalStack owns the unpacked code."""
+        if function_version.config.code:
+            stop_zygotes(str(function_version.config.code.get_unzipped_code_location()))
 
     @classmethod
     def validate_environment(cls) -> bool:
