@@ -174,6 +174,26 @@ def test_lambda_error_is_reported_as_function_error(aws_client, names):
         lam.delete_function(FunctionName=name)
 
 
+def test_lambda_import_error_is_reported_as_an_init_error(aws_client, names):
+    lam = aws_client("lambda")
+    name = f"{names['function']}-import"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE_ARN,
+        Handler="handler.handler",
+        Code={"ZipFile": _zip("import no_such_module\n\ndef handler(event, context):\n    pass\n")},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    try:
+        response = lam.invoke(FunctionName=name, Payload=b"{}")
+        assert response["FunctionError"] == "Unhandled"
+        error = json.loads(response["Payload"].read())
+        assert "no_such_module" in json.dumps(error)
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
 def test_state_machine_with_dynamodb_and_lambda_tasks_succeeds(
     aws_client, state_machine_arn, table
 ):
