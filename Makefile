@@ -82,6 +82,11 @@ demo: $(VENV) ## From nothing: install, start the runtime, deploy, trigger, show
 	@$(HARNESS) deploy
 	@$(HARNESS) trigger --task "$(TASK)" --wait
 
+.PHONY: report
+report: $(VENV) ## Write a session's timeline as HTML and PNG into reports/ (SESSION=<id>)
+	@test -n "$(SESSION)" || { echo "usage: make report SESSION=<session id>"; exit 2; }
+	@$(HARNESS) report "$(SESSION)"
+
 .PHONY: bench
 bench: $(VENV) ## Measure latency, concurrency, deploy and memory figures (restarts the runtime; writes reports/bench.json)
 	@$(HARNESS) bench
