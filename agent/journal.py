@@ -20,6 +20,18 @@ from botocore.exceptions import ClientError
 logger = logging.getLogger(__name__)
 
 SORT_KEY = "SESSION"
+# The table's shape, as the CDK stack creates it (tests create local copies with it).
+JOURNAL_TABLE_SCHEMA: dict[str, Any] = {
+    "KeySchema": [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ],
+    "AttributeDefinitions": [
+        {"AttributeName": "PK", "AttributeType": "S"},
+        {"AttributeName": "SK", "AttributeType": "S"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 

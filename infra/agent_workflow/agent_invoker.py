@@ -9,6 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from agent_workflow.iam import log_group_write
+
 CODE_DIR = Path(__file__).parent / "agent_invoker_lambda"
 
 
@@ -29,19 +31,7 @@ class AgentInvoker(Construct):
         # An explicit role, so its only log permissions are on this function's own log group
         # (the managed AWSLambdaBasicExecutionRole grants logs on "*").
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name=f"/aws/lambda/{function_name}:*",
-                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
+        self.role.add_to_policy(log_group_write(stack, f"/aws/lambda/{function_name}:*"))
         environment = {
             "JOURNAL_TABLE_NAME": journal_table_name,
             "AGENT_RUNTIME_ARN": agent_runtime_arn,

@@ -14,6 +14,8 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from agent_workflow.iam import log_group_write
+
 AGENT_DIR = Path(__file__).resolve().parents[2] / "agent"
 
 
@@ -53,19 +55,7 @@ class AgentRuntime(Construct):
                 ],
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws/bedrock-agentcore/runtimes/*",
-                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
+        self.role.add_to_policy(log_group_write(stack, "/aws/bedrock-agentcore/runtimes/*"))
         self.runtime = agentcore.CfnRuntime(
             self,
             "Runtime",

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from agent.journal import now_iso
+from agent.journal import JOURNAL_TABLE_SCHEMA, now_iso
 from harness.settings import REPO_ROOT
 
 TABLE = "agent-http-journal"
@@ -84,18 +84,7 @@ def moto_endpoint() -> Iterator[str]:
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
     yield endpoint
     server.stop()
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from agent.journal import JOURNAL_TABLE_SCHEMA
+
 ROLE_ARN = "arn:aws:iam::000000000000:role/local-test-role"
 HANDLER_SOURCE = """
 import os
@@ -63,18 +65,7 @@ def names() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def table(aws_client, names) -> str:
     ddb = aws_client("dynamodb")
-    ddb.create_table(
-        TableName=names["table"],
-        KeySchema=[
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    ddb.create_table(TableName=names["table"], **JOURNAL_TABLE_SCHEMA)
     ddb.get_waiter("table_exists").wait(TableName=names["table"])
     yield names["table"]
     ddb.delete_table(TableName=names["table"])

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agent.journal import Journal, now_iso
+from agent.journal import JOURNAL_TABLE_SCHEMA, Journal, now_iso
 from agent.settings import AgentSettings
 
 TABLE = "journal-test"
@@ -26,18 +26,7 @@ def dynamodb(monkeypatch) -> Iterator[Any]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
         yield client
 
 

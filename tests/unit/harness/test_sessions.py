@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from agent.journal import JOURNAL_TABLE_SCHEMA
 from harness.assertions import TransitionMismatch, assert_transitions, describe
 from harness.sessions import (
     Execution,
@@ -106,18 +107,7 @@ def reader(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName="journal",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        ddb.create_table(TableName="journal", **JOURNAL_TABLE_SCHEMA)
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         machine = sfn.create_state_machine(
             name="wf",

@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from agent.journal import JOURNAL_TABLE_SCHEMA
 from harness.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "infra"))
@@ -167,11 +168,8 @@ def test_journal_table_keys_and_billing(local):
     local.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
-            "KeySchema": [
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": JOURNAL_TABLE_SCHEMA["KeySchema"],
+            "BillingMode": JOURNAL_TABLE_SCHEMA["BillingMode"],
         },
     )
 
