@@ -91,6 +91,12 @@ report: $(VENV) ## Write a session's timeline as HTML and PNG into reports/ (SES
 bench: $(VENV) ## Measure latency, concurrency, deploy and memory figures (restarts the runtime; writes reports/bench.json)
 	@$(HARNESS) bench
 
+.PHONY: bench-ministack
+bench-ministack: $(VENV) ## The same bench against MiniStack on port 4567 (beside LocalStack); writes reports/bench-ministack.json
+	@AWS_ENDPOINT_URL=http://127.0.0.1:4567 AGENT_PORT=8180 AGENTCORE_STANDIN_PORT=8190 \
+	  HARNESS_EMULATOR=ministack HARNESS_RUNTIME=host \
+	  $(HARNESS) bench --output reports/bench-ministack.json
+
 .PHONY: lint
 lint: $(VENV) ## Lint and format-check with ruff
 	@$(PY) -m ruff check .

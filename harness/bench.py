@@ -70,7 +70,10 @@ class Bench:
         self.settings = settings
         self.report = report
         self.runtime = select_runtime(settings)
-        self.figures: dict[str, Any] = {"runtime_mode": self.runtime.mode}
+        self.figures: dict[str, Any] = {
+            "runtime_mode": self.runtime.mode,
+            "emulator": settings.emulator,
+        }
 
     # -- runtime and deploys ---------------------------------------------------------------
     def restart_runtime(self) -> None:
@@ -118,7 +121,10 @@ class Bench:
                 try:
                     status = sfn.describe_execution(executionArn=execution_arn)["status"]
                 except sfn.exceptions.ExecutionDoesNotExist:
-                    status = "MISSING"
+                    # Not named after the session (AWS, MiniStack): find it by its input.
+                    found = reader.execution_arns(session_id)
+                    execution_arn = found[0] if found else execution_arn
+                    status = "RUNNING" if found else "MISSING"
                 if status != "RUNNING":
                     timing.execution_succeeded = (
                         time.monotonic() - started if status == "SUCCEEDED" else None
@@ -196,11 +202,13 @@ class Bench:
             pid = ManagedProcess(spec, self.runtime.run_dir).pid()
             if pid is None:
                 continue
-            groups[spec.name] = [pid]
-            if spec.name == "localstack":
-                children = descendants(pid)
-                groups["dynamodb_local"] = [c for c in children if "java" in cmdline(c)]
-                groups["lambda_processes"] = [c for c in children if "bootstrap.py" in cmdline(c)]
+            if spec.name != "localstack":
+                groups[spec.name] = [pid]
+                continue
+            groups["emulator"] = [pid]
+            children = descendants(pid)
+            groups["dynamodb_local"] = [c for c in children if "java" in cmdline(c)]
+            groups["lambda_processes"] = [c for c in children if c not in groups["dynamodb_local"]]
         for measure, read in (("rss_mb", rss_mb), ("pss_mb", pss_mb)):
             figures = {name: round(sum(read(p) for p in pids), 1) for name, pids in groups.items()}
             figures["total"] = round(sum(figures.values()), 1)

@@ -29,6 +29,9 @@ class Settings:
     )
     agent_port: int = field(default_factory=lambda: int(_env("AGENT_PORT", "8080")))
     standin_port: int = field(default_factory=lambda: int(_env("AGENTCORE_STANDIN_PORT", "8090")))
+    # The AWS emulator in the "localstack" slot: localstack (default) or ministack (for
+    # parity and speed comparisons, e.g. `make bench-ministack`).
+    emulator: str = field(default_factory=lambda: _env("HARNESS_EMULATOR", "localstack"))
     localstack_python: str = field(default_factory=lambda: _env("LOCALSTACK_PYTHON", ""))
     lambda_python: str = field(default_factory=lambda: _env("LAMBDA_PYTHON", ""))
     startup_timeout: float = field(

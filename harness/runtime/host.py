@@ -60,6 +60,12 @@ class HostRuntime:
 
     # -- service definitions -------------------------------------------------------------
     def _localstack(self) -> ProcessSpec:
+        if self.settings.emulator == "ministack":
+            return self._ministack()
+        if self.settings.emulator != "localstack":
+            raise RuntimeProblem(
+                f"HARNESS_EMULATOR must be localstack or ministack (got {self.settings.emulator!r})"
+            )
         fs_root = self.instance_root
         env = {
             "OVERRIDE_IN_DOCKER": "0",
@@ -84,6 +90,20 @@ class HostRuntime:
             env=env,
             port=self.settings.gateway_port,
             health_url=f"{self.settings.endpoint_url}/_localstack/health",
+        )
+
+    def _ministack(self) -> ProcessSpec:
+        """MiniStack in the emulator slot (same name, so fixtures and the CLI are unchanged)."""
+        return ProcessSpec(
+            name="localstack",
+            command=[str(self.installer.ministack_python), "-m", "ministack"],
+            env={
+                "GATEWAY_PORT": str(self.settings.gateway_port),
+                "BIND_HOST": "127.0.0.1",
+                "HOME": str(self.instance_root / "home"),
+            },
+            port=self.settings.gateway_port,
+            health_url=f"{self.settings.endpoint_url}/_ministack/health",
         )
 
     @property

