@@ -69,3 +69,18 @@ def test_cli_target_flag_reaches_the_settings(monkeypatch):
     cli.main(["--target", "aws", "status"])
     assert seen["s"].target == "aws"
     assert not seen["s"].is_local
+
+
+def test_emulator_selection_swaps_the_emulator_slot():
+    local = HostRuntime(Settings(emulator="localstack")).specs()[0]
+    assert local.command[-2:] == ["-m", "localstack.runtime.main"]
+    assert local.health_url.endswith("/_localstack/health")
+    mini = HostRuntime(
+        Settings(emulator="ministack", endpoint_url="http://127.0.0.1:4567")
+    ).specs()[0]
+    assert mini.name == "localstack"
+    assert mini.command[-2:] == ["-m", "ministack"]
+    assert mini.env["GATEWAY_PORT"] == "4567"
+    assert mini.health_url == "http://127.0.0.1:4567/_ministack/health"
+    with pytest.raises(RuntimeProblem, match="localstack or ministack"):
+        HostRuntime(Settings(emulator="moto")).specs()
