@@ -34,6 +34,12 @@ def _s(value: str) -> tasks.DynamoAttributeValue:
     return tasks.DynamoAttributeValue.from_string(value)
 
 
+def _created_now() -> dict[str, tasks.DynamoAttributeValue]:
+    """start_time, created_at and updated_at of a new journal item: the state's entry time."""
+    now = _s(sfn.JsonPath.string_at(NOW))
+    return {"start_time": now, "created_at": now, "updated_at": now}
+
+
 def _history_entry(status: str, note: str) -> tasks.DynamoAttributeValue:
     return tasks.DynamoAttributeValue.from_map(
         {"status": _s(status), "at": _s(sfn.JsonPath.string_at(NOW)), "note": _s(note)}
@@ -84,9 +90,7 @@ class Workflow(Construct):
                 **key,
                 "status": _s("FAILED"),
                 "error": _s(INVALID_TASK),
-                "start_time": _s(sfn.JsonPath.string_at(NOW)),
-                "created_at": _s(sfn.JsonPath.string_at(NOW)),
-                "updated_at": _s(sfn.JsonPath.string_at(NOW)),
+                **_created_now(),
                 "history": tasks.DynamoAttributeValue.from_list(
                     [
                         _history_entry("INITIATED", "session initiated by workflow"),
@@ -108,9 +112,7 @@ class Workflow(Construct):
                 **key,
                 "status": _s("INITIATED"),
                 "task": _s(sfn.JsonPath.string_at("$.task")),
-                "start_time": _s(sfn.JsonPath.string_at(NOW)),
-                "created_at": _s(sfn.JsonPath.string_at(NOW)),
-                "updated_at": _s(sfn.JsonPath.string_at(NOW)),
+                **_created_now(),
                 "history": tasks.DynamoAttributeValue.from_list(
                     [_history_entry("INITIATED", "session initiated by workflow")]
                 ),

@@ -144,45 +144,36 @@ def test_lambda_zip_sees_its_environment_and_dynamodb(aws_client, function_arn, 
     }
 
 
-def test_lambda_error_is_reported_as_function_error(aws_client, names):
+def _invoke_broken(aws_client, name: str, source: str) -> dict:
+    """Create a function from ``source``, invoke it once, delete it; returns the error body."""
     lam = aws_client("lambda")
-    name = f"{names['function']}-err"
     lam.create_function(
         FunctionName=name,
         Runtime="python3.12",
         Role=ROLE_ARN,
         Handler="handler.handler",
-        Code={"ZipFile": _zip("def handler(event, context):\n    raise ValueError('bad input')\n")},
+        Code={"ZipFile": _zip(source)},
     )
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     try:
         response = lam.invoke(FunctionName=name, Payload=b"{}")
         assert response["FunctionError"] == "Unhandled"
-        error = json.loads(response["Payload"].read())
-        assert error["errorType"] == "ValueError"
-        assert error["errorMessage"] == "bad input"
+        return json.loads(response["Payload"].read())
     finally:
         lam.delete_function(FunctionName=name)
+
+
+def test_lambda_error_is_reported_as_function_error(aws_client, names):
+    source = "def handler(event, context):\n    raise ValueError('bad input')\n"
+    error = _invoke_broken(aws_client, f"{names['function']}-err", source)
+    assert error["errorType"] == "ValueError"
+    assert error["errorMessage"] == "bad input"
 
 
 def test_lambda_import_error_is_reported_as_an_init_error(aws_client, names):
-    lam = aws_client("lambda")
-    name = f"{names['function']}-import"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=ROLE_ARN,
-        Handler="handler.handler",
-        Code={"ZipFile": _zip("import no_such_module\n\ndef handler(event, context):\n    pass\n")},
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    try:
-        response = lam.invoke(FunctionName=name, Payload=b"{}")
-        assert response["FunctionError"] == "Unhandled"
-        error = json.loads(response["Payload"].read())
-        assert "no_such_module" in json.dumps(error)
-    finally:
-        lam.delete_function(FunctionName=name)
+    source = "import no_such_module\n\ndef handler(event, context):\n    pass\n"
+    error = _invoke_broken(aws_client, f"{names['function']}-import", source)
+    assert "no_such_module" in json.dumps(error)
 
 
 def test_state_machine_with_dynamodb_and_lambda_tasks_succeeds(
