@@ -98,7 +98,6 @@ class Journal:
         self,
         session_id: str,
         status: SessionStatus | str,
-        *,
         note: str = "",
         result: str | None = None,
         error: str | None = None,
@@ -117,8 +116,13 @@ class Journal:
             ":status": _value(target.value),
             ":at": _value(at),
             ":entry": _value([{"status": target.value, "at": at, "note": note}]),
+            ":none": _value([]),
         }
-        sets = ["#status = :status", "updated_at = :at", "history = list_append(history, :entry)"]
+        sets = [
+            "#status = :status",
+            "updated_at = :at",
+            "history = list_append(if_not_exists(history, :none), :entry)",
+        ]
         if result is not None:
             sets.append("#result = :result")
             names["#result"] = "result"

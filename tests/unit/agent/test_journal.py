@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from agent.journal import IllegalTransition, SessionNotFound, SessionStatus
+
+from .conftest import TABLE
 
 
 def _statuses(journal, session_id):
@@ -77,3 +81,37 @@ def test_unknown_session_is_reported(journal):
 def test_unknown_status_is_a_value_error(journal, initiated):
     with pytest.raises(ValueError, match="DONE"):
         journal.transition(initiated, "DONE")
+
+
+def test_note_result_and_error_may_be_passed_positionally(journal, initiated):
+    journal.transition(initiated, SessionStatus.BUSY, "started")
+    journal.transition(initiated, SessionStatus.FAILED, "gave up", None, "no data")
+    item = journal.get(initiated)
+    assert [entry["note"] for entry in item["history"]] == ["", "started", "gave up"]
+    assert item["error"] == "no data"
+    assert "result" not in item
+
+
+def test_a_terminal_repeat_changes_nothing(journal, initiated):
+    journal.transition(initiated, "FAILED", error="first reason")
+    before = journal.get(initiated)
+    assert journal.transition(initiated, "FAILED", error="second reason") is False
+    assert journal.get(initiated) == before
+
+
+def test_an_item_without_history_gets_one(journal, dynamodb, initiated):
+    dynamodb.update_item(
+        TableName=TABLE,
+        Key={"PK": {"S": initiated}, "SK": {"S": "SESSION"}},
+        UpdateExpression="REMOVE history",
+    )
+    journal.transition(initiated, "BUSY", note="started")
+    assert journal.get(initiated)["history"] == [
+        {"status": "BUSY", "at": journal.get(initiated)["updated_at"], "note": "started"}
+    ]
+
+
+def test_timestamps_are_utc_milliseconds_with_z(journal, initiated):
+    journal.transition(initiated, "BUSY")
+    at = journal.get(initiated)["updated_at"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", at), at
