@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from strands import Agent
 from strands.types.exceptions import EventLoopException
 
@@ -41,26 +42,44 @@ def build_agent(
     )
 
 
+MAX_ANSWER_IN_REASON = 300
+
+
 def record_failure(journal: Journal, session_id: str, reason: str) -> None:
     """FAILED with ``reason``, unless the session already ended (then nothing changes)."""
     try:
-        journal.transition(session_id, SessionStatus.FAILED, note=reason, error=reason)
-        logger.warning("session_id=<%s>, reason=<%s> | recorded FAILED", session_id, reason)
+        moved = journal.transition(session_id, SessionStatus.FAILED, note=reason, error=reason)
     except IllegalTransition:
         logger.info("session_id=<%s> | already terminal, failure not recorded", session_id)
-    except JournalError as error:
+    except (JournalError, ClientError, BotoCoreError) as error:
         logger.error("session_id=<%s>, error=<%s> | could not record FAILED", session_id, error)
+    else:
+        if moved:
+            logger.warning("session_id=<%s>, reason=<%s> | recorded FAILED", session_id, reason)
+
+
+def _final_status(journal: Journal, session_id: str) -> str | None:
+    try:
+        item = journal.get(session_id) or {}
+    except (ClientError, BotoCoreError) as error:
+        logger.error("session_id=<%s>, error=<%s> | could not read the journal", session_id, error)
+        return None
+    return item.get("status")
 
 
 def run_session(
     session_id: str,
     task: str,
     settings: AgentSettings,
-    *,
-    journal: Journal,
     fault: Fault | None = None,
+    *,
+    journal: Journal | None = None,
 ) -> str | None:
-    """Run the agent on ``task``; returns the session's final journal status."""
+    """Run the agent on ``task``; returns the session's final journal status.
+
+    ``journal`` defaults to one over ``settings.journal_table_name``.
+    """
+    journal = journal or Journal(settings.journal_table_name)
     cancelled = threading.Event()
     agent = build_agent(journal, session_id, settings, fault=fault, cancelled=cancelled)
     outcome: dict[str, Any] = {}
@@ -76,7 +95,7 @@ def run_session(
     worker.start()
     worker.join(settings.session_timeout_seconds)
     if worker.is_alive():
-        cancelled.set()
+        cancelled.set()  # ends an injected hang; a stuck model call is left to finish alone
         reason = f"timed out after {settings.session_timeout_seconds:g} s"
     elif "error" in outcome:
         error = outcome["error"]
@@ -84,12 +103,13 @@ def run_session(
             error = error.original_exception
         reason = f"agent crashed: {type(error).__name__}: {error}"
     else:
-        item = journal.get(session_id) or {}
-        status = item.get("status")
+        status = _final_status(journal, session_id)
         if status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
             logger.info("session_id=<%s>, status=<%s> | agent run ended", session_id, status)
             return status
         reason = f"agent ended without a terminal status (last status: {status})"
+        answer = str(outcome.get("result") or "").strip()
+        if answer:
+            reason += f"; its last answer: {answer[:MAX_ANSWER_IN_REASON]}"
     record_failure(journal, session_id, reason)
-    item = journal.get(session_id) or {}
-    return item.get("status")
+    return _final_status(journal, session_id)

@@ -6,9 +6,10 @@ import logging
 import threading
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from strands import tool
 
-from agent.faults import Fault, InjectedFault
+from agent.faults import Fault
 from agent.journal import Journal, JournalError, SessionStatus
 
 logger = logging.getLogger(__name__)
@@ -16,6 +17,14 @@ logger = logging.getLogger(__name__)
 
 def _error(message: str) -> dict[str, Any]:
     return {"status": "error", "content": [{"text": message}]}
+
+
+def _injected_write_error() -> ClientError:
+    """What boto3 raises when DynamoDB fails a write (fault ``journal_error``)."""
+    return ClientError(
+        {"Error": {"Code": "InternalServerError", "Message": "injected fault journal_error"}},
+        "UpdateItem",
+    )
 
 
 def journal_tool(
@@ -40,9 +49,9 @@ def journal_tool(
             target = SessionStatus(status.strip().upper())
         except ValueError:
             return _error(f"unknown status {status!r}: use BUSY, COMPLETED or FAILED")
-        if fault is Fault.JOURNAL_ERROR:
-            raise InjectedFault("injected fault journal_error: the journal write failed")
         try:
+            if fault is Fault.JOURNAL_ERROR:
+                raise _injected_write_error()
             journal.transition(
                 session_id,
                 target,
@@ -54,6 +63,9 @@ def journal_tool(
             )
         except JournalError as refused:
             return _error(f"the journal refused the update: {refused}")
+        except (ClientError, BotoCoreError) as failed:
+            logger.error("session_id=<%s>, error=<%s> | journal write failed", session_id, failed)
+            return _error(f"the journal write failed: {failed}")
         if target is SessionStatus.BUSY and fault is Fault.HANG:
             logger.warning("session_id=<%s> | injected fault hang: blocking", session_id)
             cancelled.wait()

@@ -9,9 +9,12 @@ from strands.models.openai import OpenAIModel
 
 from agent.app import InvalidInvocation, parse_invocation
 from agent.faults import Fault, requested_fault
+from agent.journal import Journal
 from agent.models.factory import build_model
 from agent.models.scripted import ScriptedModel
 from agent.runner import build_agent, run_session
+
+from .conftest import TABLE
 
 
 def _history(journal, session_id):
@@ -36,18 +39,35 @@ def test_scripted_model_drives_the_real_agent_tool_loop(journal, initiated, make
     assert item["result"] == "Analysed the task: 5 words, 35 characters."
 
 
-def test_run_session_completes(journal, initiated, make_settings):
-    assert (
-        run_session(initiated, "Count these words", make_settings(), journal=journal) == "COMPLETED"
-    )
+def test_run_session_completes_with_the_journal_named_by_the_settings(
+    dynamodb, initiated, make_settings
+):
+    assert run_session(initiated, "Count these words", make_settings()) == "COMPLETED"
+    item = Journal(TABLE, client=dynamodb).get(initiated)
+    assert item["result"] == "Analysed the task: 3 words, 17 characters."
+    assert [entry["note"] for entry in item["history"]][1:] == ["started", item["result"]]
+
+
+def test_the_fault_may_be_passed_positionally(journal, initiated, make_settings):
+    assert run_session(initiated, "task", make_settings(), Fault.CRASH, journal=journal) == "FAILED"
 
 
 @pytest.mark.parametrize(
     ("fault", "history", "reason"),
     [
         (Fault.CRASH, ["INITIATED", "BUSY", "FAILED"], "agent crashed: InjectedFault"),
-        (Fault.SKIP_BUSY, ["INITIATED", "FAILED"], "without a terminal status"),
-        (Fault.JOURNAL_ERROR, ["INITIATED", "FAILED"], "without a terminal status"),
+        (
+            Fault.SKIP_BUSY,
+            ["INITIATED", "FAILED"],
+            "without a terminal status (last status: INITIATED); its last answer: Stopping: "
+            "journal failed: the journal refused the update: session",
+        ),
+        (
+            Fault.JOURNAL_ERROR,
+            ["INITIATED", "FAILED"],
+            "without a terminal status (last status: INITIATED); its last answer: Stopping: "
+            "journal failed: the journal write failed: An error occurred (InternalServerError)",
+        ),
     ],
 )
 def test_faults_end_failed_with_a_reason(journal, initiated, fault, history, reason, make_settings):
@@ -66,9 +86,10 @@ def test_a_hanging_run_is_bounded_by_the_session_timeout(journal, initiated, mak
 
 def test_runner_does_not_overwrite_a_session_that_already_ended(journal, initiated, make_settings):
     journal.transition(initiated, "FAILED", error="timed out by the workflow")
-    status = run_session(initiated, "task", make_settings(), journal=journal)
+    before = journal.get(initiated)
+    status = run_session(initiated, "task", make_settings(), journal=journal, fault=Fault.CRASH)
     assert status == "FAILED"
-    assert journal.get(initiated)["error"] == "timed out by the workflow"
+    assert journal.get(initiated) == before
 
 
 def test_session_id_comes_from_payload_then_header_then_env(make_settings):
