@@ -1,5 +1,6 @@
 """One-shot run: ``python -m agent --session-id ID --task "..."`` (session id defaults to
-SESSION_ID). The session must already be INITIATED in the journal, as the workflow does."""
+SESSION_ID, table to JOURNAL_TABLE_NAME). The session must already be INITIATED in the journal,
+as the workflow's InitializeSession writes it. Exit status 0 on COMPLETED, 1 otherwise."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 
 from agent.journal import Journal
 from agent.runner import run_session
-from agent.settings import AgentSettings
+from agent.settings import LOG_FORMAT, AgentSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +26,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("a session id is needed: --session-id or SESSION_ID")
     if not args.table:
         parser.error("a journal table is needed: --table or JOURNAL_TABLE_NAME")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    status = run_session(args.session_id, args.task, settings, journal=Journal(args.table))
-    item = Journal(args.table).get(args.session_id) or {}
-    print(f"session {args.session_id}: {status} {item.get('result') or item.get('error') or ''}")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    journal = Journal(args.table)
+    status = run_session(args.session_id, args.task, settings, journal=journal)
+    item = journal.get(args.session_id) or {}
+    outcome = item.get("result") or item.get("error") or ""
+    print(f"session {args.session_id}: {status} {outcome}".rstrip())
     return 0 if status == "COMPLETED" else 1
 
 

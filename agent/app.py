@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from agent.faults import Fault, InvalidFault, requested_fault
 from agent.journal import Journal
 from agent.runner import run_session
-from agent.settings import AgentSettings
+from agent.settings import LOG_FORMAT, MODELS, AgentSettings
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,13 @@ async def invoke(payload: Any, context: Any) -> Any:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    """Serve on AGENT_HOST:AGENT_PORT; the host is always explicit (the SDK would pick 0.0.0.0
+    whenever /.dockerenv exists)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if SETTINGS.model not in MODELS:
+        raise SystemExit(f"AGENT_MODEL={SETTINGS.model!r} is unknown: choose one of {MODELS}")
+    logger.info(
+        "model=<%s>, host=<%s>, port=<%s> | serving", SETTINGS.model, SETTINGS.host, SETTINGS.port
     )
     app.run(port=SETTINGS.port, host=SETTINGS.host)
 

@@ -81,7 +81,13 @@ def run_session(
     """
     journal = journal or Journal(settings.journal_table_name)
     cancelled = threading.Event()
-    agent = build_agent(journal, session_id, settings, fault=fault, cancelled=cancelled)
+    try:
+        agent = build_agent(journal, session_id, settings, fault=fault, cancelled=cancelled)
+    except Exception as error:  # noqa: BLE001 - a session that cannot start must still end
+        record_failure(
+            journal, session_id, f"agent could not start: {type(error).__name__}: {error}"
+        )
+        return _final_status(journal, session_id)
     outcome: dict[str, Any] = {}
 
     def work() -> None:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 
 MODELS = ("scripted", "bedrock", "openai")
+# Logs go to stderr (logging.basicConfig) with timestamps.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _env(name: str, default: str = "") -> str:

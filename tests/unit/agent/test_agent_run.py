@@ -136,3 +136,30 @@ def test_model_is_a_setting(make_settings):
     assert isinstance(build_model(make_settings(model="openai")), OpenAIModel)
     with pytest.raises(ValueError, match="scripted, bedrock, openai"):
         build_model(make_settings(model="gpt"))
+
+
+def test_a_session_that_cannot_build_its_model_ends_failed(journal, initiated, make_settings):
+    status = run_session(initiated, "task", make_settings(model="gpt"), journal=journal)
+    assert status == "FAILED"
+    assert journal.get(initiated)["error"].startswith(
+        "agent could not start: ValueError: AGENT_MODEL='gpt' is unknown"
+    )
+
+
+def test_the_scripted_model_decides_from_the_conversation_alone(journal, initiated, make_settings):
+    agent = build_agent(journal, initiated, make_settings())
+    agent("Count these words")
+    # Replaying any prefix of the conversation to a fresh model gives the turn that followed.
+    for index, message in enumerate(agent.messages):
+        if message["role"] != "assistant":
+            continue
+        kind, turn = ScriptedModel().next_turn(agent.messages[:index])
+        block = message["content"][0]
+        if kind == "tool":
+            assert "toolUse" in block
+            assert (turn["name"], turn["input"]) == (
+                block["toolUse"]["name"],
+                block["toolUse"]["input"],
+            )
+        else:
+            assert block["text"] == turn
