@@ -2,14 +2,25 @@
 
 LocalStack has no AgentCore, so locally the invoker's ``bedrock-agentcore`` client is pointed
 here (``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE``). It accepts what botocore sends,
-``POST /runtimes/{agentRuntimeArn}/invocations`` with the session id in the
-``X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`` header and the raw payload as the body, and
-forwards it to the agent's ``POST /invocations`` with the same header, as AgentCore does.
-Errors come back in the API's shape (``X-Amzn-ErrorType`` + ``{"message"}``), so boto3 raises
-them as it would in AWS.
+``POST /runtimes/{url-encoded agentRuntimeArn}/invocations?qualifier=...`` with the session id
+in the ``X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`` header and the raw payload as the body,
+and forwards it to the agent's ``POST /invocations`` with the same header, as AgentCore does.
+The agent's answer comes back with status 200, its ``Content-Type`` and the session header.
 
-Optional fault injection: ``AGENTCORE_STANDIN_FAULT`` = ``throttle`` | ``error`` |
-``delay:<seconds>``.
+Errors come back in the API's shape (``X-Amzn-ErrorType: <Name>`` + ``{"message": ...}``), with
+the codes botocore's service model gives them, so boto3 raises (and retries) them as in AWS:
+- session id missing or shorter than 33 characters, or the agent answers 4xx:
+  400 ``ValidationException``;
+- the agent answers 5xx: 424 ``RuntimeClientError`` (what AgentCore reports for a failing
+  runtime);
+- the agent is unreachable or does not answer in time: 500 ``InternalServerException`` (the
+  operation's only server fault, retried by botocore).
+
+Environment: ``AGENTCORE_STANDIN_HOST`` (127.0.0.1), ``AGENTCORE_STANDIN_PORT`` (8090),
+``AGENT_URL`` (http://127.0.0.1:8080), ``AGENTCORE_STANDIN_TIMEOUT`` (seconds, 30), and the
+optional fault ``AGENTCORE_STANDIN_FAULT`` = ``throttle`` (429 ThrottlingException) |
+``error`` (500 InternalServerException) | ``delay:<seconds>`` (then forward).
+``GET /ping`` answers ``{"status": "Healthy"}``.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 logger = logging.getLogger("agentcore_standin")
@@ -28,13 +40,39 @@ logger = logging.getLogger("agentcore_standin")
 SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 MIN_SESSION_ID = 33
 INVOKE_PATH = re.compile(r"^/runtimes/(?P<arn>[^/?]+)/invocations(?:\?.*)?$")
-AGENT_URL = os.environ.get("AGENT_URL", "http://127.0.0.1:8080").rstrip("/")
-FAULT = os.environ.get("AGENTCORE_STANDIN_FAULT", "")
-FORWARD_TIMEOUT = float(os.environ.get("AGENTCORE_STANDIN_TIMEOUT", "30"))
+FORWARDED_HEADERS = ("Content-Type", "Accept", "X-Amzn-Bedrock-AgentCore-Runtime-User-Id")
+
+
+@dataclass(frozen=True)
+class StandInConfig:
+    host: str
+    port: int
+    agent_url: str
+    timeout: float
+    fault: str
+
+    @classmethod
+    def from_env(cls) -> StandInConfig:
+        return cls(
+            host=os.environ.get("AGENTCORE_STANDIN_HOST", "127.0.0.1"),
+            port=int(os.environ.get("AGENTCORE_STANDIN_PORT", "8090")),
+            agent_url=os.environ.get("AGENT_URL", "http://127.0.0.1:8080").rstrip("/"),
+            timeout=float(os.environ.get("AGENTCORE_STANDIN_TIMEOUT", "30")),
+            fault=os.environ.get("AGENTCORE_STANDIN_FAULT", "").strip(),
+        )
+
+
+class StandInServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, config: StandInConfig) -> None:
+        super().__init__((config.host, config.port), StandIn)
+        self.config = config
 
 
 class StandIn(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server: StandInServer
 
     def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -45,25 +83,21 @@ class StandIn(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _error(self, status: int, error_type: str, message: str) -> None:
-        logger.warning("%s %s: %s", status, error_type, message)
+        logger.warning("status=<%s>, error=<%s> | %s", status, error_type, message)
         body = json.dumps({"message": message}).encode()
-        self._reply(
-            status,
-            body,
-            {"Content-Type": "application/json", "X-Amzn-ErrorType": f"{error_type}:"},
-        )
+        headers = {"Content-Type": "application/json", "X-Amzn-ErrorType": error_type}
+        self._reply(status, body, headers)
 
     def do_GET(self) -> None:
-        if self.path == "/ping":
+        if self.path.split("?", 1)[0] == "/ping":
             self._reply(200, b'{"status": "Healthy"}', {"Content-Type": "application/json"})
         else:
-            self._error(404, "ResourceNotFoundException", f"no route {self.path}")
+            self._error(404, "ResourceNotFoundException", f"no route GET {self.path}")
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        match = INVOKE_PATH.match(self.path)
-        if not match:
-            self._error(404, "ResourceNotFoundException", f"no route {self.path}")
+        if not INVOKE_PATH.match(self.path):
+            self._error(404, "ResourceNotFoundException", f"no route POST {self.path}")
             return
         session_id = self.headers.get(SESSION_HEADER, "")
         if len(session_id) < MIN_SESSION_ID:
@@ -73,38 +107,45 @@ class StandIn(BaseHTTPRequestHandler):
                 f"runtimeSessionId must be at least {MIN_SESSION_ID} characters",
             )
             return
-        if FAULT == "throttle":
-            self._error(429, "ThrottlingException", "injected throttling")
+        fault = self.server.config.fault
+        if fault == "throttle":
+            self._error(429, "ThrottlingException", "injected fault: throttling")
             return
-        if FAULT == "error":
-            self._error(500, "InternalServerException", "injected internal error")
+        if fault == "error":
+            self._error(500, "InternalServerException", "injected fault: internal error")
             return
-        if FAULT.startswith("delay:"):
-            time.sleep(float(FAULT.split(":", 1)[1]))
+        if fault.startswith("delay:"):
+            time.sleep(float(fault.split(":", 1)[1]))
         self._forward(session_id, body)
 
     def _forward(self, session_id: str, body: bytes) -> None:
+        agent_url = self.server.config.agent_url
+        headers = {name: self.headers[name] for name in FORWARDED_HEADERS if self.headers[name]}
+        headers.setdefault("Content-Type", "application/json")
+        headers[SESSION_HEADER] = session_id
         request = urllib.request.Request(
-            f"{AGENT_URL}/invocations",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", SESSION_HEADER: session_id},
+            f"{agent_url}/invocations", data=body, method="POST", headers=headers
         )
         try:
-            with urllib.request.urlopen(request, timeout=FORWARD_TIMEOUT) as response:
+            with urllib.request.urlopen(request, timeout=self.server.config.timeout) as response:
                 answer, content_type = response.read(), response.headers.get("Content-Type")
         except urllib.error.HTTPError as refused:
             detail = refused.read().decode(errors="replace")
             if refused.code < 500:
                 self._error(400, "ValidationException", f"the agent refused the payload: {detail}")
             else:
-                self._error(424, "RuntimeClientError", f"the agent failed: {detail}")
+                self._error(
+                    424,
+                    "RuntimeClientError",
+                    f"Received error ({refused.code}) from runtime: {detail}",
+                )
             return
         except (urllib.error.URLError, OSError) as unreachable:
+            reason = getattr(unreachable, "reason", unreachable)
             self._error(
                 500,
                 "InternalServerException",
-                f"the agent at {AGENT_URL} is unreachable: {unreachable}",
+                f"the agent at {agent_url} is unreachable or did not answer: {reason}",
             )
             return
         logger.info("session_id=<%s> | forwarded to the agent", session_id)
@@ -122,11 +163,21 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    host = os.environ.get("AGENTCORE_STANDIN_HOST", "127.0.0.1")
-    port = int(os.environ.get("AGENTCORE_STANDIN_PORT", "8090"))
-    server = ThreadingHTTPServer((host, port), StandIn)
-    logger.info("AgentCore stand-in on %s:%s -> %s", host, port, AGENT_URL)
-    server.serve_forever()
+    config = StandInConfig.from_env()
+    server = StandInServer(config)
+    logger.info(
+        "host=<%s>, port=<%s>, agent_url=<%s>, fault=<%s> | AgentCore stand-in serving",
+        config.host,
+        config.port,
+        config.agent_url,
+        config.fault,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 if __name__ == "__main__":

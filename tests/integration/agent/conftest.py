@@ -8,19 +8,24 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
 from agent.journal import JOURNAL_TABLE_SCHEMA, now_iso
-from harness.settings import REPO_ROOT
 
 TABLE = "agent-http-journal"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DESERIALIZER = TypeDeserializer()
 
 
 def free_port() -> int:
@@ -51,24 +56,42 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"{what} not seen within {timeout} s (last: {last!r})")
 
 
-def start(module: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", module],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for(lambda: http_json(f"http://127.0.0.1:{port}/ping"), 30, f"{module} on {port}")
+def start(
+    module: str, env: dict[str, str], port: int, log_dir: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``python -m module`` with ``env``; waits (bounded) for ``GET /ping`` on ``port``.
+
+    Its output goes to ``<log_dir>/<module>-<port>.log``, quoted if it does not come up."""
+    log_path = Path(log_dir or tempfile.gettempdir()) / f"{module}-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    process.log_path = log_path  # type: ignore[attr-defined]
+    try:
+        wait_for(
+            lambda: process.poll() is None and http_json(f"http://127.0.0.1:{port}/ping"),
+            30,
+            f"{module} on {port}",
+        )
+    except AssertionError as error:
+        stop(process)
+        raise AssertionError(f"{error}\n--- {log_path}:\n{log_path.read_text()[-4000:]}") from None
     return process
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
+    """terminate(), then kill() if it has not exited within 10 s."""
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +124,8 @@ def dynamodb(moto_endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def agent_url(moto_endpoint: str) -> Iterator[str]:
+def agent_url(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app (scripted model, faults allowed, 3 s session timeout) on a loopback port."""
     port = free_port()
     process = start(
         "agent.app",
@@ -118,6 +142,7 @@ def agent_url(moto_endpoint: str) -> Iterator[str]:
             "AGENT_SESSION_TIMEOUT_SECONDS": "3",
         },
         port,
+        tmp_path_factory.mktemp("agent-logs"),
     )
     yield f"http://127.0.0.1:{port}"
     stop(process)
@@ -127,9 +152,7 @@ def agent_url(moto_endpoint: str) -> Iterator[str]:
 def new_session(dynamodb: Any) -> Callable[[], str]:
     """Pre-write a session as INITIATED (what the workflow does) and return its id."""
 
-    def create() -> str:
-        import uuid
-
+    def create(task: str = "Summarise the report") -> str:
         session_id = str(uuid.uuid4())
         at = now_iso()
         dynamodb.put_item(
@@ -138,6 +161,10 @@ def new_session(dynamodb: Any) -> Callable[[], str]:
                 "PK": {"S": session_id},
                 "SK": {"S": "SESSION"},
                 "status": {"S": "INITIATED"},
+                "task": {"S": task},
+                "start_time": {"S": at},
+                "created_at": {"S": at},
+                "updated_at": {"S": at},
                 "history": {
                     "L": [{"M": {"status": {"S": "INITIATED"}, "at": {"S": at}, "note": {"S": ""}}}]
                 },
@@ -150,12 +177,12 @@ def new_session(dynamodb: Any) -> Callable[[], str]:
 
 @pytest.fixture
 def session_item(dynamodb: Any) -> Callable[[str], dict[str, Any]]:
-    from boto3.dynamodb.types import TypeDeserializer
+    """Read a session's item as plain python values ({} when absent)."""
 
     def read(session_id: str) -> dict[str, Any]:
         raw = dynamodb.get_item(
             TableName=TABLE, Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}}
         ).get("Item", {})
-        return {k: TypeDeserializer().deserialize(v) for k, v in raw.items()}
+        return {k: DESERIALIZER.deserialize(v) for k, v in raw.items()}
 
     return read

@@ -4,7 +4,12 @@ its payload and session id, as InvokeAgentRuntime does in AWS (issue 4)."""
 from __future__ import annotations
 
 import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -56,11 +61,13 @@ def test_invoke_agent_runtime_reaches_the_agent_with_payload_and_session(
     session_id = new_session()
     response = _client(standin).invoke_agent_runtime(
         agentRuntimeArn=RUNTIME_ARN,
+        qualifier="DEFAULT",
         runtimeSessionId=session_id,
         payload=json.dumps({"task": "Count my words", "journal_table_name": TABLE}).encode(),
     )
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert response["runtimeSessionId"] == session_id
+    assert response["contentType"] == "application/json"
     # No session_id in the payload: the agent took it from the session header.
     assert json.loads(response["response"].read()) == {
         "session_id": session_id,
@@ -94,8 +101,10 @@ def test_agent_refusal_is_a_validation_error(standin):
             runtimeSessionId=str(uuid.uuid4()),
             payload=b'{"journal_table_name": "t"}',
         )
-    assert raised.value.response["Error"]["Code"] == "ValidationException"
-    assert "task" in raised.value.response["Error"]["Message"]
+    error = raised.value.response
+    assert error["Error"]["Code"] == "ValidationException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "task" in error["Error"]["Message"]
 
 
 def test_short_session_ids_are_refused(standin):
@@ -103,3 +112,88 @@ def test_short_session_ids_are_refused(standin):
         _client(standin).invoke_agent_runtime(
             agentRuntimeArn=RUNTIME_ARN, runtimeSessionId="too-short", payload=b"{}"
         )
+
+
+class _FailingAgent(BaseHTTPRequestHandler):
+    """An agent whose /invocations always answers 500."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'{"error": "boom"}'
+        self.send_response(500)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def failing_agent_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FailingAgent)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
+    port = free_port()
+    process = start(
+        "agent.agentcore_standin",
+        {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": failing_agent_url},
+        port,
+    )
+    try:
+        with pytest.raises(ClientError) as raised:
+            _client(f"http://127.0.0.1:{port}").invoke_agent_runtime(
+                agentRuntimeArn=RUNTIME_ARN, runtimeSessionId=str(uuid.uuid4()), payload=b"{}"
+            )
+    finally:
+        stop(process)
+    error = raised.value.response
+    assert error["Error"]["Code"] == "RuntimeClientError"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert "Received error (500) from runtime" in error["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "status"),
+    [("throttle", "ThrottlingException", 429), ("error", "InternalServerException", 500)],
+)
+def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status):
+    port = free_port()
+    process = start(
+        "agent.agentcore_standin",
+        {
+            "AGENTCORE_STANDIN_PORT": str(port),
+            "AGENT_URL": agent_url,
+            "AGENTCORE_STANDIN_FAULT": fault,
+        },
+        port,
+    )
+    try:
+        with pytest.raises(ClientError) as raised:
+            _client(f"http://127.0.0.1:{port}").invoke_agent_runtime(
+                agentRuntimeArn=RUNTIME_ARN, runtimeSessionId=str(uuid.uuid4()), payload=b"{}"
+            )
+    finally:
+        stop(process)
+    assert raised.value.response["Error"]["Code"] == code
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def test_the_standin_checks_the_session_id_itself(standin):
+    # botocore validates the length first; other clients reach the stand-in's own check.
+    request = urllib.request.Request(
+        f"{standin}/runtimes/{urllib.parse.quote(RUNTIME_ARN, safe='')}/invocations",
+        data=b"{}",
+        headers={"X-Amzn-Bedrock-AgentCore-Runtime-Session-Id": "too-short"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 400
+    assert refused.value.headers["X-Amzn-ErrorType"] == "ValidationException"
+    assert "at least 33 characters" in json.loads(refused.value.read())["message"]
