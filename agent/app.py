@@ -1,8 +1,12 @@
 """The AgentCore app: ``POST /invocations`` accepts a session and runs it in the background.
 
-Payload: ``{"session_id", "task", "journal_table_name", "detail"?, "fault"?}``. The answer
-comes at once (``{"session_id", "status": "accepted"}``); ``GET /ping`` says HealthyBusy
-while sessions run. ``python -m agent.app`` serves on AGENT_HOST:AGENT_PORT.
+Payload: ``{"session_id", "task", "journal_table_name", "detail"?, "fault"?}``. Session id:
+payload, then the ``X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`` header, then env SESSION_ID;
+table: payload, then env JOURNAL_TABLE_NAME. The answer comes at once
+(``{"session_id", "status": "accepted"}``); an unusable payload gets 400 ``{"error": "..."}``
+naming the field, and nothing starts. ``GET /ping`` says HealthyBusy while sessions run.
+A ``fault`` is ignored (with a warning) unless AGENT_ALLOW_FAULTS=1; an unknown one is a 400.
+``python -m agent.app`` serves on AGENT_HOST:AGENT_PORT.
 """
 
 from __future__ import annotations

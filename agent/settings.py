@@ -1,4 +1,11 @@
-"""Every environment variable the agent reads, in one place, with local defaults."""
+"""Every environment variable the agent reads, in one place, with local defaults.
+
+JOURNAL_TABLE_NAME, AGENT_MODEL (scripted|bedrock|openai; scripted), BEDROCK_MODEL_ID,
+OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL_ID, AGENT_HOST (127.0.0.1), AGENT_PORT (8080),
+AGENT_ALLOW_FAULTS ("1" enables), AGENT_SESSION_TIMEOUT_SECONDS (900), SESSION_ID (one-shot
+CLI). The AWS endpoint, region and credentials come from the standard AWS variables, read by
+boto3 itself (locally AWS_ENDPOINT_URL=http://127.0.0.1:4566).
+"""
 
 from __future__ import annotations
 
