@@ -11,8 +11,13 @@ from botocore.config import Config
 from harness.settings import Settings
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+# Clients are shared across threads (load tests, the bench publish in parallel): a pool
+# wider than botocore's default 10 keeps their connections instead of discarding them.
 _CONFIG = Config(
-    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60
+    retries={"max_attempts": 3, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=60,
+    max_pool_connections=32,
 )
 # On AWS, ignore AWS_ENDPOINT_URL* from the shell (the Makefile exports the local one).
 _AWS_CONFIG = _CONFIG.merge(Config(ignore_configured_endpoint_urls=True))

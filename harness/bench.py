@@ -193,10 +193,9 @@ class Bench:
             self.figures["agent_change_to_completed_s"] = round(time.monotonic() - started, 3)
 
     # -- memory ------------------------------------------------------------------------------
-    def memory(self, when: str) -> None:
-        """Memory of every runtime process, as RSS and as PSS (shared pages counted once)."""
-        if not isinstance(self.runtime, HostRuntime):
-            return
+    def _process_groups(self) -> dict[str, list[int]]:
+        """The runtime's processes by role (the emulator's children split into DynamoDB Local
+        and Lambda environments, zygotes included)."""
         groups: dict[str, list[int]] = {}
         for spec in self.runtime.specs():
             pid = ManagedProcess(spec, self.runtime.run_dir).pid()
@@ -209,11 +208,31 @@ class Bench:
             children = descendants(pid)
             groups["dynamodb_local"] = [c for c in children if "java" in cmdline(c)]
             groups["lambda_processes"] = [c for c in children if c not in groups["dynamodb_local"]]
+        return groups
+
+    def memory(self, when: str) -> None:
+        """Memory of every runtime process, as RSS and as PSS (shared pages counted once)."""
+        if not isinstance(self.runtime, HostRuntime):
+            return
+        groups = self._process_groups()
         for measure, read in (("rss_mb", rss_mb), ("pss_mb", pss_mb)):
             figures = {name: round(sum(read(p) for p in pids), 1) for name, pids in groups.items()}
             figures["total"] = round(sum(figures.values()), 1)
             self.figures[f"{measure}_{when}"] = figures
-        self.figures[f"lambda_environments_{when}"] = len(groups.get("lambda_processes", []))
+        self.figures[f"lambda_processes_{when}"] = len(groups.get("lambda_processes", []))
+
+    def settle(self, idle_processes: int) -> None:
+        """Wait for LocalStack to stop the burst's idle Lambda environments (keep-alive)."""
+        if not isinstance(self.runtime, HostRuntime):
+            return
+        keepalive = self.settings.lambda_keepalive_ms / 1000
+        self.report(f"waiting for idle Lambda environments to end (keep-alive {keepalive:g} s)")
+        started = time.monotonic()
+        while time.monotonic() - started < keepalive + 30:
+            if len(self._process_groups().get("lambda_processes", [])) <= idle_processes:
+                break
+            time.sleep(1)
+        self.figures["settle_s"] = round(time.monotonic() - started, 1)
 
 
 def run(
@@ -231,9 +250,12 @@ def run(
     outputs = bench.deploys()
     bench.sequential(outputs, sessions)
     bench.memory("after_sequential")
+    idle = bench.figures.get("lambda_processes_after_sequential", 0)
     bench.concurrent(outputs, concurrent)
     bench.agent_reload(outputs)
     bench.memory("after_burst")
+    bench.settle(idle)
+    bench.memory("settled")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(bench.figures, indent=2))
     return bench.figures

@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_parser = sub.add_parser(
         "bench", help="measure the edit -> green loop (restarts the runtime)"
     )
-    bench_parser.add_argument("--sessions", type=int, default=20, help="sequential sessions")
+    bench_parser.add_argument("--sessions", type=int, default=50, help="sequential sessions")
     bench_parser.add_argument("--concurrent", type=int, default=50, help="concurrent sessions")
     bench_parser.add_argument("--output", type=Path, default=REPO_ROOT / "reports" / "bench.json")
     for name, text in (

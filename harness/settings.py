@@ -37,6 +37,11 @@ class Settings:
     startup_timeout: float = field(
         default_factory=lambda: float(_env("HARNESS_STARTUP_TIMEOUT", "120"))
     )
+    # How long LocalStack keeps an idle Lambda environment (host mode). Forking one from the
+    # zygote takes milliseconds, so a short keep-alive frees a burst's memory at little cost.
+    lambda_keepalive_ms: int = field(
+        default_factory=lambda: int(_env("LAMBDA_KEEPALIVE_MS", "30000"))
+    )
     stack_name: str = field(default_factory=lambda: _env("STACK_NAME", "AgentWorkflow"))
     target: str = field(default_factory=lambda: _env("HARNESS_TARGET", "local"))
 

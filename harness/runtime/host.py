@@ -28,7 +28,7 @@ AGENT_PASSTHROUGH = (
     "OPENAI_MODEL_ID",
     "AWS_PROFILE",
 )
-LOCALSTACK_PASSTHROUGH = ("LOCALSTACK_AUTH_TOKEN", "DEBUG", "LS_LOG", "LAMBDA_KEEPALIVE_MS")
+LOCALSTACK_PASSTHROUGH = ("LOCALSTACK_AUTH_TOKEN", "DEBUG", "LS_LOG")
 
 
 class RuntimeProblem(HarnessError):
@@ -82,6 +82,7 @@ class HostRuntime:
             "GATEWAY_SERVER": "hypercorn",
             "LAMBDA_RUNTIME_EXECUTOR": "host",
             "HOST_LAMBDA_PYTHON_3_12": str(self.installer.lambda_python),
+            "LAMBDA_KEEPALIVE_MS": str(self.settings.lambda_keepalive_ms),
             **_passthrough(LOCALSTACK_PASSTHROUGH),
         }
         return ProcessSpec(

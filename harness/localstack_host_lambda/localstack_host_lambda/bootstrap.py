@@ -8,6 +8,7 @@ reports ready (or the import error) to LocalStack, then serves ``POST /invoke`` 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import io
 import json
@@ -187,6 +188,10 @@ def zygote_main(socket_path: str) -> None:
     Children stay in LocalStack's process group, so stopping LocalStack stops them too.
     """
     handler = load_handler()  # an import error ends the zygote: the executor falls back
+    # Move everything imported so far out of the collector's reach: a collection in a child
+    # would otherwise write to (and so copy) every page holding a tracked object.
+    gc.collect()
+    gc.freeze()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(socket_path)

@@ -89,3 +89,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         agent_response = body.decode(errors="replace")
     logger.info("session_id=<%s> | agent accepted the session", session_id)
     return {"session_id": session_id, "accepted": True, "agent_response": agent_response}
+
+
+# In Lambda, build the client during the init phase, as AWS recommends: once per execution
+# environment, off the invocation's clock. Locally the host executor imports this module
+# once and forks environments from it, so they share the client's parsed service model.
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    agentcore_client()

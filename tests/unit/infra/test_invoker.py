@@ -104,3 +104,20 @@ def test_unreachable_agent_raises_a_clear_agent_invocation_error(handler):
     message = str(raised.value)
     assert message.startswith(f"could not reach the agent runtime {RUNTIME_ARN}")
     assert "unreachable" in message
+
+
+def _load_handler_module():
+    spec = importlib.util.spec_from_file_location("invoker_handler_init", HANDLER_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_in_lambda_the_client_is_built_during_init(monkeypatch):
+    """Built at import (Lambda's init phase), so the host executor's forked environments
+    share it; outside Lambda (these tests, tools) nothing is built at import."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # Lambda sets it (and AWS_REGION)
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    assert _load_handler_module().agentcore_client.cache_info().currsize == 0
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "agent-invoker")
+    assert _load_handler_module().agentcore_client.cache_info().currsize == 1
