@@ -121,6 +121,10 @@ class HostRuntime:
         (root / "var/lib/localstack/lib").symlink_to(
             self.installer.lib_dir, target_is_directory=True
         )
+        (root / "usr/lib").mkdir(parents=True)
+        (root / "usr/lib/localstack").symlink_to(
+            self.installer.static_libs_dir, target_is_directory=True
+        )
 
     def _python_service(
         self, name: str, module: str, port: int, env: dict[str, str]
