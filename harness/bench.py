@@ -222,8 +222,9 @@ class Bench:
         self.figures[f"lambda_processes_{when}"] = len(groups.get("lambda_processes", []))
 
     def settle(self, idle_processes: int) -> None:
-        """Wait for LocalStack to stop the burst's idle Lambda environments (keep-alive)."""
-        if not isinstance(self.runtime, HostRuntime):
+        """Wait for LocalStack to stop the burst's idle Lambda environments (keep-alive).
+        MiniStack keeps its Lambda workers, so there is nothing to wait for."""
+        if not isinstance(self.runtime, HostRuntime) or self.settings.emulator != "localstack":
             return
         keepalive = self.settings.lambda_keepalive_ms / 1000
         self.report(f"waiting for idle Lambda environments to end (keep-alive {keepalive:g} s)")
