@@ -21,7 +21,8 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
-from agent.journal import JOURNAL_TABLE_SCHEMA, now_iso
+from agent.journal import JOURNAL_TABLE_SCHEMA
+from tests.journal_items import initiated_item
 
 TABLE = "agent-http-journal"
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -154,22 +155,7 @@ def new_session(dynamodb: Any) -> Callable[[], str]:
 
     def create(task: str = "Summarise the report") -> str:
         session_id = str(uuid.uuid4())
-        at = now_iso()
-        dynamodb.put_item(
-            TableName=TABLE,
-            Item={
-                "PK": {"S": session_id},
-                "SK": {"S": "SESSION"},
-                "status": {"S": "INITIATED"},
-                "task": {"S": task},
-                "start_time": {"S": at},
-                "created_at": {"S": at},
-                "updated_at": {"S": at},
-                "history": {
-                    "L": [{"M": {"status": {"S": "INITIATED"}, "at": {"S": at}, "note": {"S": ""}}}]
-                },
-            },
-        )
+        dynamodb.put_item(TableName=TABLE, Item=initiated_item(session_id, task))
         return session_id
 
     return create

@@ -31,6 +31,20 @@ def _client(endpoint: str):
     )
 
 
+def _api_error(endpoint: str, payload: bytes = b"{}") -> tuple[str, int, str]:
+    """Invoke through the stand-in, expecting the SDK to raise: (code, HTTP status, message)."""
+    with pytest.raises(ClientError) as raised:
+        _client(endpoint).invoke_agent_runtime(
+            agentRuntimeArn=RUNTIME_ARN, runtimeSessionId=str(uuid.uuid4()), payload=payload
+        )
+    error = raised.value.response
+    return (
+        error["Error"]["Code"],
+        error["ResponseMetadata"]["HTTPStatusCode"],
+        error["Error"]["Message"],
+    )
+
+
 @pytest.fixture(scope="module")
 def standin(agent_url):
     port = free_port()
@@ -82,29 +96,15 @@ def test_invoke_agent_runtime_reaches_the_agent_with_payload_and_session(
 
 
 def test_agent_down_is_a_server_error(standin_without_agent):
-    with pytest.raises(ClientError) as raised:
-        _client(standin_without_agent).invoke_agent_runtime(
-            agentRuntimeArn=RUNTIME_ARN,
-            runtimeSessionId=str(uuid.uuid4()),
-            payload=b'{"task": "t"}',
-        )
-    error = raised.value.response
-    assert error["Error"]["Code"] == "InternalServerException"
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == 500
-    assert "unreachable" in error["Error"]["Message"]
+    code, status, message = _api_error(standin_without_agent, b'{"task": "t"}')
+    assert (code, status) == ("InternalServerException", 500)
+    assert "unreachable" in message
 
 
 def test_agent_refusal_is_a_validation_error(standin):
-    with pytest.raises(ClientError) as raised:
-        _client(standin).invoke_agent_runtime(
-            agentRuntimeArn=RUNTIME_ARN,
-            runtimeSessionId=str(uuid.uuid4()),
-            payload=b'{"journal_table_name": "t"}',
-        )
-    error = raised.value.response
-    assert error["Error"]["Code"] == "ValidationException"
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "task" in error["Error"]["Message"]
+    code, status, message = _api_error(standin, b'{"journal_table_name": "t"}')
+    assert (code, status) == ("ValidationException", 400)
+    assert "task" in message
 
 
 def test_short_session_ids_are_refused(standin):
@@ -147,16 +147,11 @@ def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
         port,
     )
     try:
-        with pytest.raises(ClientError) as raised:
-            _client(f"http://127.0.0.1:{port}").invoke_agent_runtime(
-                agentRuntimeArn=RUNTIME_ARN, runtimeSessionId=str(uuid.uuid4()), payload=b"{}"
-            )
+        code, status, message = _api_error(f"http://127.0.0.1:{port}")
     finally:
         stop(process)
-    error = raised.value.response
-    assert error["Error"]["Code"] == "RuntimeClientError"
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
-    assert "Received error (500) from runtime" in error["Error"]["Message"]
+    assert (code, status) == ("RuntimeClientError", 424)
+    assert "Received error (500) from runtime" in message
 
 
 @pytest.mark.parametrize(
@@ -175,14 +170,10 @@ def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status)
         port,
     )
     try:
-        with pytest.raises(ClientError) as raised:
-            _client(f"http://127.0.0.1:{port}").invoke_agent_runtime(
-                agentRuntimeArn=RUNTIME_ARN, runtimeSessionId=str(uuid.uuid4()), payload=b"{}"
-            )
+        seen_code, seen_status, _ = _api_error(f"http://127.0.0.1:{port}")
     finally:
         stop(process)
-    assert raised.value.response["Error"]["Code"] == code
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert (seen_code, seen_status) == (code, status)
 
 
 def test_the_standin_checks_the_session_id_itself(standin):

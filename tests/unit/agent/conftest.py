@@ -9,8 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agent.journal import JOURNAL_TABLE_SCHEMA, Journal, now_iso
+from agent.journal import JOURNAL_TABLE_SCHEMA, Journal
 from agent.settings import AgentSettings
+from tests.journal_items import initiated_item
 
 TABLE = "journal-test"
 
@@ -39,21 +40,7 @@ def journal(dynamodb) -> Journal:
 def initiated(dynamodb) -> str:
     """A session as the workflow's InitializeSession writes it."""
     session_id = "0f8e2c1a-5b7d-4e3f-9a1b-2c3d4e5f6a7b"
-    at = now_iso()
-    dynamodb.put_item(
-        TableName=TABLE,
-        Item={
-            "PK": {"S": session_id},
-            "SK": {"S": "SESSION"},
-            "status": {"S": "INITIATED"},
-            "task": {"S": "Summarise the report"},
-            "created_at": {"S": at},
-            "updated_at": {"S": at},
-            "history": {
-                "L": [{"M": {"status": {"S": "INITIATED"}, "at": {"S": at}, "note": {"S": ""}}}]
-            },
-        },
-    )
+    dynamodb.put_item(TableName=TABLE, Item=initiated_item(session_id, "Summarise the report"))
     return session_id
 
 

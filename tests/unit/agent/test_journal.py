@@ -87,7 +87,11 @@ def test_note_result_and_error_may_be_passed_positionally(journal, initiated):
     journal.transition(initiated, SessionStatus.BUSY, "started")
     journal.transition(initiated, SessionStatus.FAILED, "gave up", None, "no data")
     item = journal.get(initiated)
-    assert [entry["note"] for entry in item["history"]] == ["", "started", "gave up"]
+    assert [entry["note"] for entry in item["history"]] == [
+        "session initiated by workflow",
+        "started",
+        "gave up",
+    ]
     assert item["error"] == "no data"
     assert "result" not in item
 
