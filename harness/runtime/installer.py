@@ -70,7 +70,11 @@ def _run(command: list[str], what: str, **kwargs) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip().splitlines()[-15:]
-        raise InstallError(f"{what} failed (exit {result.returncode}):\n" + "\n".join(output))
+        raise InstallError(
+            f"{what} failed (exit {result.returncode}):\n"
+            + "\n".join(output)
+            + "\nFix the cause above and run it again: finished install steps are kept."
+        )
 
 
 class Installer:

@@ -62,3 +62,55 @@ def test_session_does_not_exist(deployed_stack):
 def test_watching_a_session_that_never_appears_times_out_clearly(deployed_stack):
     result = harness("watch", str(uuid.uuid4()), "--timeout", "2")
     _assert_clear_error(result, "appeared within 2 s", "do not match the rule")
+
+
+def _isolated_up(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`harness up` in host mode on a free port, with its own (empty) runtime dir."""
+    return harness(
+        "up",
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{_free_port()}",
+        AGENT_PORT=str(_free_port()),
+        AGENTCORE_STANDIN_PORT=str(_free_port()),
+        HARNESS_RUNTIME="host",
+        HARNESS_RUNTIME_DIR=str(tmp_path / "runtime"),
+        **env,
+    )
+
+
+def test_up_on_a_port_taken_by_something_else(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = harness(
+            "up",
+            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+            HARNESS_RUNTIME="host",
+            HARNESS_RUNTIME_DIR=str(tmp_path / "runtime"),
+        )
+    _assert_clear_error(
+        result, f"port {port} is taken", "not a healthy localstack", "Stop that process"
+    )
+
+
+def test_up_without_python_3_13(tmp_path):
+    no_pythons = tmp_path / "empty-pyenv"
+    no_pythons.mkdir()
+    result = _isolated_up(
+        tmp_path,
+        LOCALSTACK_PYTHON=str(tmp_path / "missing-python3.13"),
+        PYENV_ROOT=str(no_pythons),
+        PATH="/usr/bin:/bin",
+    )
+    _assert_clear_error(
+        result, "Python 3.13 was not found", "pyenv install 3.13", "LOCALSTACK_PYTHON="
+    )
+
+
+def test_up_when_an_install_fails(tmp_path):
+    # Answers the version probe like a Python 3.13, then fails as an interpreter.
+    impostor = tmp_path / "python3.13"
+    impostor.write_text("#!/bin/sh\necho 3.13\n")
+    impostor.chmod(0o755)
+    result = _isolated_up(tmp_path, LOCALSTACK_PYTHON=str(impostor))
+    _assert_clear_error(result, "LocalStack install failed", "Fix the cause above")
