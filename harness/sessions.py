@@ -131,8 +131,12 @@ class SessionReader:
         raw = response.get("Item")
         return {k: _DESERIALIZER.deserialize(v) for k, v in raw.items()} if raw else None
 
-    def execution_arns(self, session_id: str) -> list[str]:
-        """Executions whose input carries this session id, newest first."""
+    def execution_arns(self, session_id: str, *, scan: bool = True) -> list[str]:
+        """Executions whose input carries this session id, newest first.
+
+        The execution named after the session is found with one call; ``scan`` also reads
+        the recent executions' inputs (AWS names executions started by EventBridge at random).
+        """
         named = self.outputs.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
         arns = []
         try:  # LocalStack names the execution after the session (the event id).
@@ -140,6 +144,8 @@ class SessionReader:
             arns.append(f"{named}:{session_id}")
         except ClientError:
             pass
+        if not scan:
+            return arns
         paginator = self.sfn.get_paginator("list_executions")
         pages = paginator.paginate(
             stateMachineArn=self.outputs.state_machine_arn,
@@ -205,9 +211,11 @@ class SessionReader:
         snapshot: Session | None = None
         while True:
             elapsed = time.monotonic() - started
-            if not arns:
-                arns = self.execution_arns(session_id)
+            # The item first: once it exists, so does the execution that wrote it (read the
+            # other way round, a fast session could end between the two reads, unseen).
             item = self.item(session_id)
+            if not arns:
+                arns = self.execution_arns(session_id, scan=item is not None)
             if item is not None or arns:
                 snapshot = Session(
                     session_id, item, tuple(self.execution(a, with_steps=False) for a in arns)
@@ -221,7 +229,7 @@ class SessionReader:
         if snapshot is None:
             return None
         # Re-read with the execution history (state steps) once, at the end.
-        return self.session(session_id, arns)
+        return self.session(session_id, arns or None)
 
 
 def steps_from_history(events: list[dict[str, Any]]) -> list[Step]:

@@ -172,3 +172,29 @@ def test_assert_transitions_passes_on_the_expected_history(reader):
         session_reader, "sess-ok", ["INITIATED", "BUSY", "COMPLETED"], timeout=1
     )
     assert session.status == "COMPLETED"
+
+
+def test_wait_sees_the_execution_of_a_session_that_ends_between_two_reads(reader, monkeypatch):
+    """A rejected event ends in milliseconds: it may start and finish while the reader
+    looks for its execution. The reader must still report that execution."""
+    session_reader, ddb, sfn, machine = reader
+    search = session_reader.execution_arns
+    happened = []
+
+    def search_then_the_session_happens(session_id, **kwargs):
+        found = search(session_id, **kwargs)
+        if not happened:
+            happened.append(True)
+            arn = sfn.start_execution(
+                stateMachineArn=machine,
+                name=session_id,
+                input=json.dumps({"session_id": session_id}),
+            )["executionArn"]
+            sfn.stop_execution(executionArn=arn)  # ended (moto does not run executions)
+            _put_history(ddb, session_id, ["INITIATED", "FAILED"])
+        return found
+
+    monkeypatch.setattr(session_reader, "execution_arns", search_then_the_session_happens)
+    session = session_reader.wait("sess-fast", timeout=5, interval=0.01)
+    assert session.statuses == ["INITIATED", "FAILED"]
+    assert session.execution is not None, "the execution that wrote the journal was missed"
