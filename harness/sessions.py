@@ -184,8 +184,8 @@ class SessionReader:
 
     def session(self, session_id: str, arns: list[str] | None = None) -> Session:
         """A snapshot; pass ``arns`` to skip the execution search on repeated polls."""
+        item = self.item(session_id)  # first, as in wait()
         arns = self.execution_arns(session_id) if arns is None else arns
-        item = self.item(session_id)
         if item is None and not arns:
             raise SessionNotFound(
                 f"no session {session_id}: no journal item in {self.outputs.journal_table_name} "
