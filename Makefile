@@ -73,7 +73,8 @@ destroy: $(VENV) ## Destroy the deployed stack
 	@$(HARNESS) destroy
 
 .PHONY: trigger-workflow
-trigger-workflow: $(VENV) ## Publish a ManualTrigger event (TASK="...") and watch the session to its end
+trigger-workflow: $(VENV) ## Deploy if infra/ changed, publish a ManualTrigger event (TASK="..."), watch the session to its end
+	@$(HARNESS) deploy
 	@$(HARNESS) trigger --task "$(TASK)" --wait
 
 .PHONY: demo
