@@ -51,32 +51,46 @@ def test_fifty_concurrent_sessions_all_complete_once(trigger, session_reader, de
 LOOPBACK = {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}
 
 
-def _listening_sockets() -> list[tuple[str, set[int]]]:
-    """(address, pids) of every listening TCP socket on this machine."""
+def _listening_sockets() -> list[tuple[str, int, set[int]]]:
+    """(address, port, pids) of every listening TCP socket on this machine."""
     output = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
-    return [
-        (fields[3].rsplit(":", 1)[0], {int(pid) for pid in re.findall(r"pid=(\d+)", line)})
-        for line in output.splitlines()
-        if len(fields := line.split()) >= 4
-    ]
+    sockets = []
+    for line in output.splitlines():
+        fields = line.split()
+        if len(fields) >= 4:
+            address, port = fields[3].rsplit(":", 1)
+            pids = {int(pid) for pid in re.findall(r"pid=(\d+)", line)}
+            sockets.append((address, int(port), pids))
+    return sockets
 
 
-def test_host_mode_runtime_listens_on_loopback_only(
+def test_runtime_listens_on_loopback_only(
     deployed_stack, aws_client, agent_services, harness_settings
 ):
-    """Every socket of every runtime process: LocalStack, DynamoDB Local, the Lambda
-    environments, the agent and the stand-in."""
+    """Host mode: every socket of every runtime process (LocalStack, DynamoDB Local, the
+    Lambda environments, the agent, the stand-in). Docker mode: every published port."""
+    aws_client("dynamodb").list_tables()  # DynamoDB Local starts on first use
     runtime = select_runtime(harness_settings)
     if not isinstance(runtime, HostRuntime):
-        pytest.fail("this check is for host mode; docker mode publishes ports on 127.0.0.1")
-    aws_client("dynamodb").list_tables()  # DynamoDB Local starts on first use
+        published = {
+            harness_settings.gateway_port,
+            harness_settings.agent_port,
+            harness_settings.standin_port,
+        }
+        seen = [(address, port) for address, port, _ in _listening_sockets() if port in published]
+        assert {port for _, port in seen} == published, seen
+        assert {address for address, _ in seen} <= LOOPBACK, seen
+        return
     pids: dict[int, str] = {}
     for spec in runtime.specs():
         pid = ManagedProcess(spec, runtime.run_dir).pid()
         assert pid is not None, f"{spec.name} is not running"
         pids.update({p: cmdline(p) for p in {pid} | descendants(pid)})
-    listening = [(address, owners & pids.keys()) for address, owners in _listening_sockets()]
-    ours = [(address, owners) for address, owners in listening if owners]
+    ours = [
+        (address, owners & pids.keys())
+        for address, _, owners in _listening_sockets()
+        if owners & pids.keys()
+    ]
     assert any("DynamoDBLocal" in pids[p] for _, owners in ours for p in owners), (
         "DynamoDB Local is not listening"
     )
