@@ -16,10 +16,6 @@ from .conftest import REPO_ROOT, free_port, http_json, wait_for
 WATCHED_FILE = REPO_ROOT / "agent" / "prompt.md"
 
 
-def agent_pids(harness: subprocess.Popen[str]) -> list[int]:
-    return descendants(harness.pid)
-
-
 def test_make_agent_restarts_the_agent_on_a_code_change(tmp_path: Path) -> None:
     port = free_port()
     log_path = tmp_path / "make-agent.log"
@@ -42,14 +38,14 @@ def test_make_agent_restarts_the_agent_on_a_code_change(tmp_path: Path) -> None:
     original_times = WATCHED_FILE.stat()
     try:
         wait_for(lambda: http_json(f"http://127.0.0.1:{port}/ping"), 30, "the foreground agent")
-        before = wait_for(lambda: agent_pids(harness), 5, "the agent process")
+        before = wait_for(lambda: descendants(harness.pid), 5, "the agent process")
 
         # A code change, as an editor's save: same content, new modification time.
         now = time.time() + 1
         os.utime(WATCHED_FILE, (now, now))
 
         def restarted() -> list[int]:
-            pids = agent_pids(harness)
+            pids = descendants(harness.pid)
             return pids if pids and pids != before else []
 
         after = wait_for(restarted, 15, "a new agent process")

@@ -65,16 +65,16 @@ def test_watching_a_session_that_never_appears_times_out_clearly(deployed_stack)
 
 
 def _isolated_up(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
-    """`harness up` in host mode on a free port, with its own (empty) runtime dir."""
-    return harness(
-        "up",
-        AWS_ENDPOINT_URL=f"http://127.0.0.1:{_free_port()}",
-        AGENT_PORT=str(_free_port()),
-        AGENTCORE_STANDIN_PORT=str(_free_port()),
-        HARNESS_RUNTIME="host",
-        HARNESS_RUNTIME_DIR=str(tmp_path / "runtime"),
-        **env,
-    )
+    """`harness up` in host mode on free ports (``env`` overrides), with its own (empty)
+    runtime dir."""
+    defaults = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}",
+        "AGENT_PORT": str(_free_port()),
+        "AGENTCORE_STANDIN_PORT": str(_free_port()),
+        "HARNESS_RUNTIME": "host",
+        "HARNESS_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    return harness("up", **{**defaults, **env})
 
 
 def test_up_on_a_port_taken_by_something_else(tmp_path):
@@ -82,12 +82,7 @@ def test_up_on_a_port_taken_by_something_else(tmp_path):
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        result = harness(
-            "up",
-            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
-            HARNESS_RUNTIME="host",
-            HARNESS_RUNTIME_DIR=str(tmp_path / "runtime"),
-        )
+        result = _isolated_up(tmp_path, AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}")
     _assert_clear_error(
         result, f"port {port} is taken", "not a healthy localstack", "Stop that process"
     )
