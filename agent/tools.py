@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from typing import Any
@@ -74,12 +75,22 @@ def journal_tool(
     return journal_update
 
 
+def text_digest(text: str) -> str:
+    """A short SHA-256 of the text's UTF-8 bytes: shows which text, byte for byte, was read."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 @tool
-def analyze_text(text: str) -> dict[str, int]:
-    """Count the words, characters and sentences of a text.
+def analyze_text(text: str) -> dict[str, int | str]:
+    """Count the words, characters and sentences of a text, and give its SHA-256 digest.
 
     Args:
         text: The text to analyse.
     """
     sentences = sum(text.count(mark) for mark in ".!?") or (1 if text.strip() else 0)
-    return {"words": len(text.split()), "characters": len(text), "sentences": sentences}
+    return {
+        "words": len(text.split()),
+        "characters": len(text),
+        "sentences": sentences,
+        "sha256": text_digest(text),
+    }

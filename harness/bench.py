@@ -109,22 +109,18 @@ class Bench:
         started = time.monotonic()
         session_id = publish(self.settings, manual_trigger_detail(task), outputs.event_bus_name)
         timing = SessionTiming(session_id)
-        execution_arn = outputs.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
-        execution_arn = f"{execution_arn}:{session_id}"
+        execution_arn = ""
         while time.monotonic() - started < timeout:
             if timing.journal_completed is None:
                 item = reader.item(session_id)
                 if item and item.get("status") in ("COMPLETED", "FAILED"):
                     timing.journal_completed = time.monotonic() - started
                     timing.statuses = [h["status"] for h in item.get("history", [])]
+                    execution_arn = item.get("execution_arn", "")
+            elif not execution_arn:
+                break  # an item the workflow did not write: no execution to time
             else:
-                try:
-                    status = sfn.describe_execution(executionArn=execution_arn)["status"]
-                except sfn.exceptions.ExecutionDoesNotExist:
-                    # Not named after the session (AWS, MiniStack): find it by its input.
-                    found = reader.execution_arns(session_id)
-                    execution_arn = found[0] if found else execution_arn
-                    status = "RUNNING" if found else "MISSING"
+                status = sfn.describe_execution(executionArn=execution_arn)["status"]
                 if status != "RUNNING":
                     timing.execution_succeeded = (
                         time.monotonic() - started if status == "SUCCEEDED" else None

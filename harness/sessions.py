@@ -22,8 +22,6 @@ logger = logging.getLogger(__name__)
 
 TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
 _DESERIALIZER = TypeDeserializer()
-# How many recent executions to scan when the execution is not named after the session.
-EXECUTION_SCAN_LIMIT = 200
 
 
 class SessionNotFound(HarnessError):
@@ -131,34 +129,20 @@ class SessionReader:
         raw = response.get("Item")
         return {k: _DESERIALIZER.deserialize(v) for k, v in raw.items()} if raw else None
 
-    def execution_arns(self, session_id: str, *, scan: bool = True) -> list[str]:
-        """Executions whose input carries this session id, newest first.
-
-        The execution named after the session is found with one call; ``scan`` also reads
-        the recent executions' inputs (AWS names executions started by EventBridge at random).
-        """
-        named = self.outputs.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
-        arns = []
-        try:  # LocalStack names the execution after the session (the event id).
-            self.sfn.describe_execution(executionArn=f"{named}:{session_id}")
-            arns.append(f"{named}:{session_id}")
-        except ClientError:
-            pass
-        if not scan:
-            return arns
-        paginator = self.sfn.get_paginator("list_executions")
-        pages = paginator.paginate(
-            stateMachineArn=self.outputs.state_machine_arn,
-            PaginationConfig={"MaxItems": EXECUTION_SCAN_LIMIT},
-        )
-        for page in pages:
-            for summary in page["executions"]:
-                arn = summary["executionArn"]
-                if arn in arns:
-                    continue
-                described = self.sfn.describe_execution(executionArn=arn)
-                if json.loads(described.get("input") or "{}").get("session_id") == session_id:
+    def execution_arns(self, session_id: str, item: dict[str, Any] | None) -> list[str]:
+        """The executions known to run this session: the one its journal item names (the
+        workflow writes ``execution_arn``) and, on LocalStack, the one named after the session
+        (it names executions after the event id), which exists before the item does."""
+        arns = [item["execution_arn"]] if item and item.get("execution_arn") else []
+        if self.settings.is_local:
+            named = self.outputs.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+            arn = f"{named}:{session_id}"
+            if arn not in arns:
+                try:
+                    self.sfn.describe_execution(executionArn=arn)
                     arns.append(arn)
+                except ClientError:
+                    pass
         return arns
 
     def execution(self, arn: str, with_steps: bool = True) -> Execution:
@@ -184,8 +168,8 @@ class SessionReader:
 
     def session(self, session_id: str, arns: list[str] | None = None) -> Session:
         """A snapshot; pass ``arns`` to skip the execution search on repeated polls."""
-        item = self.item(session_id)  # first, as in wait()
-        arns = self.execution_arns(session_id) if arns is None else arns
+        item = self.item(session_id)
+        arns = self.execution_arns(session_id, item) if arns is None else arns
         if item is None and not arns:
             raise SessionNotFound(
                 f"no session {session_id}: no journal item in {self.outputs.journal_table_name} "
@@ -211,11 +195,9 @@ class SessionReader:
         snapshot: Session | None = None
         while True:
             elapsed = time.monotonic() - started
-            # The item first: once it exists, so does the execution that wrote it (read the
-            # other way round, a fast session could end between the two reads, unseen).
             item = self.item(session_id)
-            if not arns:
-                arns = self.execution_arns(session_id, scan=item is not None)
+            if not arns or (item is not None and item.get("execution_arn") not in arns):
+                arns = self.execution_arns(session_id, item)
             if item is not None or arns:
                 snapshot = Session(
                     session_id, item, tuple(self.execution(a, with_steps=False) for a in arns)

@@ -95,7 +95,7 @@ class ScriptedModel(Model):
             counts = json.loads(_result_text(last_result) or "{}")
             result = (
                 f"Analysed the task: {counts.get('words', 0)} words, "
-                f"{counts.get('characters', 0)} characters."
+                f"{counts.get('characters', 0)} characters (sha256 {counts.get('sha256', '?')})."
             )
             return "tool", {"name": "journal", "input": {"status": "COMPLETED", "note": result}}
         return "text", "Done: the session is recorded in the journal."

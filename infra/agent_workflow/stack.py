@@ -56,12 +56,18 @@ class AgentWorkflowStack(cdk.Stack):
             poll_interval_seconds=config.poll_interval_seconds,
             max_polls=config.max_polls,
         )
-        trigger = ManualTrigger(self, "Trigger", state_machine=workflow.state_machine)
+        trigger = ManualTrigger(
+            self,
+            "Trigger",
+            state_machine=workflow.state_machine,
+            retain_dead_letters=not config.is_local,
+        )
 
         outputs = {
             "StateMachineArn": workflow.state_machine.state_machine_arn,
             "JournalTableName": journal.table_name,
             "RuleName": trigger.rule.rule_name,
+            "DeadLetterQueueUrl": trigger.dead_letter_queue.queue_url,
             "EventBusName": "default",
             "InvokerFunctionName": invoker.function.function_name,
             "AgentRuntimeArn": runtime_arn,

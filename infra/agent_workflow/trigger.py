@@ -1,21 +1,51 @@
-"""The EventBridge rule: a ManualTrigger event starts one workflow execution."""
+"""The EventBridge rule: a ManualTrigger event starts one workflow execution.
+
+The target's input is the whole event, untouched: no input transformer. LocalStack's
+transformer does not escape what it inserts (a task with a quote, a backslash, a newline or
+JSON text became invalid JSON and the event was dropped), and on AWS a transformer path that
+is missing from the event yields invalid JSON too. The whole event arrives byte-exact on both,
+and its top-level ``id`` (the session id) is what LocalStack names the execution after.
+
+A delivery EventBridge cannot make (StartExecution refused, throttled past the retries) goes
+to a dead-letter queue with the event as its body, so no accepted event is dropped silently.
+"""
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 EVENT_SOURCE = "agent.workflow"
 EVENT_DETAIL_TYPE = "ManualTrigger"
+# EventBridge retries a failed delivery with backoff for up to this long, then dead-letters it.
+DELIVERY_RETRY_ATTEMPTS = 8
+DELIVERY_MAX_EVENT_AGE = cdk.Duration.hours(1)
 
 
 class ManualTrigger(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        state_machine: sfn.IStateMachine,
+        retain_dead_letters: bool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            retention_period=cdk.Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            removal_policy=(
+                cdk.RemovalPolicy.RETAIN if retain_dead_letters else cdk.RemovalPolicy.DESTROY
+            ),
+        )
         self.rule = events.Rule(
             self,
             "Rule",
@@ -24,18 +54,12 @@ class ManualTrigger(Construct):
                 source=[EVENT_SOURCE], detail_type=[EVENT_DETAIL_TYPE]
             ),
         )
+        # No ``input``: the state machine receives the event itself (see the module docstring).
         self.rule.add_target(
             targets.SfnStateMachine(
                 state_machine,
-                input=events.RuleTargetInput.from_object(
-                    {
-                        # LocalStack names the execution after a top-level "id" and starts
-                        # nothing without one (LocalStack issues 11970, 13336); AWS ignores it.
-                        "id": events.EventField.event_id,
-                        "session_id": events.EventField.event_id,
-                        "task": events.EventField.from_path("$.detail.task"),
-                        "detail": events.EventField.from_path("$.detail"),
-                    }
-                ),
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=DELIVERY_RETRY_ATTEMPTS,
+                max_event_age=DELIVERY_MAX_EVENT_AGE,
             )
         )

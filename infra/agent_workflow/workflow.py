@@ -1,5 +1,8 @@
 """The Step Functions workflow (JSONPath): record the session, start the agent, poll the journal.
 
+Its input is the ManualTrigger event itself: ``$.id`` (the event id) is the session id and
+``$.detail.task`` the task. Nothing copies the task around: the state data stays the event.
+
 ValidateInput -> InitializeSession -> InvokeAgent -> InitPollCount -> WaitForCompletion
   -> CheckStatus -> EvaluateStatus -> Success | Failure | RecordTimeout -> TimedOut
                                     | IncrementPollCount -> WaitForCompletion
@@ -19,6 +22,8 @@ from constructs import Construct
 
 CONDITIONAL_CHECK_FAILED = "DynamoDB.ConditionalCheckFailedException"
 NOW = "$$.State.EnteredTime"
+SESSION_ID = "$.id"
+TASK = "$.detail.task"
 INVALID_TASK = "invalid input: detail.task must be a non-empty string"
 # Transient failures of the invocation worth another try; InvalidInput is not one of them.
 RETRYABLE_INVOKE_ERRORS = [
@@ -35,9 +40,15 @@ def _s(value: str) -> tasks.DynamoAttributeValue:
 
 
 def _created_now() -> dict[str, tasks.DynamoAttributeValue]:
-    """start_time, created_at and updated_at of a new journal item: the state's entry time."""
+    """What every new journal item starts with: the state's entry time as start_time,
+    created_at and updated_at, and the execution that wrote it (the harness reads it)."""
     now = _s(sfn.JsonPath.string_at(NOW))
-    return {"start_time": now, "created_at": now, "updated_at": now}
+    return {
+        "start_time": now,
+        "created_at": now,
+        "updated_at": now,
+        "execution_arn": _s(sfn.JsonPath.string_at("$$.Execution.Id")),
+    }
 
 
 def _history_entry(status: str, note: str) -> tasks.DynamoAttributeValue:
@@ -59,7 +70,7 @@ class Workflow(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table
-        key = {"PK": _s(sfn.JsonPath.string_at("$.session_id")), "SK": _s("SESSION")}
+        key = {"PK": _s(sfn.JsonPath.string_at(SESSION_ID)), "SK": _s("SESSION")}
         self.key = key
 
         success = sfn.Succeed(self, "Success")
@@ -111,7 +122,7 @@ class Workflow(Construct):
             item={
                 **key,
                 "status": _s("INITIATED"),
-                "task": _s(sfn.JsonPath.string_at("$.task")),
+                "task": _s(sfn.JsonPath.string_at(TASK)),
                 **_created_now(),
                 "history": tasks.DynamoAttributeValue.from_list(
                     [_history_entry("INITIATED", "session initiated by workflow")]
@@ -126,9 +137,14 @@ class Workflow(Construct):
             self,
             "InvokeAgent",
             lambda_function=invoker,
-            # The execution input as it is: {session_id, task} and, from the rule, the event's
-            # whole detail (extra keys are for the agent).
-            payload=sfn.TaskInput.from_json_path_at("$"),
+            # The session id and the event's detail (its task, and extra keys for the agent);
+            # the task is not copied out of the detail, so a large one is not sent twice.
+            payload=sfn.TaskInput.from_object(
+                {
+                    "session_id": sfn.JsonPath.string_at(SESSION_ID),
+                    "detail": sfn.JsonPath.object_at("$.detail"),
+                }
+            ),
             retry_on_service_exceptions=False,
             result_selector={"accepted.$": "$.Payload.accepted"},
             result_path="$.invocation",
@@ -204,8 +220,8 @@ class Workflow(Construct):
         # Rules are tried in order, so isString only runs on a task that is present.
         validate = (
             sfn.Choice(self, "ValidateInput")
-            .when(sfn.Condition.not_(sfn.Condition.is_present("$.task")), reject)
-            .when(sfn.Condition.not_(sfn.Condition.is_string("$.task")), reject)
+            .when(sfn.Condition.not_(sfn.Condition.is_present(TASK)), reject)
+            .when(sfn.Condition.not_(sfn.Condition.is_string(TASK)), reject)
             .otherwise(initialize)
         )
         initialize.next(invoke).next(init_polls).next(wait)

@@ -1,5 +1,9 @@
 """agent-invoker Lambda: validate the session input, start the agent on AgentCore Runtime.
 
+Input (from the workflow): ``{"session_id": <event id>, "detail": <the event's detail>}``;
+the task is ``detail.task``. The agent's payload is ``{session_id, task, journal_table_name,
+detail}``.
+
 The same code runs in AWS and locally; locally only the endpoint differs
 (``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE`` points the client at the AgentCore stand-in).
 Raising makes the workflow's catch record the session as FAILED with the message.
@@ -51,13 +55,19 @@ def validate(event: Any, max_task_chars: int) -> tuple[str, str]:
             f"session_id must be at least {MIN_SESSION_ID_CHARS} characters "
             f"(AgentCore runtimeSessionId), got {len(session_id)}"
         )
-    task = event.get("task")
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise InvalidInput(f"detail must be a JSON object, got {type(detail).__name__}")
+    task = detail.get("task")
     if not isinstance(task, str):
         raise InvalidInput(f"task must be a string, got {type(task).__name__}")
     if not task.strip():
         raise InvalidInput("task must not be empty")
     if len(task) > max_task_chars:
-        raise InvalidInput(f"task is too long: {len(task)} characters (at most {max_task_chars})")
+        raise InvalidInput(
+            f"task is too long: {len(task)} characters (at most {max_task_chars}, "
+            "the stack's max_task_chars)"
+        )
     return session_id, task
 
 
@@ -68,9 +78,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         "session_id": session_id,
         "task": task,
         "journal_table_name": os.environ["JOURNAL_TABLE_NAME"],
+        "detail": event["detail"],  # the whole event detail, for the agent
     }
-    if isinstance(event.get("detail"), dict):
-        payload["detail"] = event["detail"]  # the whole event detail, for the agent
     logger.info("session_id=<%s>, runtime=<%s> | invoking agent", session_id, runtime_arn)
     try:
         response = agentcore_client().invoke_agent_runtime(

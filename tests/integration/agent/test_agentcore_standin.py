@@ -15,6 +15,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
+from agent.tools import text_digest
+
 from .conftest import TABLE, free_port, start, stop, wait_for
 
 RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
@@ -92,7 +94,9 @@ def test_invoke_agent_runtime_reaches_the_agent_with_payload_and_session(
         timeout=20,
         what="COMPLETED",
     )
-    assert item["result"] == "Analysed the task: 3 words, 14 characters."
+    assert item["result"] == (
+        f"Analysed the task: 3 words, 14 characters (sha256 {text_digest('Count my words')})."
+    )
 
 
 def test_agent_down_is_a_server_error(standin_without_agent):

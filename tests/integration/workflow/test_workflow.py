@@ -47,9 +47,10 @@ def test_manual_trigger_runs_the_session_to_completed(
     assert steps[:3] == ["ValidateInput", "InitializeSession", "InvokeAgent"]
     assert "CheckStatus" in steps
     assert steps[-1] == "Success"
-    # The execution's input carries the mapped session id and task.
-    assert session.execution.input["session_id"] == session_id
-    assert session.execution.input["task"] == task
+    # The execution's input is the event itself: its id is the session id.
+    assert session.execution.input["id"] == session_id
+    assert session.execution.input["detail"] == {"task": task}
+    assert item["execution_arn"] == session.execution.arn
 
 
 def test_trigger_helper_and_cli_watch_print_the_timeline(trigger):

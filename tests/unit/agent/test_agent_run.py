@@ -13,6 +13,7 @@ from agent.journal import Journal
 from agent.models.factory import build_model
 from agent.models.scripted import ScriptedModel
 from agent.runner import build_agent, run_session
+from agent.tools import text_digest
 
 from .conftest import TABLE
 
@@ -36,7 +37,8 @@ def test_scripted_model_drives_the_real_agent_tool_loop(journal, initiated, make
     assert result.stop_reason == "end_turn"
     item = journal.get(initiated)
     assert _history(journal, initiated) == ["INITIATED", "BUSY", "COMPLETED"]
-    assert item["result"] == "Analysed the task: 5 words, 35 characters."
+    digest = text_digest("Summarise the quarterly cost report")
+    assert item["result"] == f"Analysed the task: 5 words, 35 characters (sha256 {digest})."
 
 
 def test_run_session_completes_with_the_journal_named_by_the_settings(
@@ -44,7 +46,8 @@ def test_run_session_completes_with_the_journal_named_by_the_settings(
 ):
     assert run_session(initiated, "Count these words", make_settings()) == "COMPLETED"
     item = Journal(TABLE, client=dynamodb).get(initiated)
-    assert item["result"] == "Analysed the task: 3 words, 17 characters."
+    digest = text_digest("Count these words")
+    assert item["result"] == f"Analysed the task: 3 words, 17 characters (sha256 {digest})."
     assert [entry["note"] for entry in item["history"]][1:] == ["started", item["result"]]
 
 

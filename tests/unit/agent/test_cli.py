@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.__main__ import main
+from agent.tools import text_digest
 
 from .conftest import TABLE
 
@@ -19,7 +20,8 @@ def test_session_id_from_env_and_exit_zero_on_completed(cli_env, initiated, monk
     monkeypatch.setenv("SESSION_ID", initiated)
     assert main(["--task", "Count these words"]) == 0
     assert capsys.readouterr().out.strip() == (
-        f"session {initiated}: COMPLETED Analysed the task: 3 words, 17 characters."
+        f"session {initiated}: COMPLETED Analysed the task: 3 words, 17 characters "
+        f"(sha256 {text_digest('Count these words')})."
     )
 
 

@@ -119,7 +119,9 @@ def reader(monkeypatch):
         yield SessionReader(settings, outputs), ddb, sfn, machine
 
 
-def _put_history(ddb, session_id: str, statuses: list[str]) -> None:
+def _put_history(
+    ddb, session_id: str, statuses: list[str], execution_arn: str | None = None
+) -> None:
     history = [
         {"M": {"status": {"S": s}, "at": {"S": _at(i)}, "note": {"S": ""}}}
         for i, s in enumerate(statuses)
@@ -131,19 +133,19 @@ def _put_history(ddb, session_id: str, statuses: list[str]) -> None:
             "SK": {"S": "SESSION"},
             "status": {"S": statuses[-1]},
             "history": {"L": history},
+            **({"execution_arn": {"S": execution_arn}} if execution_arn else {}),
         },
     )
 
 
-def test_reader_finds_execution_by_input_session_id(reader):
+def test_reader_reads_the_execution_the_journal_item_names(reader):
+    """On AWS executions started by EventBridge have random names: the item says which."""
     session_reader, ddb, sfn, machine = reader
-    _put_history(ddb, "sess-a", ["INITIATED", "BUSY", "COMPLETED"])
-    sfn.start_execution(
-        stateMachineArn=machine, name="other", input=json.dumps({"session_id": "b"})
-    )
+    sfn.start_execution(stateMachineArn=machine, name="other", input=json.dumps({"id": "b"}))
     arn = sfn.start_execution(
-        stateMachineArn=machine, name="random-name", input=json.dumps({"session_id": "sess-a"})
+        stateMachineArn=machine, name="random-name", input=json.dumps({"id": "sess-a"})
     )["executionArn"]
+    _put_history(ddb, "sess-a", ["INITIATED", "BUSY", "COMPLETED"], execution_arn=arn)
     session = session_reader.session("sess-a")
     assert [e.arn for e in session.executions] == [arn]
     assert session.statuses == ["INITIATED", "BUSY", "COMPLETED"]
@@ -175,26 +177,24 @@ def test_assert_transitions_passes_on_the_expected_history(reader):
 
 
 def test_wait_sees_the_execution_of_a_session_that_ends_between_two_reads(reader, monkeypatch):
-    """A rejected event ends in milliseconds: it may start and finish while the reader
-    looks for its execution. The reader must still report that execution."""
+    """A rejected event ends in milliseconds: it may start and finish between two polls.
+    The reader must still report the execution that wrote the journal item."""
     session_reader, ddb, sfn, machine = reader
-    search = session_reader.execution_arns
-    happened = []
+    read_item = session_reader.item
+    polls = []
 
-    def search_then_the_session_happens(session_id, **kwargs):
-        found = search(session_id, **kwargs)
-        if not happened:
-            happened.append(True)
+    def item_then_the_session_happens(session_id):
+        polls.append(session_id)
+        if len(polls) == 2:
             arn = sfn.start_execution(
-                stateMachineArn=machine,
-                name=session_id,
-                input=json.dumps({"session_id": session_id}),
+                stateMachineArn=machine, name="random", input=json.dumps({"id": session_id})
             )["executionArn"]
             sfn.stop_execution(executionArn=arn)  # ended (moto does not run executions)
-            _put_history(ddb, session_id, ["INITIATED", "FAILED"])
-        return found
+            _put_history(ddb, session_id, ["INITIATED", "FAILED"], execution_arn=arn)
+        return read_item(session_id)
 
-    monkeypatch.setattr(session_reader, "execution_arns", search_then_the_session_happens)
+    monkeypatch.setattr(session_reader, "item", item_then_the_session_happens)
     session = session_reader.wait("sess-fast", timeout=5, interval=0.01)
     assert session.statuses == ["INITIATED", "FAILED"]
     assert session.execution is not None, "the execution that wrote the journal was missed"
+    assert session.execution.arn.endswith(":random")

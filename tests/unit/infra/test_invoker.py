@@ -47,12 +47,20 @@ def _body(data: bytes) -> StreamingBody:
     ("event", "message"),
     [
         ("not a dict", "input must be a JSON object"),
-        ({"task": "t"}, "session_id is missing"),
-        ({"session_id": "short", "task": "t"}, "session_id must be at least 33 characters"),
-        ({"session_id": SESSION_ID}, "task must be a string, got NoneType"),
-        ({"session_id": SESSION_ID, "task": 42}, "task must be a string, got int"),
-        ({"session_id": SESSION_ID, "task": "   "}, "task must not be empty"),
-        ({"session_id": SESSION_ID, "task": "x" * 101}, "task is too long: 101 characters"),
+        ({"detail": {"task": "t"}}, "session_id is missing"),
+        (
+            {"session_id": "short", "detail": {"task": "t"}},
+            "session_id must be at least 33 characters",
+        ),
+        ({"session_id": SESSION_ID}, "detail must be a JSON object, got NoneType"),
+        ({"session_id": SESSION_ID, "detail": "t"}, "detail must be a JSON object, got str"),
+        ({"session_id": SESSION_ID, "detail": {}}, "task must be a string, got NoneType"),
+        ({"session_id": SESSION_ID, "detail": {"task": 42}}, "task must be a string, got int"),
+        ({"session_id": SESSION_ID, "detail": {"task": "   "}}, "task must not be empty"),
+        (
+            {"session_id": SESSION_ID, "detail": {"task": "x" * 101}},
+            r"task is too long: 101 characters \(at most 100, the stack's max_task_chars\)",
+        ),
     ],
 )
 def test_bad_inputs_fail_naming_the_field(handler, event, message):
@@ -81,9 +89,7 @@ def test_invokes_the_agent_runtime_with_the_session_as_runtime_session_id(handle
             "payload": json.dumps(expected_payload).encode(),
         },
     )
-    result = handler.handler(
-        {"id": SESSION_ID, "session_id": SESSION_ID, "task": "Summarise", "detail": detail}, None
-    )
+    result = handler.handler({"session_id": SESSION_ID, "detail": detail}, None)
     assert result == {
         "session_id": SESSION_ID,
         "accepted": True,
@@ -100,7 +106,7 @@ def test_unreachable_agent_raises_a_clear_agent_invocation_error(handler):
         http_status_code=500,
     )
     with pytest.raises(handler.AgentInvocationError) as raised:
-        handler.handler({"session_id": SESSION_ID, "task": "t"}, None)
+        handler.handler({"session_id": SESSION_ID, "detail": {"task": "t"}}, None)
     message = str(raised.value)
     assert message.startswith(f"could not reach the agent runtime {RUNTIME_ARN}")
     assert "unreachable" in message

@@ -132,20 +132,61 @@ def test_workflow_states_follow_the_design(local):
     assert timeout_rule["NumericGreaterThanEquals"] == 30
 
 
-def test_rule_matches_manual_triggers_and_maps_the_event_id(local):
+def test_rule_matches_manual_triggers_and_sends_the_whole_event(local):
     _, rule = _one(local, "AWS::Events::Rule")
     assert rule["Properties"]["EventPattern"] == {
         "source": ["agent.workflow"],
         "detail-type": ["ManualTrigger"],
     }
-    transformer = rule["Properties"]["Targets"][0]["InputTransformer"]
-    paths = transformer["InputPathsMap"]
-    template = transformer["InputTemplate"]
-    event_id_var = next(k for k, v in paths.items() if v == "$.id")
-    task_var = next(k for k, v in paths.items() if v == "$.detail.task")
-    assert f'"session_id":<{event_id_var}>' in template
-    assert f'"id":<{event_id_var}>' in template
-    assert f'"task":<{task_var}>' in template
+    (target,) = rule["Properties"]["Targets"]
+    # No templating of user text: the event itself is the execution input.
+    assert not {"Input", "InputPath", "InputTransformer"} & set(target)
+    states = definition(local)["States"]
+    key = states["InitializeSession"]["Parameters"]["Item"]
+    assert key["PK"] == {"S.$": "$.id"}
+    assert key["task"] == {"S.$": "$.detail.task"}
+    assert key["execution_arn"] == {"S.$": "$$.Execution.Id"}
+    assert states["RejectInvalidInput"]["Parameters"]["Item"]["execution_arn"] == {
+        "S.$": "$$.Execution.Id"
+    }
+    assert states["InvokeAgent"]["Parameters"]["Payload"] == {
+        "session_id.$": "$.id",
+        "detail.$": "$.detail",
+    }
+
+
+def test_undeliverable_events_go_to_a_dead_letter_queue(local):
+    queue_id, queue = _one(local, "AWS::SQS::Queue")
+    _, rule = _one(local, "AWS::Events::Rule")
+    rule_id = next(iter(local.find_resources("AWS::Events::Rule")))
+    (target,) = rule["Properties"]["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 24 * 3600
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    # Only this rule may send to the queue, and only over TLS.
+    (policy,) = local.find_resources("AWS::SQS::QueuePolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+    assert allows[0]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert _actions(allows[0]) == ["sqs:SendMessage"]
+    assert allows[0]["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}
+    }
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    assert denies[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert local.find_outputs("DeadLetterQueueUrl")
+
+
+def test_eventbridge_may_only_start_this_workflow(local):
+    _, rule = _one(local, "AWS::Events::Rule")
+    (target,) = rule["Properties"]["Targets"]
+    role = target["RoleArn"]["Fn::GetAtt"][0]
+    machine_id, _ = _one(local, "AWS::StepFunctions::StateMachine")
+    (statement,) = role_statements(local, role)
+    assert _actions(statement) == ["states:StartExecution"]
+    assert _resources(statement) == [{"Ref": machine_id}]
 
 
 def test_outputs_name_everything_the_harness_reads(local):
@@ -154,6 +195,7 @@ def test_outputs_name_everything_the_harness_reads(local):
         "StateMachineArn",
         "JournalTableName",
         "RuleName",
+        "DeadLetterQueueUrl",
         "EventBusName",
         "InvokerFunctionName",
         "AgentRuntimeArn",

@@ -1,0 +1,84 @@
+"""Any task text arrives byte-exact, in the journal and in the agent, or ends FAILED naming the
+limit (issue 12). Real rule, real workflow, real agent: the scripted model reports the SHA-256
+of the text its tool read, so a mangled character anywhere on the way shows as a digest."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agent.tools import text_digest
+from harness.assertions import assert_transitions
+
+MAX_TASK_CHARS = 16_000  # the local stage's max_task_chars (infra/agent_workflow/config.py)
+COMPLETED = ["INITIATED", "BUSY", "COMPLETED"]
+
+NAMED_TASKS = {
+    "double-quote": 'Summarise the "Q3" report',
+    "backslash": "C:\\reports\\q3.csv and \\n is not a newline",
+    "newline-and-tab": "line one\nline two\tcolumn\r\nline three",
+    "control-characters": "bell \x07 escape \x1b null \x00 end",
+    "astral-unicode": "emoji 😀🚀 and math 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 and a flag 🇫🇷",  # noqa: RUF001
+    "right-to-left": "\u202bمرحبا بالعالم\u202c and שלום \u200fעולם",  # noqa: RUF001
+    "json-text": '{"task": "nested", "n": [1, 2.5, null, true]}',
+    "template-placeholders": "<detail> <aws.events.event.json> <aws.events.event.id> ${task}",
+    "jsonpath-text": "$.detail $$.Execution.Id States.Format('{}', $.task)",
+    "quote-soup": '\'single\' "double" `back` \\" \\\\ \\u0041 %s {} {0}',
+    "at-the-limit": "x" * (MAX_TASK_CHARS - 1) + "😀",
+}
+
+
+def _completed_with_the_exact_task(reader, stack, session_id, task):
+    session = assert_transitions(
+        reader,
+        session_id,
+        COMPLETED,
+        timeout=stack.session_timeout_seconds + 30,
+        execution_status="SUCCEEDED",
+    )
+    assert session.item["task"] == task, "the journal holds another text than was published"
+    # The agent's tool read the same bytes (its digest is in the result).
+    assert f"(sha256 {text_digest(task)})" in session.item["result"]
+    assert session.execution.input["detail"]["task"] == task
+
+
+def test_awkward_task_texts_arrive_byte_exact(trigger, session_reader, deployed_stack):
+    # GIVEN tasks no string template may touch, published at once
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        session_ids = dict(zip(NAMED_TASKS, pool.map(trigger, NAMED_TASKS.values()), strict=True))
+
+    # THEN each session completes, and the journal and the agent saw the exact text
+    for name, session_id in session_ids.items():
+        task = NAMED_TASKS[name]
+        try:
+            _completed_with_the_exact_task(session_reader, deployed_stack, session_id, task)
+        except AssertionError as failure:
+            raise AssertionError(f"task {name!r} ({task[:60]!r}): {failure}") from None
+
+
+def test_a_task_just_over_the_limit_ends_failed_naming_the_limit(
+    trigger, session_reader, deployed_stack
+):
+    session_id = trigger("y" * MAX_TASK_CHARS + "😀")
+    session = assert_transitions(
+        session_reader,
+        session_id,
+        ["INITIATED", "FAILED"],
+        timeout=deployed_stack.session_timeout_seconds + 30,
+        execution_status="FAILED",
+    )
+    assert f"{MAX_TASK_CHARS + 1} characters (at most {MAX_TASK_CHARS}" in session.item["error"]
+    assert session.item["task"] == "y" * MAX_TASK_CHARS + "😀"
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,  # the same examples every run: a red run can be repeated
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(task=st.text(min_size=1, max_size=300).filter(str.strip))
+def test_generated_task_texts_arrive_byte_exact(task, trigger, session_reader, deployed_stack):
+    _completed_with_the_exact_task(session_reader, deployed_stack, trigger(task), task)
