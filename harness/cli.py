@@ -13,19 +13,32 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from harness import bench, deploy
+from harness import bench, deploy, undelivered
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
 from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, select_runtime
-from harness.sessions import SessionNotFound, SessionReader
+from harness.sessions import Session, SessionNotFound, SessionReader
 from harness.settings import REPO_ROOT, Settings
 from harness.stack import StackOutputs
 from harness.timeline import progress_line, timeline_table
 from harness.trigger import manual_trigger_detail, publish
 
 console = Console(stderr=False, highlight=False)
+# A session's journal item appears within a second of put-events; past this, look for why not.
+NO_SESSION_GRACE_SECONDS = 3.0
+UNDELIVERED_CHECK_INTERVAL_SECONDS = 2.0
+UNDELIVERED_HINT = (
+    " Nothing was run for it. Fix the cause, then publish the event again"
+    " (`make trigger-workflow TASK=...`); `make logs` shows where LocalStack logs."
+)
+
+
+class EventUndelivered(HarnessError):
+    """EventBridge accepted the event but the workflow never received it."""
+
+
 Command = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, Command] = {}
 SERVICES = ("localstack", "agent", "agentcore-standin")
@@ -132,36 +145,56 @@ def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
         raise HarnessError(f"--detail is not valid JSON ({error}); pass a JSON object") from None
     if args.fault:
         detail["fault"] = args.fault
+    runtime = select_runtime(settings) if settings.is_local else None
+    log_offset = len(runtime.log_text("localstack")) if runtime else 0
     session_id = publish(settings, detail, outputs.event_bus_name)
     console.print(f"published ManualTrigger: session [bold]{session_id}[/bold]")
     if not args.wait:
         console.print(f"follow it with: python -m harness watch {session_id}")
         return 0
-    return watch_session(settings, outputs, session_id, args.timeout)
+    return watch_session(settings, outputs, session_id, args.timeout, runtime, log_offset)
 
 
 @command("watch")
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
-    return watch_session(settings, StackOutputs.load(settings), args.session, args.timeout)
+    runtime = select_runtime(settings) if settings.is_local else None
+    return watch_session(settings, StackOutputs.load(settings), args.session, args.timeout, runtime)
 
 
 def watch_session(
-    settings: Settings, outputs: StackOutputs, session_id: str, timeout: float | None
+    settings: Settings,
+    outputs: StackOutputs,
+    session_id: str,
+    timeout: float | None,
+    runtime: HostRuntime | ComposeRuntime | None = None,
+    log_offset: int | None = None,
 ) -> int:
-    """Live progress until the session ends, then its timeline; exit 0 only on COMPLETED."""
+    """Live progress until the session ends, then its timeline; exit 0 only on COMPLETED.
+
+    While no session exists, looks for the event in the dead-letter queue and the emulator's
+    log, and stops with the reason as soon as one is found."""
     reader = SessionReader(settings, outputs)
     limit = timeout or outputs.session_timeout_seconds + 30
+    emulator_log = (lambda: runtime.log_text("localstack")) if runtime else (lambda: "")
+    offset = len(emulator_log()) if log_offset is None else log_offset
+    next_check = [NO_SESSION_GRACE_SECONDS]
+
+    def on_update(snapshot: Session | None, elapsed: float) -> None:
+        live.update(progress_line(snapshot, elapsed))
+        if snapshot is None and elapsed >= next_check[0]:
+            next_check[0] = elapsed + UNDELIVERED_CHECK_INTERVAL_SECONDS
+            if lost := undelivered.explain(settings, outputs, session_id, emulator_log, offset):
+                raise EventUndelivered(lost.message() + UNDELIVERED_HINT)
+
     with Live(console=console, refresh_per_second=8, transient=True) as live:
-        session = reader.wait(
-            session_id,
-            timeout=limit,
-            on_update=lambda snapshot, elapsed: live.update(progress_line(snapshot, elapsed)),
-        )
+        session = reader.wait(session_id, timeout=limit, on_update=on_update)
     if session is None:
         raise SessionNotFound(
-            f"no session {session_id} appeared within {limit:.0f} s: check the id, and that "
-            "the event had source agent.workflow and detail-type ManualTrigger (other events "
-            "do not match the rule); `python -m harness status` checks the runtime."
+            f"no session {session_id} appeared within {limit:.0f} s, and neither the "
+            "dead-letter queue nor the emulator's log mentions it. Check the id (the event id "
+            "put-events returned), and that the event had source agent.workflow and "
+            "detail-type ManualTrigger on the stack's event bus (other events do not match "
+            "the rule); `python -m harness status` checks the runtime."
         )
     console.print(timeline_table(session))
     if session.status == "COMPLETED":

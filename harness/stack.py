@@ -24,6 +24,8 @@ class StackOutputs:
     invoker_function_name: str
     poll_interval_seconds: float
     max_polls: int
+    # Where EventBridge puts events it could not deliver (absent from older deploys).
+    dead_letter_queue_url: str = ""
 
     @classmethod
     def load(cls, settings: Settings) -> StackOutputs:
@@ -56,6 +58,7 @@ class StackOutputs:
                 invoker_function_name=outputs["InvokerFunctionName"],
                 poll_interval_seconds=float(outputs["PollIntervalSeconds"]),
                 max_polls=int(outputs["MaxPolls"]),
+                dead_letter_queue_url=outputs.get("DeadLetterQueueUrl", ""),
             )
         except KeyError as missing:
             raise StackNotDeployed(

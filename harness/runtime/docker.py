@@ -86,3 +86,10 @@ class ComposeRuntime:
 
     def log_files(self) -> dict[str, str]:
         return {name: f"docker compose logs {name}" for name in self._urls()}
+
+    def log_text(self, service: str) -> str:
+        """What one compose service has logged so far ("" if compose cannot say)."""
+        try:
+            return self._compose("logs", "--no-color", service).stdout
+        except RuntimeProblem:
+            return ""

@@ -238,3 +238,13 @@ class HostRuntime:
 
     def log_files(self) -> dict[str, str]:
         return {s.name: str(ManagedProcess(s, self.run_dir).log_file) for s in self.specs()}
+
+    def log_text(self, service: str) -> str:
+        """What one service has logged so far ("" if it has no log here)."""
+        spec = next((s for s in self.specs() if s.name == service), None)
+        if spec is None:
+            return ""
+        try:
+            return ManagedProcess(spec, self.run_dir).log_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
