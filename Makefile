@@ -5,6 +5,17 @@ SHELL := /bin/bash
 AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
 AWS_REGION ?= us-east-1
 TASK ?= Summarise the quarterly cost report
+# TASK reaches the harness as typed: single-quoted for the shell, unexpanded by make ($(value)),
+# so quotes, $, backticks and backslashes are text, never shell or make syntax.
+# (Not exported by make either: that would expand it, and a task holding $(X) would break.)
+# Make splits recipe lines at newlines, so a multi-line TASK is refused with what to do instead.
+TASK_ENV = $(if $(findstring $(newline),$(value TASK)),$(error $(MULTILINE_TASK)))TASK='$(subst ','\'',$(value TASK))'
+MULTILINE_TASK = TASK holds a newline, which make cannot pass on: publish it with python -m harness trigger --task "$$(cat task.txt)" --wait (or --detail JSON)
+unexport TASK
+define newline
+
+
+endef
 export AWS_ENDPOINT_URL AWS_REGION
 # Keep jsii, CDK and npm state inside the repo's ignored folders, and Node 20 quiet.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -66,7 +77,7 @@ deploy-aws: $(VENV) ## Deploy the aws stage to real AWS (agent image on AgentCor
 
 .PHONY: smoke-aws
 smoke-aws: $(VENV) ## Post-deploy smoke test on real AWS: trigger a session and watch it complete
-	@$(HARNESS) --target aws trigger --task "$(TASK)" --wait
+	@$(TASK_ENV) $(HARNESS) --target aws trigger --wait
 
 .PHONY: destroy
 destroy: $(VENV) ## Destroy the deployed stack
@@ -75,13 +86,13 @@ destroy: $(VENV) ## Destroy the deployed stack
 .PHONY: trigger-workflow
 trigger-workflow: $(VENV) ## Deploy if infra/ changed, publish a ManualTrigger event (TASK="..."), watch the session to its end
 	@$(HARNESS) deploy
-	@$(HARNESS) trigger --task "$(TASK)" --wait
+	@$(TASK_ENV) $(HARNESS) trigger --wait
 
 .PHONY: demo
 demo: $(VENV) ## From nothing: install, start the runtime, deploy, trigger, show the session's timeline
 	@$(HARNESS) up
 	@$(HARNESS) deploy
-	@$(HARNESS) trigger --task "$(TASK)" --wait
+	@$(TASK_ENV) $(HARNESS) trigger --wait
 
 .PHONY: report
 report: $(VENV) ## Write a session's timeline as HTML and PNG into reports/ (SESSION=<id>)

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from harness.settings import Settings
@@ -23,15 +24,18 @@ _CONFIG = Config(
 _AWS_CONFIG = _CONFIG.merge(Config(ignore_configured_endpoint_urls=True))
 
 
+def _local_session() -> boto3.Session:
+    """A session with the local test credentials that ignores the shell's AWS_PROFILE
+    (a profile that does not exist would otherwise fail every local call)."""
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.Session(botocore_session=core, **LOCAL_CREDENTIALS)
+
+
 @cache
 def client(service: str, settings: Settings) -> Any:
     """A boto3 client for ``service`` on the harness target (local runtime or real AWS)."""
     if settings.is_local:
-        return boto3.client(
-            service,
-            endpoint_url=settings.endpoint_url,
-            region_name=settings.region,
-            config=_CONFIG,
-            **LOCAL_CREDENTIALS,
+        return _local_session().client(
+            service, endpoint_url=settings.endpoint_url, region_name=settings.region, config=_CONFIG
         )
     return boto3.client(service, region_name=settings.region, config=_AWS_CONFIG)

@@ -140,7 +140,8 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
     outputs = StackOutputs.load(settings)
     try:
-        detail = json.loads(args.detail) if args.detail else manual_trigger_detail(args.task)
+        task = settings.task if args.task is None else args.task
+        detail = json.loads(args.detail) if args.detail else manual_trigger_detail(task)
     except ValueError as error:
         raise HarnessError(f"--detail is not valid JSON ({error}); pass a JSON object") from None
     if args.fault:
@@ -294,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("destroy", help="destroy the deployed stack")
     sub.add_parser("synth", help="synthesize the CDK app (no deploy)")
     trigger = sub.add_parser("trigger", help="publish a ManualTrigger event (a new session)")
-    trigger.add_argument("--task", default="Summarise the quarterly cost report")
+    trigger.add_argument("--task", help="the task text (default: $TASK, else a sample task)")
     trigger.add_argument("--detail", help="raw JSON detail instead of --task (malformed events)")
     trigger.add_argument("--fault", help="ask the local agent to inject a fault (tests)")
     trigger.add_argument("--wait", action="store_true", help="watch the session to its end")

@@ -18,7 +18,7 @@ from harness import aws
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
-from harness.settings import REPO_ROOT, Settings
+from harness.settings import REPO_ROOT, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ def cdk_environment(settings: Settings) -> dict[str, str]:
         for name in [n for n in env if n.startswith("AWS_ENDPOINT_URL")]:
             del env[name]  # the real AWS endpoints, whatever the shell exports
     else:
+        # LocalStack, whatever the shell exports for real AWS (profiles, tokens, endpoints).
+        for name in [n for n in env if n.startswith(SHELL_AWS_VARIABLES_IGNORED_LOCALLY)]:
+            del env[name]
         env.update(
             {
                 # cdklocal's default host (localhost.localstack.cloud) may not resolve offline.

@@ -6,6 +6,7 @@ and left running; whatever a fixture had to start, it stops at the end of the se
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,9 +16,26 @@ import pytest
 from harness import aws, deploy
 from harness.runtime import select_runtime
 from harness.sessions import SessionReader
-from harness.settings import Settings
+from harness.settings import LOCAL_REGION, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 from harness.stack import StackOutputs
 from harness.trigger import publish
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests of the local runtime talk to LocalStack whatever the shell exports for real AWS
+    (a profile, a token, service endpoints, another region): the run sets what it needs."""
+    if not Settings().is_local:
+        return
+    for name in [n for n in os.environ if n.startswith(SHELL_AWS_VARIABLES_IGNORED_LOCALLY)]:
+        del os.environ[name]
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": LOCAL_REGION,
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+        }
+    )
 
 
 @pytest.fixture(scope="session")

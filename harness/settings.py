@@ -7,6 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The local stage is deployed to LocalStack's account in this region (infra/.../config.py),
+# whatever AWS_REGION the shell exports for real AWS.
+LOCAL_REGION = "us-east-1"
+DEFAULT_TASK = "Summarise the quarterly cost report"
+# What a shell may export for real AWS that must not reach the local runtime's tools
+# (prefixes; AWS_ENDPOINT_URL itself is the harness's endpoint setting and is kept).
+SHELL_AWS_VARIABLES_IGNORED_LOCALLY = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ENDPOINT_URL_",
+)
 
 
 def _env(name: str, default: str) -> str:
@@ -21,7 +34,10 @@ class Settings:
     endpoint_url: str = field(
         default_factory=lambda: _env("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     )
-    region: str = field(default_factory=lambda: _env("AWS_REGION", "us-east-1"))
+    # The AWS target's region; the local target always uses LOCAL_REGION.
+    region: str = field(
+        default_factory=lambda: _env("AWS_REGION", _env("AWS_DEFAULT_REGION", LOCAL_REGION))
+    )
     # auto: Docker compose when a Docker engine answers, host processes otherwise.
     runtime_mode: str = field(default_factory=lambda: _env("HARNESS_RUNTIME", "auto"))
     runtime_dir: Path = field(
@@ -42,8 +58,14 @@ class Settings:
     lambda_keepalive_ms: int = field(
         default_factory=lambda: int(_env("LAMBDA_KEEPALIVE_MS", "30000"))
     )
+    # The task `trigger` publishes without --task: the Makefile's TASK, byte for byte.
+    task: str = field(default_factory=lambda: os.environ.get("TASK", DEFAULT_TASK))
     stack_name: str = field(default_factory=lambda: _env("STACK_NAME", "AgentWorkflow"))
     target: str = field(default_factory=lambda: _env("HARNESS_TARGET", "local"))
+
+    def __post_init__(self) -> None:
+        if self.is_local:
+            object.__setattr__(self, "region", LOCAL_REGION)
 
     @property
     def is_local(self) -> bool:

@@ -1,4 +1,5 @@
-"""Unit tests never reach a runtime: drop endpoint overrides the shell (or make) exports."""
+"""Unit tests never reach a runtime and never read the shell's AWS set-up: every AWS_*
+variable the shell (or make) exports is dropped, and no config or credentials file is read."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _no_endpoint_overrides(monkeypatch):
-    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+def _no_shell_aws_settings(monkeypatch, tmp_path):
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
         monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
