@@ -90,7 +90,9 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("agent")
 def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
-    return run_agent_foreground(HostRuntime(settings), reload=args.reload, report=report)
+    return run_agent_foreground(
+        HostRuntime(settings), reload=args.reload, report=report, code_root=args.code_root
+    )
 
 
 @command("deploy")
@@ -248,8 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
         "session", nargs="?", help="a session id: show its journal and execution instead"
     )
     sub.add_parser("logs", help="where each service logs")
-    sub.add_parser("agent", help="run the agent in the foreground").add_argument(
+    agent_parser = sub.add_parser("agent", help="run the agent in the foreground")
+    agent_parser.add_argument(
         "--reload", action="store_true", help="restart it when agent/ code changes"
+    )
+    agent_parser.add_argument(
+        "--code-root",
+        type=Path,
+        default=REPO_ROOT,
+        help="the folder holding the agent package to run and watch (default: the repository)",
     )
     deploy_parser = sub.add_parser("deploy", help="deploy the CDK stack (cdklocal when local)")
     deploy_parser.add_argument(
