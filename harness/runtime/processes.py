@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +94,38 @@ class ManagedProcess:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return ""
+
+
+@contextlib.contextmanager
+def signals_deferred(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done (a clean-up that must not be cut in
+    half); the first one that arrived meanwhile is raised again right after it."""
+    received: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, _: received.append(signum)) for sig in signals
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if received:
+            signal.raise_signal(received[0])
+
+
+def running_instances(run_dir: Path) -> list[tuple[str, int, int]]:
+    """``(service, port, pid)`` for every pid file under ``run_dir`` whose process runs: every
+    instance started from this checkout, whatever its ports."""
+    found = []
+    for pid_file in sorted(run_dir.glob("*-*.pid")):
+        name, _, port = pid_file.stem.rpartition("-")
+        try:
+            pid = int(pid_file.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if port.isdigit() and pid_alive(pid):
+            found.append((name, int(port), pid))
+    return found
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
