@@ -22,7 +22,14 @@ from harness import aws, deploy
 from harness.errors import HarnessError
 from harness.runtime import select_runtime
 from harness.runtime.host import HostRuntime
-from harness.runtime.processes import ManagedProcess, cmdline, descendants, pss_mb, rss_mb
+from harness.runtime.processes import (
+    ManagedProcess,
+    cmdline,
+    descendants,
+    pss_mb,
+    rss_mb,
+    signals_deferred,
+)
 from harness.sessions import SessionReader
 from harness.settings import Settings
 from harness.stack import StackOutputs
@@ -31,6 +38,7 @@ from harness.trigger import manual_trigger_detail, publish
 logger = logging.getLogger(__name__)
 
 POLL = 0.02  # seconds between journal reads while timing a session
+SERVICES = ("localstack", "agent", "agentcore-standin")
 
 
 @dataclass
@@ -76,6 +84,16 @@ class Bench:
         }
 
     # -- runtime and deploys ---------------------------------------------------------------
+    def running_services(self) -> set[str]:
+        return {status.name for status in self.runtime.status() if status.healthy}
+
+    def stop_services(self, exclude: set[str]) -> None:
+        """Stop the runtime's services but ``exclude`` (they ran before the bench: restarted,
+        they stay up, as `make up` would leave them)."""
+        names = [spec for spec in SERVICES if spec not in exclude]
+        if names and (stopped := self.runtime.down(names)):
+            self.report(f"stopped what the bench started: {', '.join(stopped)}")
+
     def restart_runtime(self) -> None:
         self.report("restarting the local runtime (installs cached)")
         self.runtime.down()
@@ -243,16 +261,22 @@ def run(
     if not settings.is_local:
         raise HarnessError("make bench measures the local runtime; unset HARNESS_TARGET")
     bench = Bench(settings, report)
-    bench.restart_runtime()
-    outputs = bench.deploys()
-    bench.sequential(outputs, sessions)
-    bench.memory("after_sequential")
-    idle = bench.figures.get("lambda_processes_after_sequential", 0)
-    bench.concurrent(outputs, concurrent)
-    bench.agent_reload(outputs)
-    bench.memory("after_burst")
-    bench.settle(idle)
-    bench.memory("settled")
+    was_running = bench.running_services()
+    try:
+        bench.restart_runtime()
+        outputs = bench.deploys()
+        bench.sequential(outputs, sessions)
+        bench.memory("after_sequential")
+        idle = bench.figures.get("lambda_processes_after_sequential", 0)
+        bench.concurrent(outputs, concurrent)
+        bench.agent_reload(outputs)
+        bench.memory("after_burst")
+        bench.settle(idle)
+        bench.memory("settled")
+    finally:
+        # Also on an error or Ctrl-C: what was not running before the bench does not outlive it.
+        with signals_deferred():
+            bench.stop_services(exclude=was_running)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(bench.figures, indent=2))
     return bench.figures

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
 from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, select_runtime
+from harness.runtime.processes import running_instances
 from harness.sessions import Session, SessionNotFound, SessionReader
 from harness.settings import REPO_ROOT, Settings
 from harness.stack import StackOutputs
@@ -91,7 +93,32 @@ def print_status(runtime: HostRuntime | ComposeRuntime) -> bool:
         state = "[green]healthy[/green]" if status.healthy else "[red]down[/red]"
         table.add_row(status.name, state, status.url, status.detail)
     console.print(table)
+    if isinstance(runtime, HostRuntime):
+        print_other_instances(runtime)
     return all(s.healthy for s in statuses)
+
+
+STOP_HINTS = {
+    "localstack": "AWS_ENDPOINT_URL=http://127.0.0.1:{port}",
+    "agent": "AGENT_PORT={port}",
+    "agentcore-standin": "AGENTCORE_STANDIN_PORT={port}",
+}
+
+
+def print_other_instances(runtime: HostRuntime) -> None:
+    """Services this checkout started on other ports (a bench, a test, another shell's
+    settings) that the table above does not show, with the command that stops each."""
+    shown = {(spec.name, spec.port) for spec in runtime.specs()}
+    others = [i for i in running_instances(runtime.run_dir) if i[:2] not in shown]
+    if not others:
+        return
+    console.print("[yellow]also running from this checkout, on other ports:[/yellow]")
+    for name, port, pid in others:
+        hint = STOP_HINTS.get(name, "").format(port=port)
+        console.print(
+            f"  {name} on port {port} (pid {pid}); stop it: "
+            f"{hint} python -m harness down --service {name}"
+        )
 
 
 @command("logs")
@@ -103,7 +130,9 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("agent")
 def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
-    return run_agent_foreground(HostRuntime(settings), reload=args.reload, report=report)
+    return run_agent_foreground(
+        HostRuntime(settings), reload=args.reload, report=report, code_root=args.code_root
+    )
 
 
 @command("deploy")
@@ -282,8 +311,15 @@ def build_parser() -> argparse.ArgumentParser:
         "session", nargs="?", help="a session id: show its journal and execution instead"
     )
     sub.add_parser("logs", help="where each service logs")
-    sub.add_parser("agent", help="run the agent in the foreground").add_argument(
+    agent_parser = sub.add_parser("agent", help="run the agent in the foreground")
+    agent_parser.add_argument(
         "--reload", action="store_true", help="restart it when agent/ code changes"
+    )
+    agent_parser.add_argument(
+        "--code-root",
+        type=Path,
+        default=REPO_ROOT,
+        help="the folder holding the agent package to run and watch (default: the repository)",
     )
     deploy_parser = sub.add_parser("deploy", help="deploy the CDK stack (cdklocal when local)")
     deploy_parser.add_argument(
@@ -320,8 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM (kill, a CI timeout) stops a command the way Ctrl-C does: its clean-up runs.
+    signal.signal(signal.SIGTERM, _interrupt)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

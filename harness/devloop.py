@@ -1,53 +1,170 @@
-"""`make agent`: the agent in the foreground, restarted when its code changes."""
+"""`make agent`: the agent in the foreground, restarted when its code changes.
+
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it at any moment, also while the agent starts or
+restarts, and the agent never outlives the harness:
+
+- the agent runs in a session of its own, so the terminal's Ctrl-C reaches only the harness,
+  which stops the agent's whole process tree (SIGTERM, SIGKILL after ``STOP_TIMEOUT``; a
+  second Ctrl-C kills at once);
+- signals only set a flag, checked between steps, so no step (a start, a stop) is cut in half;
+- on Linux the kernel sends the agent SIGTERM when the harness dies, even by SIGKILL
+  (``PR_SET_PDEATHSIG``).
+
+An agent that exits by itself (a syntax or import error in its code) is reported; with
+``--reload`` the harness keeps watching and starts it again on the next change.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
+import signal
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
 
 from harness.runtime.host import HostRuntime
+from harness.runtime.processes import ProcessSpec, stop_tree
 from harness.settings import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 
-AGENT_DIR = REPO_ROOT / "agent"
 WATCHED_SUFFIXES = (".py", ".md")
+STOP_TIMEOUT = 5.0  # seconds the agent gets to stop before it is killed
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1
 
 
-def _code_state() -> dict[str, float]:
+def _code_state(agent_dir: Path) -> dict[str, float]:
     return {
         str(path): path.stat().st_mtime
-        for path in AGENT_DIR.rglob("*")
+        for path in agent_dir.rglob("*")
         if path.suffix in WATCHED_SUFFIXES and "__pycache__" not in path.parts
     }
 
 
-def run_agent_foreground(
-    runtime: HostRuntime, *, reload: bool, report: Callable[[str], None], poll: float = 0.5
-) -> int:
-    """Run the agent with the host-mode environment; restart it on code changes."""
-    if runtime.down(["agent"]):
-        report("stopped the background agent; `make up` starts it again later")
-    spec = runtime.agent_spec()
-    env = {**{k: os.environ[k] for k in spec.inherit_env if k in os.environ}, **spec.env}
-    while True:
-        report(f"agent on {spec.health_url.removesuffix('/ping')} (Ctrl-C to stop)")
-        process = subprocess.Popen(spec.command, cwd=spec.cwd, env=env)
-        state = _code_state()
+class _StopRequests:
+    """Counts SIGINT/SIGTERM/SIGHUP while installed; the handler never raises."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_StopRequests]:
+        previous = {sig: signal.signal(sig, self._handle) for sig in STOP_SIGNALS}
         try:
-            while process.poll() is None:
-                time.sleep(poll)
-                if reload and _code_state() != state:
-                    report("agent code changed: restarting")
-                    process.terminate()
-                    process.wait(timeout=10)
+            yield self
+        finally:
+            # Once a stop was asked for the process is on its way out: ignore more of them, so
+            # an impatient extra Ctrl-C cannot kill it as it exits (Python's finalization resets
+            # a Python handler to the default, which would; it leaves SIG_IGN alone).
+            for sig, handler in previous.items():
+                signal.signal(sig, signal.SIG_IGN if self.stop else handler)
+
+    @property
+    def stop(self) -> bool:
+        return self.count > 0
+
+    @property
+    def hurry(self) -> bool:
+        """A second request while stopping: kill at once."""
+        return self.count > 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel SIGTERM the child when this process dies (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded here: the child only calls into it
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the harness died before prctl: nobody would stop us
+            os._exit(1)
+
+    return preexec
+
+
+def _start(spec: ProcessSpec, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        spec.command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        # preexec_fn is unsafe with threads; the harness runs none while it starts the agent.
+        preexec_fn=_die_with_parent(),
+    )
+
+
+def _stop(process: subprocess.Popen[bytes], requests: _StopRequests) -> None:
+    """Stop the agent's process tree (bounded) and reap it."""
+    stop_tree(process.pid, STOP_TIMEOUT, hurry=lambda: requests.hurry)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def run_agent_foreground(
+    runtime: HostRuntime,
+    *,
+    reload: bool,
+    report: Callable[[str], None],
+    poll: float = 0.5,
+    code_root: Path = REPO_ROOT,
+) -> int:
+    """Run the agent with the host-mode environment; restart it on code changes.
+
+    ``code_root`` holds the ``agent`` package that is run and watched (tests use a copy).
+    Returns 0 when stopped by a signal, else the agent's exit status (without ``reload``).
+    """
+    agent_dir = code_root / "agent"
+    with _StopRequests().installed() as requests:
+        if runtime.down(["agent"]):
+            report("stopped the background agent; `make up` starts it again later")
+        spec = runtime.agent_spec()
+        env = {**{k: os.environ[k] for k in spec.inherit_env if k in os.environ}, **spec.env}
+        env["PYTHONPATH"] = str(code_root)
+        url = spec.health_url.removesuffix("/ping")
+        process: subprocess.Popen[bytes] | None = None
+        try:
+            while not requests.stop:
+                state = _code_state(agent_dir)  # before the start: a save during it counts
+                report(f"agent on {url} (Ctrl-C to stop)")
+                process = _start(spec, env, code_root)
+                changed = False
+                while not requests.stop and process.poll() is None and not changed:
+                    time.sleep(poll)
+                    changed = reload and _code_state(agent_dir) != state
+                if requests.stop:
                     break
-            else:
-                return process.returncode
-        except KeyboardInterrupt:
-            process.terminate()
-            process.wait(timeout=10)
+                if changed:
+                    report("agent code changed: restarting")
+                    _stop(process, requests)
+                    process = None
+                    continue
+                status, process = process.returncode, None
+                if not reload:
+                    return status
+                report(
+                    f"the agent exited with status {status} (its error is above): fix the code "
+                    "and save, it restarts on the next change (Ctrl-C to stop)"
+                )
+                while not requests.stop and _code_state(agent_dir) == state:
+                    time.sleep(poll)
+                if not requests.stop:
+                    report("agent code changed: restarting")
             return 0
+        finally:
+            if process is not None:
+                _stop(process, requests)
+            if requests.stop:
+                report("agent stopped")

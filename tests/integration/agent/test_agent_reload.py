@@ -1,64 +1,109 @@
-"""`make agent`: the agent runs in the foreground and restarts when its code changes."""
+"""`make agent`: the agent runs in the foreground and restarts when its code changes; Ctrl-C
+stops it at any moment (also mid-restart) and leaves no process; a broken save is reported and
+the next save starts it again. Each test runs a copy of the agent package, so edits never touch
+the repository (and never restart another test's agent)."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
+import urllib.error
+from collections.abc import Iterator
 from pathlib import Path
 
-from harness.runtime.processes import descendants
+import pytest
 
-from .conftest import REPO_ROOT, free_port, http_json, wait_for
-
-WATCHED_FILE = REPO_ROOT / "agent" / "prompt.md"
+from tests.foreground_agent import ForegroundAgent, copy_agent_code, wait_for
 
 
-def test_make_agent_restarts_the_agent_on_a_code_change(tmp_path: Path) -> None:
-    port = free_port()
-    log_path = tmp_path / "make-agent.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
-        "AGENT_PORT": str(port),
-        # Its own runtime dir: the foreground agent must not stop the suite's background one.
-        "HARNESS_RUNTIME_DIR": str(tmp_path / "runtime"),
-    }
-    with log_path.open("w") as log:
-        harness = subprocess.Popen(
-            [sys.executable, "-m", "harness", "agent", "--reload"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    original_times = WATCHED_FILE.stat()
+@pytest.fixture
+def make_agent(tmp_path: Path) -> Iterator[ForegroundAgent]:
+    agent = ForegroundAgent(tmp_path, code_root=copy_agent_code(tmp_path / "src"))
     try:
-        wait_for(lambda: http_json(f"http://127.0.0.1:{port}/ping"), 30, "the foreground agent")
-        before = wait_for(lambda: descendants(harness.pid), 5, "the agent process")
-
-        # A code change, as an editor's save: same content, new modification time.
-        now = time.time() + 1
-        os.utime(WATCHED_FILE, (now, now))
-
-        def restarted() -> list[int]:
-            pids = descendants(harness.pid)
-            return pids if pids and pids != before else []
-
-        after = wait_for(restarted, 15, "a new agent process")
-        ping = wait_for(lambda: http_json(f"http://127.0.0.1:{port}/ping"), 30, "the new agent")
-        assert ping["status"] == "Healthy"
-        assert not set(before) & set(after), "the old agent process is still running"
-        assert "agent code changed: restarting" in log_path.read_text()
+        yield agent
     finally:
-        os.utime(WATCHED_FILE, ns=(original_times.st_atime_ns, original_times.st_mtime_ns))
-        harness.send_signal(signal.SIGINT)
-        try:
-            harness.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            harness.kill()  # and the assertion below fails with its output
-            harness.wait()
-    assert harness.returncode == 0, f"`make agent` did not stop cleanly:\n{log_path.read_text()}"
+        agent.close()
+
+
+def _assert_stopped_cleanly(agent: ForegroundAgent, status: int) -> None:
+    assert status == 0, f"`make agent` did not stop cleanly:\n{agent.log()}"
+    assert agent.seen, "no agent process was ever seen"
+    assert agent.leftovers() == set(), f"agent processes outlived `make agent`:\n{agent.log()}"
+    assert agent.port_free()
+
+
+def test_make_agent_restarts_the_agent_on_a_code_change(make_agent: ForegroundAgent) -> None:
+    make_agent.wait_healthy()
+    before = make_agent.agent_pids()
+
+    make_agent.touch()
+
+    after = wait_for(
+        lambda: (pids := make_agent.agent_pids()) and pids != before and pids,
+        30,
+        "a new agent process",
+    )
+    make_agent.wait_healthy()
+    assert make_agent.ping()["status"] == "Healthy"
+    assert not before & after, "the old agent process is still running"
+    assert "agent code changed: restarting" in make_agent.log()
+
+    _assert_stopped_cleanly(make_agent, make_agent.signal(signal.SIGINT))
+
+
+@pytest.mark.parametrize(
+    ("moment", "presses"),
+    [
+        ("first-start", 1),
+        ("restart-noticed", 1),
+        ("new-agent-starting", 1),
+        ("restart-noticed", 5),  # an impatient user: Ctrl-C again while it stops
+    ],
+)
+def test_ctrl_c_stops_make_agent_while_the_agent_starts(
+    make_agent: ForegroundAgent, moment: str, presses: int
+) -> None:
+    if moment == "first-start":
+        # the very first agent process exists, it is still importing
+        wait_for(make_agent.agent_pids, 60, "the agent process")
+    else:
+        make_agent.wait_healthy()
+        before = make_agent.agent_pids()
+        make_agent.touch()
+        if moment == "restart-noticed":
+            # the harness is stopping the old agent, or starting the new one
+            wait_for(lambda: "agent code changed: restarting" in make_agent.log(), 30, "a restart")
+        else:
+            wait_for(
+                lambda: (pids := make_agent.agent_pids()) and pids != before,
+                30,
+                "the new agent process",
+            )
+
+    _assert_stopped_cleanly(make_agent, make_agent.signal(signal.SIGINT, repeat=presses))
+
+
+def test_sigterm_stops_make_agent_and_its_agent(make_agent: ForegroundAgent) -> None:
+    make_agent.wait_healthy()
+    _assert_stopped_cleanly(make_agent, make_agent.signal(signal.SIGTERM))
+
+
+def test_a_broken_save_is_reported_and_the_next_save_restarts_the_agent(
+    make_agent: ForegroundAgent,
+) -> None:
+    make_agent.wait_healthy()
+    app = make_agent.code_root / "agent" / "app.py"
+    original = app.read_text()
+
+    app.write_text(original + "\ndef broken(:\n")
+
+    wait_for(lambda: "the agent exited with status" in make_agent.log(), 60, "the report")
+    assert "SyntaxError" in make_agent.log()
+    assert make_agent.process.poll() is None, f"the reloader died:\n{make_agent.log()}"
+    with pytest.raises(urllib.error.URLError):
+        make_agent.ping()
+
+    app.write_text(original)
+
+    make_agent.wait_healthy()
+    assert make_agent.process.poll() is None
+    _assert_stopped_cleanly(make_agent, make_agent.signal(signal.SIGINT))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import zipfile
 
 import boto3
 
-from harness.runtime.processes import descendants, pid_alive, port_in_use
+from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
 from harness.settings import REPO_ROOT, Settings
 
 
@@ -94,3 +95,28 @@ def test_up_twice_reuses_and_down_leaves_no_process():
     assert [p for p in children if pid_alive(p)] == []
     assert not port_in_use(port)
     assert not pid_file.exists()
+
+
+def test_down_stops_localstacks_children_even_when_localstack_hangs():
+    # GIVEN LocalStack on a free port with its DynamoDB JVM (in a session of its own) and a
+    # Lambda environment running, and LocalStack itself frozen (it cannot stop them)
+    port = _free_port()
+    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "HARNESS_RUNTIME": "host"}
+    pid_file = Settings().runtime_dir / "run" / f"localstack-{port}.pid"
+    tree: set[int] = set()
+    try:
+        up = _harness(env, "up", "--service", "localstack")
+        assert up.returncode == 0, up.stdout + up.stderr
+        pid = int(pid_file.read_text())
+        _exercise(env["AWS_ENDPOINT_URL"])
+        tree = {pid} | descendants(pid)
+        assert any("java" in cmdline(p) for p in tree), "expected DynamoDB Local's JVM"
+        os.kill(pid, signal.SIGSTOP)
+    finally:
+        # WHEN it is brought down
+        down = _harness(env, "down", "--service", "localstack")
+
+    # THEN LocalStack and every process below it are gone
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert [p for p in tree if pid_alive(p)] == []
+    assert not port_in_use(port)

@@ -1,0 +1,174 @@
+"""Whatever a harness command starts, it stops, or `make status` shows it (issue 12: after
+`make bench-ministack`, MiniStack, an agent, a stand-in and a Lambda worker lived on where
+neither `make down` nor `make status` knew about them). Each test runs on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.runtime.processes import descendants, pid_alive, port_in_use
+from harness.settings import REPO_ROOT, Settings
+from tests.foreground_agent import free_port
+
+SERVICES = ("localstack", "agent", "agentcore-standin")
+
+
+class Isolated:
+    """A runtime on free ports in the shared runtime dir (installs cached); tracks every
+    process it sees: the command's own children and each service's tree."""
+
+    def __init__(self, **extra_env: str) -> None:
+        self.ports = {name: free_port() for name in SERVICES}
+        self.env = {
+            **os.environ,
+            "HARNESS_RUNTIME": "host",
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.ports['localstack']}",
+            "AGENT_PORT": str(self.ports["agent"]),
+            "AGENTCORE_STANDIN_PORT": str(self.ports["agentcore-standin"]),
+            **extra_env,
+        }
+        self.run_dir = Settings().runtime_dir / "run"
+        self.seen: set[int] = set()
+
+    def pid_files(self) -> list[Path]:
+        return [self.run_dir / f"{name}-{port}.pid" for name, port in self.ports.items()]
+
+    def look(self, command: subprocess.Popen[bytes]) -> None:
+        self.seen |= descendants(command.pid)
+        for pid_file in self.pid_files():
+            try:
+                pid = int(pid_file.read_text())
+            except (OSError, ValueError):
+                continue
+            if pid_alive(pid):
+                self.seen |= {pid} | descendants(pid)
+
+    def leftovers(self, timeout: float = 60) -> set[int]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(pid_alive(p) for p in self.seen):
+            time.sleep(0.2)
+        return {p for p in self.seen if pid_alive(p)}
+
+    def down(self) -> None:
+        """Clean up after a failed test (the test's verdict is taken before)."""
+        subprocess.run(
+            [sys.executable, "-m", "harness", "down"],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        for pid in self.seen:
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _bench(runtime: Isolated, tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    log = tmp_path / "bench.log"
+    with log.open("wb") as out:
+        command = subprocess.Popen(
+            [sys.executable, "-m", "harness", "bench", "--output", str(tmp_path / "b.json"), *args],
+            cwd=REPO_ROOT,
+            env=runtime.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return command, log
+
+
+def _follow(
+    runtime: Isolated, command: subprocess.Popen[bytes], until: float, stop_when: str, log: Path
+) -> bool:
+    """Watch the command's processes until ``stop_when`` is in its log (True) or it exits."""
+    deadline = time.monotonic() + until
+    while command.poll() is None and time.monotonic() < deadline:
+        runtime.look(command)
+        if stop_when and stop_when in log.read_text(errors="replace"):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _assert_nothing_left(runtime: Isolated, log: Path) -> None:
+    assert runtime.seen, "no runtime process was ever seen"
+    assert runtime.leftovers() == set(), f"processes outlived the bench:\n{log.read_text()}"
+    assert [p for p in runtime.pid_files() if p.exists()] == []
+    assert [n for n, port in runtime.ports.items() if port_in_use(port)] == []
+
+
+def test_an_interrupted_bench_stops_what_it_started(tmp_path: Path) -> None:
+    # GIVEN a bench on ports where nothing ran, interrupted once its runtime is up
+    runtime = Isolated()
+    command, log = _bench(runtime, tmp_path, "--sessions", "1", "--concurrent", "1")
+    try:
+        assert _follow(runtime, command, 300, "deploying", log), log.read_text()
+        runtime.look(command)
+
+        # WHEN Ctrl-C reaches it
+        command.send_signal(signal.SIGINT)
+        status = command.wait(timeout=120)
+
+        # THEN it stops the runtime it started
+        assert status == 130, log.read_text()
+        assert "stopped what the bench started" in log.read_text()
+        _assert_nothing_left(runtime, log)
+    finally:
+        if command.poll() is None:
+            command.kill()
+        runtime.down()
+
+
+@pytest.mark.slow
+def test_a_bench_run_on_ministack_leaves_no_process(tmp_path: Path) -> None:
+    # GIVEN `make bench-ministack`'s setup on free ports (MiniStack runs Lambda workers)
+    runtime = Isolated(HARNESS_EMULATOR="ministack")
+    command, log = _bench(runtime, tmp_path, "--sessions", "1", "--concurrent", "2")
+    try:
+        # WHEN it runs to its end
+        _follow(runtime, command, 900, "", log)
+        status = command.wait(timeout=60)
+
+        # THEN it stopped everything it started
+        assert status == 0, log.read_text()
+        _assert_nothing_left(runtime, log)
+    finally:
+        if command.poll() is None:
+            command.kill()
+        runtime.down()
+
+
+def test_status_shows_services_this_checkout_runs_on_other_ports(tmp_path: Path) -> None:
+    # GIVEN an agent-like process recorded under another port in this checkout's run dir
+    runtime = Isolated(HARNESS_RUNTIME_DIR=str(tmp_path / "runtime"))
+    other_port = free_port()
+    run_dir = tmp_path / "runtime" / "run"
+    run_dir.mkdir(parents=True)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        (run_dir / f"agent-{other_port}.pid").write_text(str(sleeper.pid))
+
+        # WHEN the status is asked for with the usual ports
+        status = subprocess.run(
+            [sys.executable, "-m", "harness", "status"],
+            cwd=REPO_ROOT,
+            env={**runtime.env, "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+        # THEN it names the other instance and how to stop it
+        assert f"agent on port {other_port} (pid {sleeper.pid})" in status.stdout, status.stdout
+        assert f"AGENT_PORT={other_port} python -m harness down --service agent" in status.stdout
+    finally:
+        sleeper.kill()
+        sleeper.wait()

@@ -1,0 +1,83 @@
+"""Stopping a service stops its whole process tree, whatever group or session a child is in
+(issue 12: a DynamoDB Local JVM, which LocalStack starts in its own session, outlived a
+LocalStack that did not stop in time). Real processes shaped like LocalStack's, no runtime."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.runtime.processes import ManagedProcess, ProcessSpec, descendants, pid_alive
+
+SLEEPER = "import signal, sys, time\n{ignore}time.sleep(600)\n"
+IGNORE_TERM = "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+
+
+def _service(*, service_ignores_term: bool, child_ignores_term: bool) -> str:
+    """A service with a child in its own session (as DynamoDB Local's JVM) and one in its group
+    (as a Lambda environment); it prints the children's pids once they run."""
+    child = SLEEPER.format(ignore=IGNORE_TERM if child_ignores_term else "")
+    return textwrap.dedent(
+        f"""
+        import signal, subprocess, sys, time
+        {"signal.signal(signal.SIGTERM, signal.SIG_IGN)" if service_ignores_term else ""}
+        own_session = subprocess.Popen([sys.executable, "-c", {child!r}], start_new_session=True)
+        same_group = subprocess.Popen([sys.executable, "-c", {child!r}])
+        time.sleep(600)
+        """
+    )
+
+
+def _wait_gone(pids: set[int], timeout: float = 30) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and {p for p in pids if pid_alive(p)}:
+        time.sleep(0.1)
+    return {p for p in pids if pid_alive(p)}
+
+
+@pytest.mark.parametrize(
+    ("service_ignores_term", "child_ignores_term"),
+    [
+        pytest.param(True, False, id="service-does-not-stop-in-time"),
+        pytest.param(False, True, id="service-exits-leaving-a-child"),
+    ],
+)
+def test_stop_ends_every_process_of_the_tree(
+    tmp_path: Path, service_ignores_term: bool, child_ignores_term: bool
+) -> None:
+    spec = ProcessSpec(
+        name="fake-service",
+        command=[
+            sys.executable,
+            "-c",
+            _service(
+                service_ignores_term=service_ignores_term, child_ignores_term=child_ignores_term
+            ),
+        ],
+        env={},
+        port=0,
+        health_url="",
+    )
+    process = ManagedProcess(spec, tmp_path)
+    pid = process.start()
+    tree: set[int] = set()
+    try:
+        deadline = time.monotonic() + 30
+        while len(tree) < 2 and time.monotonic() < deadline:
+            tree = descendants(pid)
+            time.sleep(0.1)
+        assert len(tree) == 2, f"the fake service's children did not start: {tree}"
+
+        assert process.stop(timeout=1)
+
+        assert _wait_gone({pid} | tree) == set(), "processes of the tree outlived stop()"
+        assert not process.pid_file.exists()
+    finally:
+        for leftover in {pid} | tree:  # never leave this test's own processes behind
+            if pid_alive(leftover):
+                subprocess.run(["kill", "-KILL", str(leftover)], check=False)
