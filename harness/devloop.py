@@ -29,6 +29,7 @@ def run_agent_foreground(
     runtime: HostRuntime, *, reload: bool, report: Callable[[str], None], poll: float = 0.5
 ) -> int:
     """Run the agent with the host-mode environment; restart it on code changes."""
+    runtime.refuse_foreign()  # never take over another checkout's agent (or run on its stack)
     if runtime.down(["agent"]):
         report("stopped the background agent; `make up` starts it again later")
     spec = runtime.agent_spec()
