@@ -39,8 +39,10 @@ def harness_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
         f"{settings.endpoint_url} AGENT_PORT={settings.agent_port} "
         f"AGENTCORE_STANDIN_PORT={settings.standin_port})"
     )
-    if reporter is not None:
-        reporter.write_line(f"harness: {message}", yellow=True)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown even when output is captured
+            reporter.write_line(f"harness: {message}", yellow=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL", settings.endpoint_url)
         patch.setenv("AGENT_PORT", str(settings.agent_port))
