@@ -1,4 +1,5 @@
-"""Unit tests never reach a runtime: drop endpoint overrides the shell (or make) exports."""
+"""Unit tests never reach a runtime: drop endpoint and port overrides the shell (or make)
+exports, so they see the documented defaults."""
 
 from __future__ import annotations
 
@@ -11,3 +12,5 @@ import pytest
 def _no_endpoint_overrides(monkeypatch):
     for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
         monkeypatch.delenv(name)
+    monkeypatch.delenv("AGENT_PORT", raising=False)
+    monkeypatch.delenv("AGENTCORE_STANDIN_PORT", raising=False)
