@@ -367,9 +367,18 @@ class HostRuntime:
             process = ManagedProcess(spec, self.run_dir)
             healthy = get_json(spec.health_url) is not None
             pid = process.pid()
-            owner = f"pid {pid}" if pid else ("not started by the harness" if healthy else "")
+            owner = f"pid {pid}" if pid else (self._owner_note(spec) if healthy else "")
             result.append(ServiceStatus(spec.name, spec.health_url, healthy, owner))
         return result
+
+    def _owner_note(self, spec: ProcessSpec) -> str:
+        """Whose a running service is, when this checkout's harness did not start it."""
+        checkout = self.owner(spec).checkout
+        if checkout is None:
+            return "not started by this checkout's harness"
+        if checkout != str(REPO_ROOT):
+            return f"another checkout: {checkout}"
+        return "this checkout's code, not started by `make up`"
 
     def log_files(self) -> dict[str, str]:
         return {s.name: str(ManagedProcess(s, self.run_dir).log_file) for s in self.specs()}
