@@ -158,11 +158,7 @@ class HostRuntime:
         return ProcessSpec(
             name=name,
             command=[sys.executable, "-m", module],
-            env={
-                "PYTHONUNBUFFERED": "1",
-                "PYTHONPATH": str(REPO_ROOT),
-                **env,
-            },
+            env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT), **env},
             port=port,
             health_url=f"http://127.0.0.1:{port}/ping",
             cwd=REPO_ROOT,
