@@ -20,7 +20,8 @@ Environment: ``AGENTCORE_STANDIN_HOST`` (127.0.0.1), ``AGENTCORE_STANDIN_PORT`` 
 ``AGENT_URL`` (http://127.0.0.1:8080), ``AGENTCORE_STANDIN_TIMEOUT`` (seconds, 30), and the
 optional fault ``AGENTCORE_STANDIN_FAULT`` = ``throttle`` (429 ThrottlingException) |
 ``error`` (500 InternalServerException) | ``delay:<seconds>`` (then forward).
-``GET /ping`` answers ``{"status": "Healthy"}``.
+``GET /ping`` answers ``{"status": "Healthy"}``; ``GET /_harness/identity`` its checkout and
+code fingerprint (agent/identity.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from agent.identity import IDENTITY_PATH, STANDIN_CODE, identity
 
 logger = logging.getLogger("agentcore_standin")
 
@@ -68,6 +71,7 @@ class StandInServer(ThreadingHTTPServer):
     def __init__(self, config: StandInConfig) -> None:
         super().__init__((config.host, config.port), StandIn)
         self.config = config
+        self.identity = json.dumps(identity("agentcore-standin", STANDIN_CODE)).encode()
 
 
 class StandIn(BaseHTTPRequestHandler):
@@ -91,6 +95,8 @@ class StandIn(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == "/ping":
             self._reply(200, b'{"status": "Healthy"}', {"Content-Type": "application/json"})
+        elif self.path.split("?", 1)[0] == IDENTITY_PATH:
+            self._reply(200, self.server.identity, {"Content-Type": "application/json"})
         else:
             self._error(404, "ResourceNotFoundException", f"no route GET {self.path}")
 

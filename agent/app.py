@@ -23,6 +23,7 @@ from bedrock_agentcore.runtime import BedrockAgentCoreApp
 from starlette.responses import JSONResponse
 
 from agent.faults import Fault, InvalidFault, requested_fault
+from agent.identity import AGENT_CODE, IDENTITY_PATH, identity
 from agent.journal import Journal
 from agent.runner import run_session
 from agent.settings import LOG_FORMAT, MODELS, AgentSettings
@@ -34,6 +35,8 @@ SETTINGS = AgentSettings.from_env()
 # Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
 EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()
+# Taken at import, i.e. when the process starts: the code this process runs.
+IDENTITY = identity("agent", AGENT_CODE)
 
 
 @cache
@@ -104,6 +107,14 @@ async def invoke(payload: Any, context: Any) -> Any:
     task.add_done_callback(RUNNING.discard)
     logger.info("session_id=<%s> | accepted", invocation.session_id)
     return {"session_id": invocation.session_id, "status": "accepted"}
+
+
+async def harness_identity(request: Any) -> JSONResponse:
+    """``GET /_harness/identity``: this agent's checkout and code fingerprint at start."""
+    return JSONResponse(IDENTITY)
+
+
+app.add_route(IDENTITY_PATH, harness_identity, methods=["GET"])
 
 
 def main() -> None:

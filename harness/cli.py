@@ -19,7 +19,7 @@ from harness.assertions import describe
 from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
 from harness.report import write_report
-from harness.runtime import ComposeRuntime, HostRuntime, select_runtime
+from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
 from harness.runtime.processes import running_instances
 from harness.sessions import Session, SessionNotFound, SessionReader
 from harness.settings import REPO_ROOT, Settings
@@ -137,6 +137,7 @@ def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("deploy")
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
+    ensure_current(settings, report, ["localstack"])  # never into another checkout's emulator
     mode = select_runtime(settings).mode if settings.is_local else "aws"
     context = dict(item.split("=", 1) for item in args.context or [])
     result = deploy.deploy(
@@ -167,6 +168,7 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("trigger")
 def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
+    ensure_current(settings, report)  # this checkout's runtime, running the code as edited
     outputs = StackOutputs.load(settings)
     try:
         task = settings.task if args.task is None else args.task

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 INFRA_DIR = REPO_ROOT / "infra"
 BOOTSTRAP_STACK = "CDKToolkit"
+# Stack tags (`cdk deploy --tags`) saying what a deployed stack is: the fingerprint of the
+# infra code, context and checkout it was deployed from, and that checkout (for people).
+FINGERPRINT_TAG = "harness:fingerprint"
+CHECKOUT_TAG = "harness:checkout"
 
 
 class DeployError(HarnessError):
@@ -120,18 +124,40 @@ def _bootstrapped(settings: Settings) -> bool:
 
 def _stack_ready(settings: Settings, name: str | None = None) -> bool:
     """True when the stack exists in a *_COMPLETE (not rolled back) state."""
+    return _ready_stack_tags(settings, name) is not None
+
+
+def _ready_stack_tags(settings: Settings, name: str | None = None) -> dict[str, str] | None:
+    """The tags of the stack if it exists in a *_COMPLETE (not rolled back) state, else None."""
     try:
         stacks = aws.client("cloudformation", settings).describe_stacks(
             StackName=name or settings.stack_name
         )
     except ClientError:
-        return False
+        return None
     except BotoCoreError as error:
         raise DeployError(
             f"cannot reach {settings.endpoint_url} ({error}). Is the runtime up? Run `make up`."
         ) from None
-    status = stacks["Stacks"][0]["StackStatus"]
-    return status.endswith("_COMPLETE") and "ROLLBACK" not in status
+    stack = stacks["Stacks"][0]
+    status = stack["StackStatus"]
+    if not status.endswith("_COMPLETE") or "ROLLBACK" in status:
+        return None
+    return {tag["Key"]: tag["Value"] for tag in stack.get("Tags", [])}
+
+
+def tag_value(text: str) -> str:
+    """``text`` as a CloudFormation tag value (letters, digits, spaces, ``_.:/=+-@``; 256)."""
+    return re.sub(r"[^\w\s.:/=+\-@]", "_", text)[-256:]
+
+
+def deploy_fingerprint(settings: Settings, args: list[str]) -> str:
+    """What a deploy from this checkout with ``args`` would put in the emulator: the infra
+    code (and the agent, which the aws stage packages), the context, and the checkout."""
+    sources = [INFRA_DIR / "app.py", INFRA_DIR / "cdk.json", INFRA_DIR / "agent_workflow"]
+    if not settings.is_local:
+        sources.append(REPO_ROOT / "agent")  # the agent image is an asset of the aws stage
+    return fingerprint(*sources, extra=f"{' '.join(args)} checkout={REPO_ROOT}")
 
 
 def deploy(
@@ -144,19 +170,22 @@ def deploy(
 ) -> DeployResult:
     """Bootstrap (once) and deploy the stack; returns how long it took.
 
-    Skipped when the stack is deployed and neither the infra code nor the context changed
-    since this harness last deployed it (``force`` deploys anyway).
+    Skipped only when the target (the running emulator, or AWS) holds this checkout's stack
+    at this fingerprint, as its ``harness:fingerprint`` tag says: the same infra code and
+    context, deployed from this checkout (``force`` deploys anyway).
     """
     started = time.monotonic()
     args = context_args(settings, runtime_mode, context or {})
-    sources = [INFRA_DIR / "app.py", INFRA_DIR / "cdk.json", INFRA_DIR / "agent_workflow"]
-    if not settings.is_local:
-        sources.append(REPO_ROOT / "agent")  # the agent image is an asset of the aws stage
-    want = fingerprint(*sources, extra=" ".join(args))
-    stamp = _deploy_stamp(settings)
-    if not force and stamp.exists() and stamp.read_text() == want and _stack_ready(settings):
+    want = deploy_fingerprint(settings, args)
+    tags = _ready_stack_tags(settings)
+    if not force and tags is not None and tags.get(FINGERPRINT_TAG) == want:
         report(f"stack {settings.stack_name} is up to date (no infra change): deploy skipped")
         return DeployResult(seconds=time.monotonic() - started, skipped=True)
+    if tags and tags.get(CHECKOUT_TAG, tag_value(str(REPO_ROOT))) != tag_value(str(REPO_ROOT)):
+        report(
+            f"stack {settings.stack_name} there was deployed from another checkout "
+            f"({tags[CHECKOUT_TAG]}): deploying this checkout's"
+        )
     ensure_cdk_cli(settings, report)
     if settings.is_local:
         _remove_failed_stack(settings, report)
@@ -177,13 +206,15 @@ def deploy(
             "never",
             "--progress",
             "events",
+            "--tags",
+            f"{FINGERPRINT_TAG}={want}",
+            "--tags",
+            f"{CHECKOUT_TAG}={tag_value(str(REPO_ROOT))}",
             *args,
         ],
         settings,
         "cdk deploy",
     )
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(want)
     return DeployResult(seconds=time.monotonic() - started, bootstrapped=bootstrapped)
 
 
@@ -214,14 +245,7 @@ def _remove_failed_stack(settings: Settings, report: Callable[[str], None]) -> N
         ) from None
 
 
-def _deploy_stamp(settings: Settings) -> Path:
-    """Where the fingerprint of the last deploy to this target is kept."""
-    where = settings.gateway_port if settings.is_local else settings.target
-    return settings.runtime_dir / "deployed" / f"{settings.stack_name}-{where}.sha"
-
-
 def destroy(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
-    _deploy_stamp(settings).unlink(missing_ok=True)
     ensure_cdk_cli(settings, report)
     report(f"destroying stack {settings.stack_name}")
     _run([_cli(settings), "destroy", settings.stack_name, "--force"], settings, "cdk destroy")

@@ -127,6 +127,7 @@ def run_agent_foreground(
     Returns 0 when stopped by a signal, else the agent's exit status (without ``reload``).
     """
     agent_dir = code_root / "agent"
+    runtime.refuse_foreign()  # never take over another checkout's agent (or run on its stack)
     with _StopRequests().installed() as requests:
         if runtime.down(["agent"]):
             report("stopped the background agent; `make up` starts it again later")

@@ -1,7 +1,9 @@
 """pytest fixtures for tests that need the local runtime (loaded with ``-p harness.pytest_plugin``).
 
-Session-scoped and reuse-first: a runtime that is already up (``make up``) is used as it is
-and left running; whatever a fixture had to start, it stops at the end of the session.
+Session-scoped and reuse-first: a runtime of this checkout that is already up (``make up``)
+is used and left running (its agent or stand-in restarted first if their code changed since
+they started); whatever a fixture had to start, it stops at the end of the session. When
+another checkout's runtime holds the configured ports, the session runs its own on free ports.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 from harness import aws, deploy
-from harness.runtime import select_runtime
+from harness.runtime import select_runtime, settings_of_this_checkout
 from harness.sessions import SessionReader
 from harness.settings import LOCAL_REGION, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 from harness.stack import StackOutputs
@@ -39,8 +41,31 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def harness_settings() -> Settings:
-    return Settings()
+def harness_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """This checkout's settings. If another checkout's runtime answers on the configured ports,
+    the same settings on free ports instead, exported for the session so that the commands
+    tests run (``python -m harness ...``) use that runtime too."""
+    settings, foreign = settings_of_this_checkout(Settings())
+    if foreign is None:
+        yield settings
+        return
+    whose = foreign.owner.checkout or "owner unknown"
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    message = (
+        f"the runtime on the configured ports is not this checkout's ({foreign.service}: "
+        f"{whose}); this test session runs its own on free ports (AWS_ENDPOINT_URL="
+        f"{settings.endpoint_url} AGENT_PORT={settings.agent_port} "
+        f"AGENTCORE_STANDIN_PORT={settings.standin_port})"
+    )
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown even when output is captured
+            reporter.write_line(f"harness: {message}", yellow=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", settings.endpoint_url)
+        patch.setenv("AGENT_PORT", str(settings.agent_port))
+        patch.setenv("AGENTCORE_STANDIN_PORT", str(settings.standin_port))
+        yield settings
 
 
 @contextmanager

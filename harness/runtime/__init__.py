@@ -6,13 +6,24 @@ Two implementations behind one interface (``up``, ``down``, ``status``, ``log_fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import replace
 
 from harness.runtime.docker import ComposeRuntime, docker_engine_available
-from harness.runtime.host import HostRuntime, RuntimeProblem, ServiceStatus
+from harness.runtime.host import ForeignRuntime, HostRuntime, RuntimeProblem, ServiceStatus
+from harness.runtime.ownership import free_ports
 from harness.settings import Settings
 
-__all__ = ["ComposeRuntime", "HostRuntime", "RuntimeProblem", "ServiceStatus", "select_runtime"]
+__all__ = [
+    "ComposeRuntime",
+    "ForeignRuntime",
+    "HostRuntime",
+    "RuntimeProblem",
+    "ServiceStatus",
+    "ensure_current",
+    "select_runtime",
+    "settings_of_this_checkout",
+]
 
 
 def select_runtime(
@@ -26,3 +37,38 @@ def select_runtime(
         mode = "docker" if docker_engine_available() else "host"
     runtime_class = ComposeRuntime if mode == "docker" else HostRuntime
     return runtime_class(settings, report) if report else runtime_class(settings)
+
+
+def ensure_current(
+    settings: Settings,
+    report: Callable[[str], None],
+    services: Collection[str] | None = None,
+) -> None:
+    """Before using the local runtime (trigger, deploy): refuse another checkout's services
+    (ForeignRuntime) and restart this checkout's agent or stand-in if its code changed since
+    it started. Host mode only; nothing to do for a remote target or docker compose."""
+    if not settings.is_local:
+        return
+    runtime = select_runtime(settings, report)
+    if isinstance(runtime, HostRuntime):
+        runtime.ensure_current(services)
+
+
+def settings_of_this_checkout(settings: Settings) -> tuple[Settings, ForeignRuntime | None]:
+    """``settings`` if no other checkout's service holds its ports; otherwise the same settings
+    on free ports (a runtime of this checkout's own, e.g. for the test suite), and why."""
+    runtime = select_runtime(settings)
+    if not settings.is_local or not isinstance(runtime, HostRuntime):
+        return settings, None
+    try:
+        runtime.refuse_foreign()
+    except ForeignRuntime as foreign:
+        gateway, agent, standin = free_ports(3)
+        own = replace(
+            settings,
+            endpoint_url=f"http://127.0.0.1:{gateway}",
+            agent_port=agent,
+            standin_port=standin,
+        )
+        return own, foreign
+    return settings, None

@@ -10,9 +10,24 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.identity import AGENT_CODE, STANDIN_CODE, code_fingerprint
 from harness.errors import HarnessError
+from harness.fingerprint import fingerprint
 from harness.runtime.health import NotReady, get_json, wait_until
-from harness.runtime.installer import Installer
+from harness.runtime.installer import (
+    HOST_LAMBDA_PLUGIN,
+    LOCALSTACK_LOCK,
+    MINISTACK_LOCK,
+    Installer,
+)
+from harness.runtime.ownership import (
+    CHECKOUT_ENV,
+    FINGERPRINT_ENV,
+    Owner,
+    free_port,
+    identity_owner,
+    process_owner,
+)
 from harness.runtime.processes import ManagedProcess, ProcessSpec, port_in_use
 from harness.settings import REPO_ROOT, Settings
 
@@ -33,6 +48,15 @@ LOCALSTACK_PASSTHROUGH = ("LOCALSTACK_AUTH_TOKEN", "DEBUG", "LS_LOG")
 
 class RuntimeProblem(HarnessError):
     """The runtime cannot start; the message says why and what to do."""
+
+
+class ForeignRuntime(RuntimeProblem):
+    """A service on this checkout's port belongs to another checkout (or to nobody we know)."""
+
+    def __init__(self, message: str, service: str, owner: Owner) -> None:
+        super().__init__(message)
+        self.service = service
+        self.owner = owner
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,7 @@ class HostRuntime:
             "HOST_LAMBDA_PYTHON_3_12": str(self.installer.lambda_python),
             "LAMBDA_KEEPALIVE_MS": str(self.settings.lambda_keepalive_ms),
             **_passthrough(LOCALSTACK_PASSTHROUGH),
+            **self._owner_markers("localstack"),
         }
         return ProcessSpec(
             name="localstack",
@@ -102,6 +127,7 @@ class HostRuntime:
                 "GATEWAY_PORT": str(self.settings.gateway_port),
                 "BIND_HOST": "127.0.0.1",
                 "HOME": str(self.instance_root / "home"),
+                **self._owner_markers("localstack"),
             },
             port=self.settings.gateway_port,
             health_url=f"{self.settings.endpoint_url}/_ministack/health",
@@ -184,10 +210,16 @@ class HostRuntime:
             if (services is None or spec.name in services) and self._ensure(spec)
         ]
 
-    def _ensure(self, spec: ProcessSpec) -> bool:
+    def _ensure(self, spec: ProcessSpec, *, quiet: bool = False) -> bool:
+        """Start ``spec`` unless this checkout's runs it with current code; True if started
+        (a restart for new code is not: whoever started it before still owns it)."""
+        restarting = False
         if get_json(spec.health_url) is not None:
-            self.report(f"{spec.name} already running on port {spec.port}: reusing it")
-            return False
+            if self._reusable(spec):
+                if not quiet:
+                    self.report(f"{spec.name} already running on port {spec.port}: reusing it")
+                return False
+            restarting = True
         if port_in_use(spec.port):
             raise RuntimeProblem(
                 f"port {spec.port} is taken by a process that is not a healthy {spec.name} "
@@ -214,7 +246,106 @@ class HostRuntime:
                 f"{problem}. Last lines of {process.log_file}:\n{process.log_tail()}"
             ) from None
         self.report(f"{spec.name} ready in {waited:.1f} s")
-        return True
+        return not restarting
+
+    # -- ownership: only this checkout's services, running this checkout's code -----------
+    def code_fingerprint(self, name: str) -> str:
+        """The fingerprint of the code a service of this checkout runs, as of now."""
+        if name == "agent":
+            return code_fingerprint(*AGENT_CODE)
+        if name == "agentcore-standin":
+            return code_fingerprint(*STANDIN_CODE)
+        if self.settings.emulator == "ministack":
+            return fingerprint(MINISTACK_LOCK)
+        return fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN)
+
+    def _owner_markers(self, name: str) -> dict[str, str]:
+        """Environment that names the emulator's owner (read back from /proc by others)."""
+        return {CHECKOUT_ENV: str(REPO_ROOT), FINGERPRINT_ENV: self.code_fingerprint(name)}
+
+    def owner(self, spec: ProcessSpec) -> Owner:
+        """Who runs the service answering on ``spec.port`` (see harness/runtime/ownership.py)."""
+        if spec.name != "localstack":
+            reported = identity_owner(spec.health_url.removesuffix("/ping"))
+            if reported is not None:
+                return reported
+        return process_owner(spec.port)
+
+    def _owned(self, spec: ProcessSpec) -> Owner:
+        """The owner of a running service, if it is this checkout; else ForeignRuntime.
+
+        Ours: it says this checkout, or it says nothing (started before services said who
+        they are) but is the process our own pid file names.
+        """
+        owner = self.owner(spec)
+        if owner.checkout == str(REPO_ROOT):
+            return owner
+        managed = ManagedProcess(spec, self.run_dir).pid()
+        if owner.checkout is None and managed is not None and owner.pid in (None, managed):
+            return owner
+        raise ForeignRuntime(self._foreign_message(spec, owner), spec.name, owner)
+
+    def _foreign_message(self, spec: ProcessSpec, owner: Owner) -> str:
+        if owner.checkout:
+            whose = f"belongs to another checkout, {owner.checkout} ({owner.describe()})"
+            stop = f"stop it there (`cd {owner.checkout} && make down`)"
+        else:
+            whose = f"was not started by this checkout's harness ({owner.describe()})"
+            stop = "stop it (`make down` in the checkout that started it)"
+        ports = (
+            f"AWS_ENDPOINT_URL=http://127.0.0.1:{free_port(self.settings.gateway_port)} "
+            f"AGENT_PORT={free_port(self.settings.agent_port)} "
+            f"AGENTCORE_STANDIN_PORT={free_port(self.settings.standin_port)}"
+        )
+        return (
+            f"{spec.name} on port {spec.port} {whose}. This checkout ({REPO_ROOT}) does not "
+            f"use another checkout's runtime: its code and stack are not this one's. Either "
+            f"{stop}, or run this checkout on other ports: export e.g. {ports} for every "
+            "command here (make up, make trigger-workflow, pytest, ...)."
+        )
+
+    def _reusable(self, spec: ProcessSpec) -> bool:
+        """True to reuse the running service; False once it was stopped to run new code.
+
+        Raises ForeignRuntime when it is not this checkout's. Only a process this harness
+        started (its pid file) is restarted; the emulator never is (its state is in memory).
+        """
+        owner = self._owned(spec)
+        want = self.code_fingerprint(spec.name)
+        if owner.fingerprint == want:
+            return True
+        if spec.name == "localstack":
+            if owner.fingerprint is not None:
+                self.report(
+                    f"{self.settings.emulator} was started with other emulator code (lock file "
+                    "or host Lambda plugin): `make down && make up` to run this one "
+                    "(its state is in memory: redeploy after)"
+                )
+            return True
+        process = ManagedProcess(spec, self.run_dir)
+        managed = process.pid()
+        if managed is None or owner.pid not in (None, managed):
+            self.report(
+                f"{spec.name} code changed since it started, but this harness did not start it "
+                f"({owner.describe()}): restart it to run the new code"
+            )
+            return True
+        self.report(f"{spec.name} code changed since it started: restarting it")
+        process.stop()
+        return False
+
+    def refuse_foreign(self, services: Collection[str] | None = None) -> None:
+        """Raise ForeignRuntime if a running service (all by default) is another checkout's."""
+        for spec in self.specs():
+            if (services is None or spec.name in services) and port_in_use(spec.port):
+                self._owned(spec)
+
+    def ensure_current(self, services: Collection[str] | None = None) -> None:
+        """For the running services (all by default): refuse another checkout's, restart ours
+        whose code changed since they started. Starts nothing that is not running."""
+        for spec in self.specs():
+            if (services is None or spec.name in services) and get_json(spec.health_url):
+                self._ensure(spec, quiet=True)
 
     def down(self, services: Collection[str] | None = None) -> list[str]:
         """Stop what this harness started (reverse order); returns the names stopped."""
@@ -232,9 +363,18 @@ class HostRuntime:
             process = ManagedProcess(spec, self.run_dir)
             healthy = get_json(spec.health_url) is not None
             pid = process.pid()
-            owner = f"pid {pid}" if pid else ("not started by the harness" if healthy else "")
+            owner = f"pid {pid}" if pid else (self._owner_note(spec) if healthy else "")
             result.append(ServiceStatus(spec.name, spec.health_url, healthy, owner))
         return result
+
+    def _owner_note(self, spec: ProcessSpec) -> str:
+        """Whose a running service is, when this checkout's harness did not start it."""
+        checkout = self.owner(spec).checkout
+        if checkout is None:
+            return "not started by this checkout's harness"
+        if checkout != str(REPO_ROOT):
+            return f"another checkout: {checkout}"
+        return "this checkout's code, not started by `make up`"
 
     def log_files(self) -> dict[str, str]:
         return {s.name: str(ManagedProcess(s, self.run_dir).log_file) for s in self.specs()}

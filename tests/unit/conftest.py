@@ -1,5 +1,6 @@
-"""Unit tests never reach a runtime and never read the shell's AWS set-up: every AWS_*
-variable the shell (or make) exports is dropped, and no config or credentials file is read."""
+"""Unit tests never reach a runtime and never read the shell's set-up: every AWS_* variable
+the shell (or make) exports is dropped, no AWS config or credentials file is read, and the
+port overrides are dropped, so they see the documented defaults."""
 
 from __future__ import annotations
 
@@ -14,3 +15,5 @@ def _no_shell_aws_settings(monkeypatch, tmp_path):
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.delenv("AGENT_PORT", raising=False)
+    monkeypatch.delenv("AGENTCORE_STANDIN_PORT", raising=False)

@@ -8,7 +8,9 @@ import urllib.error
 
 import pytest
 
-from .conftest import TABLE, http_json, wait_for
+from agent.identity import AGENT_CODE, IDENTITY_PATH, code_fingerprint
+
+from .conftest import REPO_ROOT, TABLE, http_json, wait_for
 
 TERMINAL = ("COMPLETED", "FAILED")
 
@@ -84,3 +86,11 @@ def test_a_bad_invocation_is_refused_with_the_field_named(agent_url):
         http_json(f"{agent_url}/invocations", {"session_id": "s", "journal_table_name": TABLE})
     assert refused.value.code == 400
     assert "task" in refused.value.read().decode()
+
+
+def test_the_agent_says_whose_code_it_runs(agent_url):
+    identity = http_json(f"{agent_url}{IDENTITY_PATH}")
+    assert identity["service"] == "agent"
+    assert identity["checkout"] == str(REPO_ROOT)
+    assert identity["fingerprint"] == code_fingerprint(*AGENT_CODE)
+    assert isinstance(identity["pid"], int)

@@ -15,9 +15,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
+from agent.identity import IDENTITY_PATH, STANDIN_CODE, code_fingerprint
 from agent.tools import text_digest
 
-from .conftest import TABLE, free_port, start, stop, wait_for
+from .conftest import REPO_ROOT, TABLE, free_port, http_json, start, stop, wait_for
 
 RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
 
@@ -192,3 +193,10 @@ def test_the_standin_checks_the_session_id_itself(standin):
     assert refused.value.code == 400
     assert refused.value.headers["X-Amzn-ErrorType"] == "ValidationException"
     assert "at least 33 characters" in json.loads(refused.value.read())["message"]
+
+
+def test_the_standin_says_whose_code_it_runs(standin):
+    identity = http_json(f"{standin}{IDENTITY_PATH}")
+    assert identity["service"] == "agentcore-standin"
+    assert identity["checkout"] == str(REPO_ROOT)
+    assert identity["fingerprint"] == code_fingerprint(*STANDIN_CODE)

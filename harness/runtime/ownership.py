@@ -1,0 +1,164 @@
+"""Whose runtime answers on a port: this checkout's, another checkout's, or nobody knows.
+
+Several clones of the repository can live on one machine, and each one's harness would happily
+reuse whatever answers on the default ports: the second checkout then runs the first one's
+agent and stack. So each service the harness starts says which checkout it belongs to and
+which code it started with:
+
+- the agent and the AgentCore stand-in answer ``GET /_harness/identity`` (agent/identity.py):
+  the checkout their code was imported from and a fingerprint of that code at start. Asking
+  over HTTP works whoever started them (``make up``, ``make agent``, by hand) and for any user.
+- LocalStack (and MiniStack), which we cannot change, get two environment variables from the
+  harness, ``HARNESS_CHECKOUT`` and ``HARNESS_CODE_FINGERPRINT``, read back from
+  ``/proc/<pid>/environ`` of the process that listens on the port (found through
+  ``/proc/net/tcp`` and the processes' socket fds). That names the owner even when the pid
+  file lives in another checkout's ``.runtime``; a process of another user cannot be read,
+  and is then reported as of unknown owner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.identity import IDENTITY_PATH
+
+CHECKOUT_ENV = "HARNESS_CHECKOUT"
+FINGERPRINT_ENV = "HARNESS_CODE_FINGERPRINT"
+_LISTEN = "0A"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who runs a service: ``checkout`` and ``fingerprint`` are None when it does not say."""
+
+    checkout: str | None
+    fingerprint: str | None
+    pid: int | None
+    command: str = ""
+
+    def describe(self) -> str:
+        where = f"pid {self.pid}" if self.pid else "pid unknown"
+        return f"{where}: {self.command}" if self.command else where
+
+
+def identity_owner(base_url: str, timeout: float = 2.0) -> Owner | None:
+    """The owner a Python service reports on ``GET /_harness/identity``; None if it does not."""
+    try:
+        with urllib.request.urlopen(base_url + IDENTITY_PATH, timeout=timeout) as response:
+            answer = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    if not isinstance(answer, dict) or not answer.get("checkout"):
+        return None
+    pid = answer.get("pid")
+    return Owner(
+        checkout=str(answer["checkout"]),
+        fingerprint=answer.get("fingerprint") or None,
+        pid=pid if isinstance(pid, int) else None,
+        command=_cmdline(pid) if isinstance(pid, int) else "",
+    )
+
+
+def process_owner(port: int) -> Owner:
+    """The owner of the process listening on ``port``, from the harness's environment markers."""
+    pid = listening_pid(port)
+    if pid is None:
+        return Owner(None, None, None)
+    env = process_environment(pid)
+    return Owner(
+        checkout=env.get(CHECKOUT_ENV) or None,
+        fingerprint=env.get(FINGERPRINT_ENV) or None,
+        pid=pid,
+        command=_cmdline(pid),
+    )
+
+
+def listening_pid(port: int) -> int | None:
+    """The process that listens on TCP ``port`` (the oldest, if a socket is shared), if visible."""
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return None
+    holders = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except OSError:  # gone, or another user's
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                holders.append(int(entry.name))
+                break
+    return min(holders) if holders else None
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if (
+                len(fields) > 9
+                and fields[3] == _LISTEN
+                and int(fields[1].rsplit(":", 1)[1], 16) == port
+            ):
+                inodes.add(fields[9])
+    return inodes
+
+
+def process_environment(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def free_port(near: int | None = None) -> int:
+    """A free loopback port: the first one after ``near`` (readable advice), else any."""
+    for candidate in range(near + 1, near + 100) if near else ():
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports (held together while chosen, so all differ)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()

@@ -1,0 +1,109 @@
+"""A deploy is skipped only when the target holds this checkout's stack at this fingerprint, as
+the stack's own ``harness:fingerprint`` tag says (issue 12): no file on disk decides (moto)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from harness import deploy
+from harness.settings import REPO_ROOT, Settings
+
+TEMPLATE = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+
+
+@pytest.fixture
+def cdk_calls(monkeypatch) -> list[list[str]]:
+    """The cdk commands a deploy runs (recorded, not run)."""
+    calls: list[list[str]] = []
+    monkeypatch.setattr(deploy, "ensure_cdk_cli", lambda settings, report: None)
+    monkeypatch.setattr(deploy, "_run", lambda command, settings, what: calls.append(command))
+    return calls
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    with mock_aws():
+        yield Settings(target="aws", region="us-east-1", runtime_dir=tmp_path / "runtime")
+
+
+def _deployed(settings: Settings, name: str, **tags: str) -> None:
+    boto3.client("cloudformation", region_name=settings.region).create_stack(
+        StackName=name,
+        TemplateBody=TEMPLATE,
+        Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
+    )
+
+
+def _want(settings: Settings) -> str:
+    return deploy.deploy_fingerprint(settings, deploy.context_args(settings, "aws", {}))
+
+
+def _deploy_commands(calls: list[list[str]]) -> list[list[str]]:
+    return [command for command in calls if "deploy" in command]
+
+
+def test_skipped_when_the_stack_carries_this_checkouts_fingerprint(settings, cdk_calls):
+    _deployed(settings, settings.stack_name, **{deploy.FINGERPRINT_TAG: _want(settings)})
+    result = deploy.deploy(settings, runtime_mode="aws", report=lambda message: None)
+    assert result.skipped
+    assert cdk_calls == []
+
+
+def test_another_checkouts_stack_is_deployed_over_and_tagged(settings, cdk_calls):
+    # GIVEN the same infra deployed from another checkout (its fingerprint, its path)
+    _deployed(
+        settings,
+        settings.stack_name,
+        **{deploy.FINGERPRINT_TAG: "0123456789abcdef", deploy.CHECKOUT_TAG: "/elsewhere/clone"},
+    )
+    messages: list[str] = []
+
+    # WHEN this checkout deploys
+    result = deploy.deploy(settings, runtime_mode="aws", report=messages.append)
+
+    # THEN it deploys, says why, and tags the stack as this checkout's at this fingerprint
+    assert not result.skipped
+    assert any("another checkout (/elsewhere/clone)" in message for message in messages)
+    [command] = _deploy_commands(cdk_calls)
+    assert f"{deploy.FINGERPRINT_TAG}={_want(settings)}" in command
+    assert f"{deploy.CHECKOUT_TAG}={deploy.tag_value(str(REPO_ROOT))}" in command
+
+
+def test_no_stack_means_a_deploy_whatever_was_deployed_before(settings, cdk_calls):
+    # A stamp file as older harnesses wrote it changes nothing: only the stack counts.
+    stamp = settings.runtime_dir / "deployed" / f"{settings.stack_name}-aws.sha"
+    stamp.parent.mkdir(parents=True)
+    stamp.write_text(_want(settings))
+    assert not deploy.deploy(settings, runtime_mode="aws", report=lambda m: None).skipped
+    assert len(_deploy_commands(cdk_calls)) == 1
+
+
+def test_a_stack_without_the_tag_is_deployed(settings, cdk_calls):
+    _deployed(settings, settings.stack_name)
+    assert not deploy.deploy(settings, runtime_mode="aws", report=lambda m: None).skipped
+    assert len(_deploy_commands(cdk_calls)) == 1
+
+
+def test_forced_deploys_anyway(settings, cdk_calls):
+    _deployed(settings, settings.stack_name, **{deploy.FINGERPRINT_TAG: _want(settings)})
+    assert not deploy.deploy(
+        settings, runtime_mode="aws", force=True, report=lambda m: None
+    ).skipped
+
+
+def test_the_fingerprint_names_the_checkout(monkeypatch):
+    settings = Settings(target="local")
+    args = deploy.context_args(settings, "host", {})
+    here = deploy.deploy_fingerprint(settings, args)
+    monkeypatch.setattr(deploy, "REPO_ROOT", Path("/elsewhere/clone"))
+    assert deploy.deploy_fingerprint(settings, args) != here
+
+
+def test_tag_values_keep_to_what_cloudformation_accepts():
+    assert deploy.tag_value("/home/me/my repo (2)/x~y") == "/home/me/my repo _2_/x_y"
+    assert len(deploy.tag_value("/a" * 300)) == 256
