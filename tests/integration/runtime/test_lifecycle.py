@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
@@ -118,5 +119,56 @@ def test_down_stops_localstacks_children_even_when_localstack_hangs():
 
     # THEN LocalStack and every process below it are gone
     assert down.returncode == 0, down.stdout + down.stderr
+    assert [p for p in tree if pid_alive(p)] == []
+    assert not port_in_use(port)
+
+
+def _burst(endpoint: str, environments: int) -> None:
+    """Have LocalStack run ``environments`` Lambda environments at once (a bench's burst)."""
+    kwargs = {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "test",
+        "aws_secret_access_key": "test",
+    }
+    lam = boto3.client("lambda", **kwargs)
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr(
+            "handler.py", "import time\ndef handler(event, context):\n    time.sleep(1)\n"
+        )
+    lam.create_function(
+        FunctionName="burst",
+        Runtime="python3.12",
+        Role="arn:aws:iam::000000000000:role/r",
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="burst")
+    with ThreadPoolExecutor(environments) as pool:
+        list(pool.map(lambda _: lam.invoke(FunctionName="burst"), range(environments)))
+
+
+def test_down_lets_localstack_stop_its_lambda_environments_itself():
+    # GIVEN LocalStack after a burst: many Lambda environments (in its process group) and the
+    # DynamoDB JVM
+    port = _free_port()
+    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "HARNESS_RUNTIME": "host"}
+    pid_file = Settings().runtime_dir / "run" / f"localstack-{port}.pid"
+    tree: set[int] = set()
+    try:
+        up = _harness(env, "up", "--service", "localstack")
+        assert up.returncode == 0, up.stdout + up.stderr
+        pid = int(pid_file.read_text())
+        _exercise(env["AWS_ENDPOINT_URL"])
+        _burst(env["AWS_ENDPOINT_URL"], 12)
+        tree = {pid} | descendants(pid)
+    finally:
+        # WHEN it is brought down
+        down = _harness(env, "down", "--service", "localstack")
+
+    # THEN LocalStack stopped everything by itself: nothing had to be killed, nothing is left
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "did not stop" not in down.stdout + down.stderr
     assert [p for p in tree if pid_alive(p)] == []
     assert not port_in_use(port)
