@@ -25,7 +25,8 @@ AGENT_CODE = (CODE_DIR,)
 STANDIN_CODE = (CODE_DIR / "agentcore_standin.py", CODE_DIR / "identity.py")
 
 
-def _files(path: Path) -> list[Path]:
+def code_files(path: Path) -> list[Path]:
+    """The code files under ``path`` (a file or a folder), sorted."""
     if not path.is_dir():
         return [path] if path.exists() else []
     return sorted(
@@ -39,7 +40,7 @@ def code_fingerprint(*paths: Path) -> str:
     """A short hash of the code under ``paths`` (names relative to the checkout, contents)."""
     sha = hashlib.sha256()
     for path in paths:
-        for file in _files(path):
+        for file in code_files(path):
             sha.update(str(file.relative_to(CHECKOUT)).encode() + b"\0")
             sha.update(file.read_bytes() + b"\0")
     return sha.hexdigest()[:16]

@@ -168,7 +168,8 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("trigger")
 def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
-    ensure_current(settings, report)  # this checkout's runtime, running the code as edited
+    # This checkout's runtime, running the code as edited (None: the aws target).
+    runtime = ensure_current(settings, report)
     outputs = StackOutputs.load(settings)
     try:
         task = settings.task if args.task is None else args.task
@@ -177,7 +178,6 @@ def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
         raise HarnessError(f"--detail is not valid JSON ({error}); pass a JSON object") from None
     if args.fault:
         detail["fault"] = args.fault
-    runtime = select_runtime(settings) if settings.is_local else None
     log_offset = len(runtime.log_text("localstack")) if runtime else 0
     session_id = publish(settings, detail, outputs.event_bus_name)
     console.print(f"published ManualTrigger: session [bold]{session_id}[/bold]")

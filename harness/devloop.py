@@ -28,24 +28,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
+from agent.identity import code_files
 from harness.runtime.host import HostRuntime
 from harness.runtime.processes import ProcessSpec, stop_tree
 from harness.settings import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 
-WATCHED_SUFFIXES = (".py", ".md")
 STOP_TIMEOUT = 5.0  # seconds the agent gets to stop before it is killed
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1
 
 
 def _code_state(agent_dir: Path) -> dict[str, float]:
-    return {
-        str(path): path.stat().st_mtime
-        for path in agent_dir.rglob("*")
-        if path.suffix in WATCHED_SUFFIXES and "__pycache__" not in path.parts
-    }
+    """The agent's code files (those its identity fingerprints) and their modification times."""
+    return {str(path): path.stat().st_mtime for path in code_files(agent_dir)}
 
 
 class _StopRequests:

@@ -43,15 +43,17 @@ def ensure_current(
     settings: Settings,
     report: Callable[[str], None],
     services: Collection[str] | None = None,
-) -> None:
+) -> HostRuntime | ComposeRuntime | None:
     """Before using the local runtime (trigger, deploy): refuse another checkout's services
     (ForeignRuntime) and restart this checkout's agent or stand-in if its code changed since
-    it started. Host mode only; nothing to do for a remote target or docker compose."""
+    it started (host mode; docker compose is taken as it is). Returns the local runtime, or
+    None for a remote target."""
     if not settings.is_local:
-        return
+        return None
     runtime = select_runtime(settings, report)
     if isinstance(runtime, HostRuntime):
         runtime.ensure_current(services)
+    return runtime
 
 
 def settings_of_this_checkout(settings: Settings) -> tuple[Settings, ForeignRuntime | None]:

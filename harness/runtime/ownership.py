@@ -18,15 +18,14 @@ which code it started with:
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.identity import IDENTITY_PATH
+from harness.runtime.health import get_json
+from harness.runtime.processes import cmdline
 
 CHECKOUT_ENV = "HARNESS_CHECKOUT"
 FINGERPRINT_ENV = "HARNESS_CODE_FINGERPRINT"
@@ -47,13 +46,9 @@ class Owner:
         return f"{where}: {self.command}" if self.command else where
 
 
-def identity_owner(base_url: str, timeout: float = 2.0) -> Owner | None:
+def identity_owner(base_url: str) -> Owner | None:
     """The owner a Python service reports on ``GET /_harness/identity``; None if it does not."""
-    try:
-        with urllib.request.urlopen(base_url + IDENTITY_PATH, timeout=timeout) as response:
-            answer = json.loads(response.read())
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
+    answer = get_json(base_url + IDENTITY_PATH)
     if not isinstance(answer, dict) or not answer.get("checkout"):
         return None
     pid = answer.get("pid")
@@ -61,7 +56,7 @@ def identity_owner(base_url: str, timeout: float = 2.0) -> Owner | None:
         checkout=str(answer["checkout"]),
         fingerprint=answer.get("fingerprint") or None,
         pid=pid if isinstance(pid, int) else None,
-        command=_cmdline(pid) if isinstance(pid, int) else "",
+        command=cmdline(pid) if isinstance(pid, int) else "",
     )
 
 
@@ -75,7 +70,7 @@ def process_owner(port: int) -> Owner:
         checkout=env.get(CHECKOUT_ENV) or None,
         fingerprint=env.get(FINGERPRINT_ENV) or None,
         pid=pid,
-        command=_cmdline(pid),
+        command=cmdline(pid),
     )
 
 
@@ -128,14 +123,6 @@ def process_environment(pid: int) -> dict[str, str]:
         return {}
     pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
     return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return ""
-    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
 def free_port(near: int | None = None) -> int:

@@ -243,7 +243,8 @@ def _proc(pid: int, name: str) -> str:
 
 
 def cmdline(pid: int) -> str:
-    return _proc(pid, "cmdline").replace("\0", " ")
+    """The process's command line, arguments separated by spaces ("" if it is gone)."""
+    return _proc(pid, "cmdline").replace("\0", " ").strip()
 
 
 def rss_mb(pid: int) -> float:
