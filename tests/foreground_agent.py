@@ -8,39 +8,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
 from harness.settings import REPO_ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``check`` until it returns something truthy (bounded; never a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except OSError as error:
-            last = error
-        else:
-            if last:
-                return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not seen within {timeout} s (last: {last!r})")
+from tests.helpers import free_port, wait_for
 
 
 def copy_agent_code(destination: Path) -> Path:

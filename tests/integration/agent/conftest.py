@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
 from agent.journal import JOURNAL_TABLE_SCHEMA
+from tests.helpers import free_port, wait_for
 from tests.journal_items import initiated_item
 
 TABLE = "agent-http-journal"
@@ -29,32 +28,11 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 DESERIALIZER = TypeDeserializer()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 5) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except OSError as error:
-            last = error
-        else:
-            if last:
-                return last
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not seen within {timeout} s (last: {last!r})")
 
 
 def start(

@@ -9,8 +9,9 @@ import urllib.error
 import pytest
 
 from agent.identity import AGENT_CODE, IDENTITY_PATH, code_fingerprint
+from tests.helpers import wait_for
 
-from .conftest import REPO_ROOT, TABLE, http_json, wait_for
+from .conftest import REPO_ROOT, TABLE, http_json
 
 TERMINAL = ("COMPLETED", "FAILED")
 

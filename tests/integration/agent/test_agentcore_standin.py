@@ -17,8 +17,9 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from agent.identity import IDENTITY_PATH, STANDIN_CODE, code_fingerprint
 from agent.tools import text_digest
+from tests.helpers import free_port, wait_for
 
-from .conftest import REPO_ROOT, TABLE, free_port, http_json, start, stop, wait_for
+from .conftest import REPO_ROOT, TABLE, http_json, start, stop
 
 RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
 

@@ -26,6 +26,7 @@ from harness.runtime import HostRuntime
 from harness.runtime.ownership import free_ports, process_owner
 from harness.runtime.processes import ManagedProcess
 from harness.settings import REPO_ROOT, Settings
+from tests.helpers import run_harness
 
 SCRIPTED_MODEL = REPO_ROOT / "agent" / "models" / "scripted.py"
 ANSWER = 'f"Analysed the task: '
@@ -65,15 +66,7 @@ def _env(settings: Settings, checkout: Path) -> dict[str, str]:
 
 
 def _harness(checkout: Path, settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        cwd=checkout,
-        env=_env(settings, checkout),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_harness(*args, env=_env(settings, checkout), timeout=120, cwd=checkout)
 
 
 def _pids(settings: Settings) -> dict[str, int | None]:

@@ -9,74 +9,79 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
-import subprocess
-import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import boto3
 
 from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
-from harness.settings import REPO_ROOT, Settings
+from harness.settings import Settings
+from tests.helpers import free_port, run_harness
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _harness(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+def _client(service: str, endpoint: str):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
     )
 
 
-def _exercise(endpoint: str) -> None:
-    """Make LocalStack start its DynamoDB JVM and a host Lambda process."""
-    kwargs = {
-        "endpoint_url": endpoint,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "test",
-        "aws_secret_access_key": "test",
-    }
-    boto3.client("dynamodb", **kwargs).list_tables()
-    lam = boto3.client("lambda", **kwargs)
+def _function(endpoint: str, name: str, handler_source: str):
+    """A python3.12 function ``name`` running ``handler_source``, active; its Lambda client."""
+    lam = _client("lambda", endpoint)
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return 'ok'\n")
+        archive.writestr("handler.py", handler_source)
     lam.create_function(
-        FunctionName="lifecycle",
+        FunctionName=name,
         Runtime="python3.12",
         Role="arn:aws:iam::000000000000:role/r",
         Handler="handler.handler",
         Code={"ZipFile": code.getvalue()},
     )
-    lam.get_waiter("function_active_v2").wait(FunctionName="lifecycle")
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return lam
+
+
+def _exercise(endpoint: str) -> None:
+    """Make LocalStack start its DynamoDB JVM and a host Lambda process."""
+    _client("dynamodb", endpoint).list_tables()
+    lam = _function(endpoint, "lifecycle", "def handler(event, context):\n    return 'ok'\n")
     assert lam.invoke(FunctionName="lifecycle")["Payload"].read() == b'"ok"'
+
+
+def _isolated() -> tuple[int, dict[str, str], Path]:
+    """A free port for a LocalStack of the test's own: the port, the environment that puts
+    the harness there, and that instance's pid file."""
+    port = free_port()
+    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "HARNESS_RUNTIME": "host"}
+    return port, env, Settings().runtime_dir / "run" / f"localstack-{port}.pid"
+
+
+def _up_and_exercised(env: dict[str, str], pid_file: Path) -> int:
+    """Start the isolated LocalStack, have it start its children; returns its pid."""
+    up = run_harness("up", "--service", "localstack", env=env)
+    assert up.returncode == 0, up.stdout + up.stderr
+    _exercise(env["AWS_ENDPOINT_URL"])
+    return int(pid_file.read_text())
 
 
 def test_up_twice_reuses_and_down_leaves_no_process():
     # GIVEN a free port and no runtime on it
-    port = _free_port()
-    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "HARNESS_RUNTIME": "host"}
-    pid_file = Settings().runtime_dir / "run" / f"localstack-{port}.pid"
+    port, env, pid_file = _isolated()
     try:
         # WHEN it is brought up twice
-        first = _harness(env, "up", "--service", "localstack")
+        first = run_harness("up", "--service", "localstack", env=env)
         assert first.returncode == 0, first.stdout + first.stderr
         assert "ready in" in first.stdout
         pid = int(pid_file.read_text())
         _exercise(env["AWS_ENDPOINT_URL"])
 
-        second = _harness(env, "up", "--service", "localstack")
+        second = run_harness("up", "--service", "localstack", env=env)
 
         # THEN the second call reuses the first runtime
         assert second.returncode == 0, second.stdout + second.stderr
@@ -87,7 +92,7 @@ def test_up_twice_reuses_and_down_leaves_no_process():
         assert children, "expected the DynamoDB JVM and a Lambda process under LocalStack"
     finally:
         # WHEN it is brought down
-        down = _harness(env, "down", "--service", "localstack")
+        down = run_harness("down", "--service", "localstack", env=env)
 
     # THEN nothing it started is left
     assert down.returncode == 0, down.stdout + down.stderr
@@ -101,21 +106,16 @@ def test_up_twice_reuses_and_down_leaves_no_process():
 def test_down_stops_localstacks_children_even_when_localstack_hangs():
     # GIVEN LocalStack on a free port with its DynamoDB JVM (in a session of its own) and a
     # Lambda environment running, and LocalStack itself frozen (it cannot stop them)
-    port = _free_port()
-    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "HARNESS_RUNTIME": "host"}
-    pid_file = Settings().runtime_dir / "run" / f"localstack-{port}.pid"
+    port, env, pid_file = _isolated()
     tree: set[int] = set()
     try:
-        up = _harness(env, "up", "--service", "localstack")
-        assert up.returncode == 0, up.stdout + up.stderr
-        pid = int(pid_file.read_text())
-        _exercise(env["AWS_ENDPOINT_URL"])
+        pid = _up_and_exercised(env, pid_file)
         tree = {pid} | descendants(pid)
         assert any("java" in cmdline(p) for p in tree), "expected DynamoDB Local's JVM"
         os.kill(pid, signal.SIGSTOP)
     finally:
         # WHEN it is brought down
-        down = _harness(env, "down", "--service", "localstack")
+        down = run_harness("down", "--service", "localstack", env=env)
 
     # THEN LocalStack and every process below it are gone
     assert down.returncode == 0, down.stdout + down.stderr
@@ -125,26 +125,9 @@ def test_down_stops_localstacks_children_even_when_localstack_hangs():
 
 def _burst(endpoint: str, environments: int) -> None:
     """Have LocalStack run ``environments`` Lambda environments at once (a bench's burst)."""
-    kwargs = {
-        "endpoint_url": endpoint,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "test",
-        "aws_secret_access_key": "test",
-    }
-    lam = boto3.client("lambda", **kwargs)
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr(
-            "handler.py", "import time\ndef handler(event, context):\n    time.sleep(1)\n"
-        )
-    lam.create_function(
-        FunctionName="burst",
-        Runtime="python3.12",
-        Role="arn:aws:iam::000000000000:role/r",
-        Handler="handler.handler",
-        Code={"ZipFile": code.getvalue()},
+    lam = _function(
+        endpoint, "burst", "import time\ndef handler(event, context):\n    time.sleep(1)\n"
     )
-    lam.get_waiter("function_active_v2").wait(FunctionName="burst")
     with ThreadPoolExecutor(environments) as pool:
         list(pool.map(lambda _: lam.invoke(FunctionName="burst"), range(environments)))
 
@@ -152,20 +135,15 @@ def _burst(endpoint: str, environments: int) -> None:
 def test_down_lets_localstack_stop_its_lambda_environments_itself():
     # GIVEN LocalStack after a burst: many Lambda environments (in its process group) and the
     # DynamoDB JVM
-    port = _free_port()
-    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "HARNESS_RUNTIME": "host"}
-    pid_file = Settings().runtime_dir / "run" / f"localstack-{port}.pid"
+    port, env, pid_file = _isolated()
     tree: set[int] = set()
     try:
-        up = _harness(env, "up", "--service", "localstack")
-        assert up.returncode == 0, up.stdout + up.stderr
-        pid = int(pid_file.read_text())
-        _exercise(env["AWS_ENDPOINT_URL"])
+        pid = _up_and_exercised(env, pid_file)
         _burst(env["AWS_ENDPOINT_URL"], 12)
         tree = {pid} | descendants(pid)
     finally:
         # WHEN it is brought down
-        down = _harness(env, "down", "--service", "localstack")
+        down = run_harness("down", "--service", "localstack", env=env)
 
     # THEN LocalStack stopped everything by itself: nothing had to be killed, nothing is left
     assert down.returncode == 0, down.stdout + down.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from harness.runtime.processes import descendants, pid_alive, port_in_use
 from harness.settings import REPO_ROOT, Settings
-from tests.foreground_agent import free_port
+from tests.helpers import free_port, run_harness
 
 SERVICES = ("localstack", "agent", "agentcore-standin")
 
@@ -58,14 +58,7 @@ class Isolated:
 
     def down(self) -> None:
         """Clean up after a failed test (the test's verdict is taken before)."""
-        subprocess.run(
-            [sys.executable, "-m", "harness", "down"],
-            cwd=REPO_ROOT,
-            env=self.env,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
+        run_harness("down", env=self.env, timeout=120)
         for pid in self.seen:
             if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -5,30 +5,15 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import uuid
 
 import pytest
 
-from harness.settings import REPO_ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import free_port, run_harness
 
 
 def harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        cwd=REPO_ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_harness(*args, env={**os.environ, **env}, timeout=120)
 
 
 def _assert_clear_error(result: subprocess.CompletedProcess[str], *phrases: str) -> None:
@@ -43,7 +28,7 @@ def _assert_clear_error(result: subprocess.CompletedProcess[str], *phrases: str)
 
 @pytest.mark.parametrize("command", [["watch", "x"], ["trigger", "--task", "t"], ["history", "x"]])
 def test_runtime_down(command):
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     result = harness(*command, AWS_ENDPOINT_URL=dead)
     _assert_clear_error(result, f"cannot reach {dead}", "make up")
 
@@ -68,9 +53,9 @@ def _isolated_up(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
     """`harness up` in host mode on free ports (``env`` overrides), with its own (empty)
     runtime dir."""
     defaults = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}",
-        "AGENT_PORT": str(_free_port()),
-        "AGENTCORE_STANDIN_PORT": str(_free_port()),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+        "AGENT_PORT": str(free_port()),
+        "AGENTCORE_STANDIN_PORT": str(free_port()),
         "HARNESS_RUNTIME": "host",
         "HARNESS_RUNTIME_DIR": str(tmp_path / "runtime"),
     }

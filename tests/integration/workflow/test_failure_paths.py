@@ -5,8 +5,6 @@ event (`detail.fault`, honoured only because the local runtime sets AGENT_ALLOW_
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -15,8 +13,8 @@ from agent.journal import IllegalTransition, Journal, SessionStatus
 from harness import aws
 from harness.assertions import assert_transitions
 from harness.runtime import select_runtime
-from harness.settings import REPO_ROOT
 from harness.trigger import publish
+from tests.helpers import run_harness
 
 FAILED_AFTER_BUSY = ["INITIATED", "BUSY", "FAILED"]
 FAILED_AT_ONCE = ["INITIATED", "FAILED"]
@@ -141,14 +139,7 @@ def test_non_json_detail_is_refused_at_publish(harness_settings, deployed_stack)
     assert response["FailedEntryCount"] == 1
     assert response["Entries"][0]["ErrorCode"]
     # The CLI says so in a sentence, not a traceback.
-    cli = subprocess.run(
-        [sys.executable, "-m", "harness", "trigger", "--detail", "not json"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    cli = run_harness("trigger", "--detail", "not json", timeout=60)
     assert cli.returncode == 1
     assert "--detail is not valid JSON" in cli.stdout
     assert "Traceback" not in cli.stdout + cli.stderr

@@ -8,13 +8,11 @@ render for a task with a quote (the template bug the stack's rule avoids)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 
 import pytest
 
-from harness.settings import REPO_ROOT
+from tests.helpers import run_harness
 
 
 @pytest.fixture
@@ -64,14 +62,7 @@ def test_watch_says_why_an_accepted_event_started_no_session(aws_client, broken_
     session_id = entry["EventId"]
 
     # WHEN a user watches it
-    watched = subprocess.run(
-        [sys.executable, "-m", "harness", "watch", session_id, "--timeout", "120"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    watched = run_harness("watch", session_id, "--timeout", "120", timeout=180)
 
     # THEN the harness names the cause it found in LocalStack's log, and what to do
     output = " ".join((watched.stdout + watched.stderr).split())  # rich wraps lines

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 from harness.settings import REPO_ROOT
+from tests.helpers import run_harness
 
 # Make and shell syntax that must stay text: quotes, $, a backtick command, a backslash.
 TYPED_TASK = 'Say "hello" to Bob\'s team: cost is $5, $(TASK), ${HOME} and `date` \\ done\t!'
@@ -71,8 +72,6 @@ def test_exported_aws_settings_change_neither_the_unit_suite_nor_local_calls(
     assert units.returncode == 0, units.stdout[-3000:] + units.stderr[-3000:]
     # The harness's local calls (deploy check, trigger, watch) still reach the local runtime.
     env["AWS_ENDPOINT_URL"] = harness_settings.endpoint_url
-    trigger = _run(
-        [sys.executable, "-m", "harness", "trigger", "--task", "shell check", "--wait"], env
-    )
+    trigger = run_harness("trigger", "--task", "shell check", "--wait", env=env)
     assert trigger.returncode == 0, trigger.stdout + trigger.stderr
     assert "COMPLETED" in trigger.stdout

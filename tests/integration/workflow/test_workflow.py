@@ -4,11 +4,9 @@ stand-in -> the real Strands agent -> DynamoDB journal. Nothing mocked (issue 6)
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from harness.assertions import assert_transitions
-from harness.settings import REPO_ROOT
+from tests.helpers import run_harness
 
 
 def test_manual_trigger_runs_the_session_to_completed(
@@ -55,14 +53,7 @@ def test_manual_trigger_runs_the_session_to_completed(
 
 def test_trigger_helper_and_cli_watch_print_the_timeline(trigger):
     session_id = trigger("Count the words in this sentence")
-    watched = subprocess.run(
-        [sys.executable, "-m", "harness", "watch", session_id, "--timeout", "60"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    watched = run_harness("watch", session_id, "--timeout", "60", timeout=120)
     assert watched.returncode == 0, watched.stdout + watched.stderr
     assert f"Session {session_id}" in watched.stdout
     for label in ("INITIATED", "BUSY", "COMPLETED", "InvokeAgent", "COMPLETED:"):
