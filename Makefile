@@ -133,7 +133,7 @@ test: lint test-unit test-integration ## Everything CI runs: lint, unit and inte
 .PHONY: clean
 clean: ## Stop the runtime and remove its state, logs, synth output and reports (installs are kept)
 	@if [ -x $(PY) ]; then $(HARNESS) down; fi
-	rm -rf .runtime/run .runtime/localstack-instances .runtime/deployed infra/cdk.out reports
+	rm -rf .runtime/run .runtime/localstack-instances infra/cdk.out reports
 
 .PHONY: distclean
 distclean: clean ## Also remove every install (.venv, .runtime, infra/node_modules): back to a fresh clone
