@@ -366,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM (kill, a CI timeout) stops a command the way Ctrl-C does: its clean-up runs.
     signal.signal(signal.SIGTERM, _interrupt)
+    # And Ctrl-C (SIGINT) always does, even for a command started with SIGINT ignored, as a
+    # script's background jobs are: Python then keeps it ignored unless told otherwise.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import sys
 import uuid
 
 import pytest
 
-from tests.helpers import free_port, run_harness
+from harness.settings import REPO_ROOT
+from tests.helpers import free_port, run_harness, wait_for
 
 
 def harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -94,3 +97,40 @@ def test_up_when_an_install_fails(tmp_path):
     impostor.chmod(0o755)
     result = _isolated_up(tmp_path, LOCALSTACK_PYTHON=str(impostor))
     _assert_clear_error(result, "LocalStack install failed", "Fix the cause above")
+
+
+def _sigint_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_ctrl_c_stops_a_command_started_with_sigint_ignored(deployed_stack):
+    """A script's background jobs start with SIGINT ignored (and CI runners may start the
+    suite that way); the harness must still stop on SIGINT, as `make bench` relies on."""
+    # GIVEN a watch that would wait two minutes, started with SIGINT ignored
+    watching = subprocess.Popen(
+        [sys.executable, "-m", "harness", "watch", str(uuid.uuid4()), "--timeout", "120"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=_sigint_ignored,
+    )
+    try:
+        # WHEN SIGINT arrives (again until it exits: before main() runs it stays ignored)
+        def interrupted() -> int | None:
+            watching.send_signal(signal.SIGINT)
+            try:
+                return watching.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                return None
+
+        wait_for(lambda: interrupted() is not None, 60, "the watch to stop on SIGINT")
+    finally:
+        if watching.poll() is None:
+            watching.kill()
+        output = watching.communicate()[0]
+
+    # THEN it stopped as on Ctrl-C: status 130, a word, no traceback
+    assert watching.returncode == 130, output
+    assert "interrupted" in output
+    assert "Traceback" not in output
