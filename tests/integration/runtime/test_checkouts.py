@@ -107,13 +107,20 @@ def test_a_second_checkout_refuses_the_first_checkouts_runtime(
 def test_pytest_in_a_second_checkout_gets_a_runtime_of_its_own(
     second_checkout, localstack, agent_services, harness_settings, tmp_path
 ):
-    # A test in the second checkout that only reads its settings (it starts nothing).
-    seen = tmp_path / "seen.json"
-    probe = second_checkout / "tests" / "test_ports_probe.py"
+    # Tests in the second checkout's end-to-end tier that only read their settings (they
+    # start nothing): first one that, as `make agent`'s tests do, reads the environment alone
+    # and never asks for the fixture, then one through the fixture.
+    seen, seen_env = tmp_path / "seen.json", tmp_path / "seen-env.json"
+    probe = second_checkout / "tests" / "integration" / "test_ports_probe.py"
     probe.write_text(
         textwrap.dedent(
             f"""
             import json, os
+
+            def test_environment_only():
+                with open({str(seen_env)!r}, "w") as out:
+                    json.dump([os.environ.get(name) for name in
+                               ("AWS_ENDPOINT_URL", "AGENT_PORT", "AGENTCORE_STANDIN_PORT")], out)
 
             def test_probe(harness_settings):
                 with open({str(seen)!r}, "w") as out:
@@ -139,6 +146,8 @@ def test_pytest_in_a_second_checkout_gets_a_runtime_of_its_own(
     assert exported == endpoint
     assert agent_port != harness_settings.agent_port
     assert standin_port != harness_settings.standin_port
+    # A test that never asks for the fixture runs on those ports too.
+    assert json.loads(seen_env.read_text()) == [endpoint, str(agent_port), str(standin_port)]
     flat = " ".join(output.split())
     assert "is not this checkout's" in flat
     assert str(REPO_ROOT) in flat
