@@ -101,9 +101,15 @@ def run_session(
     worker.start()
     worker.join(settings.session_timeout_seconds)
     if worker.is_alive():
-        cancelled.set()  # ends an injected hang; a stuck model call is left to finish alone
-        reason = f"timed out after {settings.session_timeout_seconds:g} s"
-    elif "error" in outcome:
+        # FAILED first, then release an injected hang: released first, the agent could write
+        # COMPLETED before the failure (seen on a loaded machine); a stuck model call is left
+        # to finish alone, and its late writes are refused (the status is terminal).
+        record_failure(
+            journal, session_id, f"timed out after {settings.session_timeout_seconds:g} s"
+        )
+        cancelled.set()
+        return _final_status(journal, session_id)
+    if "error" in outcome:
         error = outcome["error"]
         if isinstance(error, EventLoopException):  # Strands wraps what the loop raised
             error = error.original_exception

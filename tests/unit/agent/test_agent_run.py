@@ -3,6 +3,8 @@ id resolution and model selection (moto DynamoDB, no network, no LLM)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from strands.models.bedrock import BedrockModel
 from strands.models.openai import OpenAIModel
@@ -85,6 +87,40 @@ def test_a_hanging_run_is_bounded_by_the_session_timeout(journal, initiated, mak
     status = run_session(initiated, "task", quick, journal=journal, fault=Fault.HANG)
     assert status == "FAILED"
     assert journal.get(initiated)["error"] == "timed out after 0.5 s"
+
+
+class SlowFailureJournal(Journal):
+    """A journal whose FAILED write waits (bounded) for the agent's own COMPLETED write: as
+    on a loaded machine, where the released agent could get there first."""
+
+    def __init__(self, table: str, client) -> None:
+        super().__init__(table, client=client)
+        self.completed_written = threading.Event()
+
+    def transition(self, session_id, status, *args, **kwargs):
+        if status == "FAILED":
+            self.completed_written.wait(timeout=2)
+        moved = super().transition(session_id, status, *args, **kwargs)
+        if status == "COMPLETED":
+            self.completed_written.set()
+        return moved
+
+
+def test_a_timed_out_run_stays_failed_when_the_agent_finishes_late(
+    dynamodb, initiated, make_settings
+):
+    # GIVEN a hang that the timeout releases, and a slow journal write for the failure
+    journal = SlowFailureJournal(TABLE, dynamodb)
+    quick = make_settings(session_timeout_seconds=0.5)
+
+    # WHEN the session times out
+    status = run_session(initiated, "task", quick, journal=journal, fault=Fault.HANG)
+
+    # THEN it is FAILED for the timeout: the late agent could not complete it
+    item = journal.get(initiated)
+    assert status == "FAILED"
+    assert item["error"] == "timed out after 0.5 s"
+    assert [entry["status"] for entry in item["history"]] == ["INITIATED", "BUSY", "FAILED"]
 
 
 def test_runner_does_not_overwrite_a_session_that_already_ended(journal, initiated, make_settings):
