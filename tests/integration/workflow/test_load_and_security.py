@@ -45,7 +45,7 @@ def test_fifty_concurrent_sessions_all_complete_once(
     lost = set(ids) - set(histories)
     assert not lost, f"{len(lost)} sessions never ended: {sorted(lost)[:5]}"
     bad = {s: h for s, h in histories.items() if h != ["INITIATED", "BUSY", "COMPLETED"]}
-    assert not bad, bad
+    assert not bad, {s: (h, session_reader.item(s).get("error")) for s, h in bad.items()}
     # One execution per session (LocalStack names them after the event id): no duplicate run.
     pages = aws_client("stepfunctions").get_paginator("list_executions")
     names = [
