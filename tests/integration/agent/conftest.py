@@ -3,15 +3,8 @@ server: these are the agent's own tests (the full stack runs against LocalStack 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,57 +13,12 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
 from agent.journal import JOURNAL_TABLE_SCHEMA
-from tests.helpers import free_port, wait_for
-from tests.journal_items import initiated_item
+from tests.support.agent_process import AGENT_HTTP_TABLE, start, stop
+from tests.support.helpers import free_port
+from tests.support.journal_items import initiated_item
 
-TABLE = "agent-http-journal"
-REPO_ROOT = Path(__file__).resolve().parents[3]
+TABLE = AGENT_HTTP_TABLE
 DESERIALIZER = TypeDeserializer()
-
-
-def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 5) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read())
-
-
-def start(
-    module: str, env: dict[str, str], port: int, log_dir: Path | None = None
-) -> subprocess.Popen[bytes]:
-    """``python -m module`` with ``env``; waits (bounded) for ``GET /ping`` on ``port``.
-
-    Its output goes to ``<log_dir>/<module>-<port>.log``, quoted if it does not come up."""
-    log_path = Path(log_dir or tempfile.gettempdir()) / f"{module}-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", module],
-            cwd=REPO_ROOT,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    process.log_path = log_path  # type: ignore[attr-defined]
-    try:
-        wait_for(
-            lambda: process.poll() is None and http_json(f"http://127.0.0.1:{port}/ping"),
-            30,
-            f"{module} on {port}",
-        )
-    except AssertionError as error:
-        stop(process)
-        raise AssertionError(f"{error}\n--- {log_path}:\n{log_path.read_text()[-4000:]}") from None
-    return process
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """terminate(), then kill() if it has not exited within 10 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,10 @@ import urllib.error
 import pytest
 
 from agent.identity import AGENT_CODE, IDENTITY_PATH, code_fingerprint
-from tests.helpers import wait_for
-
-from .conftest import REPO_ROOT, TABLE, http_json
+from harness.settings import REPO_ROOT
+from tests.support.agent_process import AGENT_HTTP_TABLE as TABLE
+from tests.support.agent_process import http_json
+from tests.support.helpers import wait_for
 
 TERMINAL = ("COMPLETED", "FAILED")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.foreground_agent import ForegroundAgent, copy_agent_code
-from tests.helpers import wait_for
+from tests.support.foreground_agent import ForegroundAgent, copy_agent_code
+from tests.support.helpers import wait_for
 
 
 @pytest.fixture

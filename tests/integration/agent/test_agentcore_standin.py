@@ -17,9 +17,10 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from agent.identity import IDENTITY_PATH, STANDIN_CODE, code_fingerprint
 from agent.tools import text_digest
-from tests.helpers import free_port, wait_for
-
-from .conftest import REPO_ROOT, TABLE, http_json, start, stop
+from harness.settings import REPO_ROOT
+from tests.support.agent_process import AGENT_HTTP_TABLE as TABLE
+from tests.support.agent_process import http_json, start, stop
+from tests.support.helpers import free_port, wait_for
 
 RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
 

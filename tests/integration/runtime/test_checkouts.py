@@ -26,7 +26,7 @@ from harness.runtime import HostRuntime
 from harness.runtime.ownership import free_ports, process_owner
 from harness.runtime.processes import ManagedProcess
 from harness.settings import REPO_ROOT, Settings
-from tests.helpers import run_harness
+from tests.support.helpers import run_harness
 
 SCRIPTED_MODEL = REPO_ROOT / "agent" / "models" / "scripted.py"
 ANSWER = 'f"Analysed the task: '

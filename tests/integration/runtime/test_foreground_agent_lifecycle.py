@@ -7,7 +7,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from tests.foreground_agent import ForegroundAgent
+from tests.support.foreground_agent import ForegroundAgent
 
 
 def test_a_killed_make_agent_leaves_no_agent(tmp_path: Path) -> None:

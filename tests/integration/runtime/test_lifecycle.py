@@ -17,7 +17,7 @@ import boto3
 
 from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
 from harness.settings import Settings
-from tests.helpers import free_port, run_harness
+from tests.support.helpers import free_port, run_harness
 
 
 def _client(service: str, endpoint: str):

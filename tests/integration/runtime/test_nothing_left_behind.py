@@ -15,7 +15,7 @@ import pytest
 
 from harness.runtime.processes import descendants, pid_alive, port_in_use
 from harness.settings import REPO_ROOT, Settings
-from tests.helpers import free_port, run_harness
+from tests.support.helpers import free_port, run_harness
 
 SERVICES = ("localstack", "agent", "agentcore-standin")
 

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from harness.settings import REPO_ROOT
-from tests.helpers import free_port, run_harness, wait_for
+from tests.support.helpers import free_port, run_harness, wait_for
 
 
 def harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from harness import aws
 from harness.assertions import assert_transitions
 from harness.runtime import select_runtime
 from harness.trigger import publish
-from tests.helpers import run_harness
+from tests.support.helpers import run_harness
 
 FAILED_AFTER_BUSY = ["INITIATED", "BUSY", "FAILED"]
 FAILED_AT_ONCE = ["INITIATED", "FAILED"]

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import run_harness
+from tests.support.helpers import run_harness
 
 
 @pytest.fixture

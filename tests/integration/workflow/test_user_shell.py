@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from harness.settings import REPO_ROOT
-from tests.helpers import run_harness
+from tests.support.helpers import run_harness
 
 # Make and shell syntax that must stay text: quotes, $, a backtick command, a backslash.
 TYPED_TASK = 'Say "hello" to Bob\'s team: cost is $5, $(TASK), ${HOME} and `date` \\ done\t!'
@@ -61,13 +61,24 @@ def test_make_refuses_a_multi_line_task_saying_what_to_do_instead():
     assert "python -m harness trigger --task" in done.stderr
 
 
-def test_exported_aws_settings_change_neither_the_unit_suite_nor_local_calls(
+def test_exported_aws_settings_change_neither_the_in_process_tiers_nor_local_calls(
     deployed_stack, agent_services, harness_settings
 ):
     env = {**os.environ, **HOSTILE_SHELL}
-    # The unit suite sets or clears whatever it depends on.
+    # The unit and functional tiers set or clear whatever they depend on.
     units = _run(
-        [sys.executable, "-m", "pytest", "tests/unit", "-q", "-x", "-p", "no:cacheprovider"], env
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/unit",
+            "tests/functional",
+            "-q",
+            "-x",
+            "-p",
+            "no:cacheprovider",
+        ],
+        env,
     )
     assert units.returncode == 0, units.stdout[-3000:] + units.stderr[-3000:]
     # The harness's local calls (deploy check, trigger, watch) still reach the local runtime.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from harness.assertions import assert_transitions
-from tests.helpers import run_harness
+from tests.support.helpers import run_harness
 
 
 def test_manual_trigger_runs_the_session_to_completed(

@@ -122,7 +122,13 @@ def _load_handler_module():
 def test_in_lambda_the_client_is_built_during_init(monkeypatch):
     """Built at import (Lambda's init phase), so the host executor's forked environments
     share it; outside Lambda (these tests, tools) nothing is built at import."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # Lambda sets it (and AWS_REGION)
+    # Lambda sets the region and the role's credentials (without them botocore would ask IMDS).
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
     assert _load_handler_module().agentcore_client.cache_info().currsize == 0
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "agent-invoker")

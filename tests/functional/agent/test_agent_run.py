@@ -16,8 +16,7 @@ from agent.models.factory import build_model
 from agent.models.scripted import ScriptedModel
 from agent.runner import build_agent, run_session
 from agent.tools import text_digest
-
-from .conftest import TABLE
+from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 
 
 def _history(journal, session_id):

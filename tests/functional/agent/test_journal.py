@@ -7,8 +7,7 @@ import re
 import pytest
 
 from agent.journal import IllegalTransition, SessionNotFound, SessionStatus
-
-from .conftest import TABLE
+from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 
 
 def _statuses(journal, session_id):

@@ -11,9 +11,8 @@ from moto import mock_aws
 
 from agent.journal import JOURNAL_TABLE_SCHEMA, Journal
 from agent.settings import AgentSettings
-from tests.journal_items import initiated_item
-
-TABLE = "journal-test"
+from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
+from tests.support.journal_items import initiated_item
 
 
 @pytest.fixture

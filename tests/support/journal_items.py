@@ -7,6 +7,9 @@ from typing import Any
 
 from agent.journal import now_iso
 
+# The journal table the functional tests create in moto.
+MOTO_JOURNAL_TABLE = "journal-test"
+
 
 def initiated_item(session_id: str, task: str) -> dict[str, Any]:
     """A DynamoDB item (attribute-value form) for put_item."""

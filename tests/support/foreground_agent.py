@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
 from harness.settings import REPO_ROOT
-from tests.helpers import free_port, wait_for
+from tests.support.helpers import free_port, wait_for
 
 
 def copy_agent_code(destination: Path) -> Path:

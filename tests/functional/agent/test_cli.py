@@ -6,8 +6,7 @@ import pytest
 
 from agent.__main__ import main
 from agent.tools import text_digest
-
-from .conftest import TABLE
+from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 
 
 @pytest.fixture
