@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
@@ -235,32 +237,71 @@ def test_local_invoker_points_at_the_agentcore_stand_in(local):
     assert not local.find_resources("AWS::BedrockAgentCore::Runtime")
 
 
-def test_state_machine_role_grants_exactly_what_its_states_use(local):
-    role = state_machine_role(local)
-    statements = role_statements(local, role)
+def state_machine_grant_problems(template: Template) -> list[str]:
+    """What the state machine's role lacks or has beyond what its Task states use, and any
+    grant on a resource that is not the table (dynamodb) or the invoker (lambda)."""
+    role = state_machine_role(template)
+    statements = role_statements(template, role)
     granted = {action for s in statements for action in _actions(s)}
+    used = used_actions(template)
+    problems = [f"missing grant: {a}" for a in sorted(used - granted)]
+    problems += [f"unused grant: {a}" for a in sorted(granted - used)]
+    table_id, _ = _one(template, "AWS::DynamoDB::Table")
+    function_id, _ = _one(template, "AWS::Lambda::Function")
+    for statement in statements:
+        for action in _actions(statement):
+            owner = table_id if action.startswith("dynamodb:") else function_id
+            problems += [
+                f"{action} on a resource not of {owner}: {resource}"
+                for resource in _resources(statement)
+                if owner not in json.dumps(resource)
+            ]
+    return problems
+
+
+def test_state_machine_role_grants_exactly_what_its_states_use(local):
     assert used_actions(local) == {
         "dynamodb:PutItem",
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
         "lambda:InvokeFunction",
     }
-    assert granted == used_actions(local)
-    table_id, _ = _one(local, "AWS::DynamoDB::Table")
-    function_id, _ = _one(local, "AWS::Lambda::Function")
-    for statement in statements:
-        for action in _actions(statement):
-            service = action.split(":")[0]
-            expected_owner = table_id if service == "dynamodb" else function_id
-            for resource in _resources(statement):
-                assert expected_owner in json.dumps(resource), (action, resource)
+    assert state_machine_grant_problems(local) == []
 
 
-def test_the_iam_check_fails_when_a_grant_is_missing(local):
-    """The comparison above is a real check: without PutItem the sets differ."""
-    role = state_machine_role(local)
-    granted = {a for s in role_statements(local, role) for a in _actions(s)}
-    assert granted - {"dynamodb:PutItem"} != used_actions(local)
+def _edit_state_machine_grants(
+    template: Template, edit: Callable[[list[str]], list[str]]
+) -> Template:
+    """A copy of the template whose state machine role's statements have their actions edited."""
+    raw = copy.deepcopy(template.to_json())
+    role = state_machine_role(template)
+    for policy in raw["Resources"].values():
+        if policy["Type"] == "AWS::IAM::Policy" and {"Ref": role} in policy["Properties"]["Roles"]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                statement["Action"] = edit(_actions(statement))
+    return Template.from_json(raw)
+
+
+def test_the_iam_check_fails_when_a_grant_is_missing_or_extra_or_misplaced(local):
+    def drop_put_item(actions: list[str]) -> list[str]:
+        return [a for a in actions if a != "dynamodb:PutItem"]
+
+    def add_delete_item(actions: list[str]) -> list[str]:
+        return [*actions, "dynamodb:DeleteItem"] if "dynamodb:GetItem" in actions else actions
+
+    def invoke_on_the_table(actions: list[str]) -> list[str]:
+        return [*actions, "lambda:InvokeFunction"] if "dynamodb:GetItem" in actions else actions
+
+    assert state_machine_grant_problems(_edit_state_machine_grants(local, drop_put_item)) == [
+        "missing grant: dynamodb:PutItem"
+    ]
+    assert state_machine_grant_problems(_edit_state_machine_grants(local, add_delete_item)) == [
+        "unused grant: dynamodb:DeleteItem"
+    ]
+    (misplaced,) = state_machine_grant_problems(
+        _edit_state_machine_grants(local, invoke_on_the_table)
+    )
+    assert misplaced.startswith("lambda:InvokeFunction on a resource not of")
 
 
 @pytest.mark.parametrize("stage", ["local", "aws"])

@@ -71,13 +71,21 @@ def test_agent_crash_ends_failed_with_the_reason(trigger, session_reader, deploy
 def test_agent_that_skips_busy_ends_failed(trigger, session_reader, deployed_stack):
     session_id = trigger("Forget to say BUSY", fault="skip_busy")
     session = _wait(session_reader, deployed_stack, session_id, FAILED_AT_ONCE, "FAILED")
-    assert "terminal status" in session.item["error"] or "INITIATED" in session.item["error"]
+    # The journal refused INITIATED -> COMPLETED; the agent then stopped, and its runner said so.
+    assert session.item["error"].startswith(
+        "agent ended without a terminal status (last status: INITIATED); its last answer: "
+        "Stopping: journal failed: the journal refused the update"
+    ), session.item["error"]
 
 
 def test_journal_write_error_ends_failed(trigger, session_reader, deployed_stack):
     session_id = trigger("Journal breaks", fault="journal_error")
     session = _wait(session_reader, deployed_stack, session_id, FAILED_AT_ONCE, "FAILED")
-    assert session.item["error"]
+    assert session.item["error"].startswith(
+        "agent ended without a terminal status (last status: INITIATED); its last answer: "
+        "Stopping: journal failed: the journal write failed"
+    ), session.item["error"]
+    assert "injected fault journal_error" in session.item["error"]
 
 
 @pytest.mark.slow
