@@ -12,6 +12,7 @@ from agent_workflow.agent_invoker import AgentInvoker
 from agent_workflow.agent_runtime import AgentRuntime
 from agent_workflow.config import StageConfig
 from agent_workflow.journal_table import JournalTable
+from agent_workflow.nag import acknowledge
 from agent_workflow.trigger import ManualTrigger
 from agent_workflow.workflow import Workflow
 
@@ -30,23 +31,26 @@ class AgentWorkflowStack(cdk.Stack):
                 self, "AgentRuntime", table=journal, bedrock_model_id=config.bedrock_model_id
             ).arn
 
+        invoker_name = f"{construct_id}-agent-invoker"
         invoker = AgentInvoker(
             self,
             "AgentInvoker",
-            function_name=f"{construct_id}-agent-invoker",
+            function_name=invoker_name,
             journal_table_name=journal.table_name,
             agent_runtime_arn=runtime_arn,
             max_task_chars=config.max_task_chars,
             agentcore_endpoint=config.agentcore_endpoint if config.is_local else None,
         )
-        # The same grant in both stages: InvokeAgentRuntime on this runtime only (locally the
-        # stand-in's ARN, which LocalStack does not enforce; in AWS the real runtime).
+        # The same grant in both stages: InvokeAgentRuntime on this runtime and the endpoint
+        # the invoker calls (no qualifier: DEFAULT) only (locally the stand-in's ARN, which
+        # LocalStack does not enforce; in AWS the real runtime).
         invoker.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["bedrock-agentcore:InvokeAgentRuntime"],
-                resources=[runtime_arn, f"{runtime_arn}/*"],
+                resources=[runtime_arn, f"{runtime_arn}/runtime-endpoint/DEFAULT"],
             )
         )
+        self._acknowledge_invoker_findings(invoker, invoker_name)
 
         workflow = Workflow(
             self,
@@ -55,6 +59,7 @@ class AgentWorkflowStack(cdk.Stack):
             invoker=invoker.function,
             poll_interval_seconds=config.poll_interval_seconds,
             max_polls=config.max_polls,
+            observability=not config.is_local,
         )
         trigger = ManualTrigger(
             self,
@@ -77,3 +82,27 @@ class AgentWorkflowStack(cdk.Stack):
         }
         for key, value in outputs.items():
             cdk.CfnOutput(self, key, value=value)
+
+    @staticmethod
+    def _acknowledge_invoker_findings(invoker: AgentInvoker, function_name: str) -> None:
+        """cdk-nag findings on the invoker that are reviewed choices, not defects."""
+        acknowledge(
+            invoker.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+            f"<AWS::AccountId>:log-group:/aws/lambda/{function_name}:*]",
+            "The log streams of the invoker's own log group (stream names are Lambda's).",
+        )
+        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+            acknowledge(
+                invoker.function,
+                rule,
+                "python3.12 on purpose: the local runtime runs the invoker on the project's "
+                "Python 3.12 (host executor), so the tested code is the deployed code; Lambda "
+                "supports python3.12 until its announced deprecation (2028).",
+            )
+        acknowledge(
+            invoker.function,
+            "Serverless-LambdaDLQ",
+            "Only Step Functions invokes it, synchronously: a failure returns to the InvokeAgent "
+            "state, whose Catch records the session FAILED. A DLQ only serves async invokes.",
+        )

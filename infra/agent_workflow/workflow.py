@@ -16,9 +16,12 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
+
+from agent_workflow.nag import acknowledge, token_ref
 
 CONDITIONAL_CHECK_FAILED = "DynamoDB.ConditionalCheckFailedException"
 NOW = "$$.State.EnteredTime"
@@ -67,7 +70,9 @@ class Workflow(Construct):
         invoker: lambda_.IFunction,
         poll_interval_seconds: int,
         max_polls: int,
+        observability: bool = False,
     ) -> None:
+        """``observability``: execution logs (level ALL) and X-Ray traces, for the aws stage."""
         super().__init__(scope, construct_id)
         self.table = table
         key = {"PK": _s(sfn.JsonPath.string_at(SESSION_ID)), "SK": _s("SESSION")}
@@ -226,12 +231,46 @@ class Workflow(Construct):
         )
         initialize.next(invoke).next(init_polls).next(wait)
 
+        self.log_group: logs.LogGroup | None = None
+        if observability:
+            # Vended-logs prefix: CloudWatch keeps one resource policy for all of them. Named
+            # after the stack, so two stacks in one account never share it.
+            self.log_group = logs.LogGroup(
+                self,
+                "ExecutionLogs",
+                log_group_name=f"/aws/vendedlogs/states/{cdk.Stack.of(self).stack_name}-workflow",
+                retention=logs.RetentionDays.THREE_MONTHS,
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(validate),
             timeout=cdk.Duration.seconds(poll_interval_seconds * max_polls + 300),
+            # Every state's entry and exit (AwsSolutions-SF1), without the execution data: the
+            # task text stays in the journal, not in a second store with its own retention.
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            )
+            if self.log_group
+            else None,
+            tracing_enabled=observability or None,  # AwsSolutions-SF2, Serverless X-Ray
         )
+        policy = self.state_machine.role.node.find_child("DefaultPolicy")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{token_ref(invoker, 'Arn')}:*]",
+            "CDK's LambdaInvoke grant: the invoker function and its own versions and aliases "
+            "(the task may name a qualified ARN); no other function.",
+        )
+        if observability:
+            acknowledge(
+                policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Log delivery (logs:*LogDelivery*, PutResourcePolicy, Describe*) and X-Ray "
+                "(PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource-level "
+                "permissions: '*' is their only form (Step Functions logging/tracing docs).",
+            )
 
     def _mark_failed(self, state_id: str, error: str) -> tasks.DynamoUpdateItem:
         """A conditional UpdateItem: INITIATED or BUSY -> FAILED, with the error and history."""

@@ -307,8 +307,23 @@ def test_the_iam_check_fails_when_a_grant_is_missing_or_extra_or_misplaced(local
 @pytest.mark.parametrize("stage", ["local", "aws"])
 def test_no_policy_has_a_star_resource(stage, local, aws):
     template = local if stage == "local" else aws
-    # ecr:GetAuthorizationToken has no resource-level permissions in AWS: "*" is its only form.
-    allowed_star = {"ecr:GetAuthorizationToken"}
+    # Actions with no resource-level permissions in AWS: "*" is their only form.
+    # ECR's login token; the state machine's log delivery and X-Ray traces (aws stage).
+    allowed_star = {
+        "ecr:GetAuthorizationToken",
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+    }
     for policy in template.find_resources("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if "*" in _resources(statement):
