@@ -7,7 +7,8 @@ ValidateInput -> InitializeSession -> InvokeAgent -> InitPollCount -> WaitForCom
   -> CheckStatus -> EvaluateStatus -> Success | Failure | RecordTimeout -> TimedOut
                                     | IncrementPollCount -> WaitForCompletion
 Side exits: RejectInvalidInput -> InvalidInput; a redelivered event -> DuplicateSession;
-InvokeAgent failing after its retries -> RecordInvokeFailure -> Failure.
+InvokeAgent failing after its retries -> RecordInvokeFailure -> Failure; InvokeAgent with no
+answer in time (the agent may have started) -> InitPollCount: the journal decides.
 The journal's status only moves forward: every write is conditional.
 """
 
@@ -36,6 +37,9 @@ RETRYABLE_INVOKE_ERRORS = [
     "Lambda.TooManyRequestsException",
     "AgentInvocationError",
 ]
+# The invocation got no answer in time: the invoker's client gave up after its retries, or the
+# invoker itself (Lambda) or the task timed out.
+UNANSWERED_INVOKE_ERRORS = ["AgentInvocationTimeout", "Sandbox.Timedout", "States.Timeout"]
 
 
 def _s(value: str) -> tasks.DynamoAttributeValue:
@@ -183,7 +187,6 @@ class Workflow(Construct):
             check, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error"
         )
         record_invoke_failure.next(failure)
-        invoke.add_catch(record_invoke_failure, errors=["States.ALL"], result_path="$.error")
 
         record_timeout = self._mark_failed(
             "RecordTimeout",
@@ -197,6 +200,12 @@ class Workflow(Construct):
         init_polls = sfn.Pass(
             self, "InitPollCount", result=sfn.Result.from_object({"count": 0}), result_path="$.poll"
         )
+        # No answer in time is not a refusal: AgentCore may have started the agent. Not retried
+        # (a second start of a running session) and not recorded FAILED (the agent would then
+        # fail its BUSY write): the journal decides, as for an accepted session, and an agent
+        # that never started ends as a recorded timeout.
+        invoke.add_catch(init_polls, errors=UNANSWERED_INVOKE_ERRORS, result_path="$.invocation")
+        invoke.add_catch(record_invoke_failure, errors=["States.ALL"], result_path="$.error")
         wait = sfn.Wait(
             self,
             "WaitForCompletion",

@@ -123,7 +123,7 @@ def test_workflow_states_follow_the_design(local):
     invoke = states["InvokeAgent"]
     assert "InvalidInput" not in invoke["Retry"][0]["ErrorEquals"]
     assert "AgentInvocationError" in invoke["Retry"][0]["ErrorEquals"]
-    assert invoke["Catch"][0]["Next"] == "RecordInvokeFailure"
+    assert invoke["Catch"][-1]["Next"] == "RecordInvokeFailure"
     for marker in ("RecordInvokeFailure", "RecordTimeout"):
         assert (
             states[marker]["Parameters"]["ConditionExpression"] == "#status IN (:initiated, :busy)"
