@@ -1,0 +1,95 @@
+"""IAM sufficiency from what the code really calls (issue 14): a local end-to-end session's
+AWS calls, each evaluated against the aws stage's policy for its component's role.
+
+LocalStack does not enforce IAM (its ENFORCE_IAM is paid), so this is the check that a grant
+the code needs on AWS is not missing. The calls: the state machine's service integrations
+(its execution history), the trigger's StartExecution, and (through botocore's event hooks,
+``RECORD_AWS_CALLS``, local only) the invoker's and the agent's. The evaluation is moto's IAM
+policy engine on the synthesized aws template (tests/support/iam_sufficiency.py). The run's
+recording is written to reports/aws-calls.json; the functional tier's copy
+(tests/functional/infra/recorded_aws_calls.json) is refreshed from it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.assertions import assert_transitions
+from harness.settings import REPO_ROOT
+from tests.support.iam_sufficiency import Call, calls_from_execution_history, check
+from tests.support.templates import synth
+
+RECORDING = REPO_ROOT / "reports" / "aws-calls.json"
+
+
+def _logical_ids(aws_client: Any, stack_name: str) -> dict[str, str]:
+    """What the local stack's calls name (physical ids) -> the logical ids both stages share."""
+    paginator = aws_client("cloudformation").get_paginator("list_stack_resources")
+    names = {}
+    for page in paginator.paginate(StackName=stack_name):
+        for resource in page["StackResourceSummaries"]:
+            physical = resource.get("PhysicalResourceId")
+            if physical:
+                names[physical] = resource["LogicalResourceId"]
+                if physical.startswith("arn:"):  # also by the name at its end
+                    names[physical.split(":")[-1]] = resource["LogicalResourceId"]
+    return names
+
+
+def _history(aws_client: Any, execution_arn: str) -> list[dict[str, Any]]:
+    paginator = aws_client("stepfunctions").get_paginator("get_execution_history")
+    return [e for page in paginator.paginate(executionArn=execution_arn) for e in page["events"]]
+
+
+def recorded_calls(aws_client: Any, deployed_stack: Any, session: Any) -> list[Call]:
+    calls = calls_from_execution_history(_history(aws_client, session.execution.arn))
+    # EventBridge started the execution with the rule's role.
+    calls.append(
+        Call(
+            "trigger",
+            "states:StartExecution",
+            {"stateMachineArn": deployed_stack.state_machine_arn},
+        )
+    )
+    return calls
+
+
+def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
+    aws_client, deployed_stack, agent_services, trigger, session_reader, harness_settings
+):
+    # GIVEN a session run to COMPLETED on the local runtime
+    session_id = trigger("Summarise the quarterly cost report")
+    session = assert_transitions(
+        session_reader,
+        session_id,
+        ["INITIATED", "BUSY", "COMPLETED"],
+        timeout=deployed_stack.session_timeout_seconds + 30,
+        execution_status="SUCCEEDED",
+    )
+    # WHEN its calls are evaluated against the aws stage's policies
+    calls = recorded_calls(aws_client, deployed_stack, session)
+    logical_ids = _logical_ids(aws_client, harness_settings.stack_name)
+    aws_template = synth("aws")[1]
+    verdict = check(calls, aws_template, logical_ids)
+    RECORDING.parent.mkdir(exist_ok=True)
+    RECORDING.write_text(
+        json.dumps(
+            {
+                "calls": [c.__dict__ for c in calls],
+                "logical_ids": logical_ids,
+                "unused": verdict.unused,
+            },
+            indent=2,
+            default=dict,
+        )
+    )
+    # THEN every call is allowed, and every component made some
+    print("granted, no recorded call used:", json.dumps(verdict.unused, indent=2))
+    assert verdict.missing == []
+    assert {c.component for c in calls} >= {"state_machine", "trigger"}
+    assert {c.action for c in calls if c.component == "state_machine"} >= {
+        "dynamodb:PutItem",
+        "dynamodb:GetItem",
+        "lambda:InvokeFunction",
+    }
