@@ -5,8 +5,11 @@ Fn::Join, so the tests render one and lint that too)."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +107,18 @@ def synth(
     else:
         template = json.loads((outdir / stack.template_file).read_text())  # type: ignore[operator]
     return stack, template, findings
+
+
+@functools.cache
+def synthesized(stage: str) -> tuple[dict[str, Any], tuple[NagFinding, ...]]:
+    """The stage's template (and, for aws, cdk-nag's findings), synthesized once per test run
+    with the default context: the modules that only read it share it."""
+    outdir = Path(tempfile.mkdtemp(prefix=f"cdk-{stage}-"))
+    try:
+        _, template, findings = synth(stage, outdir, nag=stage == "aws")
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+    return template, tuple(findings)
 
 
 def cfn_lint(template: dict[str, Any]) -> list[str]:

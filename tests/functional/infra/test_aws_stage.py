@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.templates import rendered_definition, synth
+from tests.support.templates import rendered_definition, synthesized
 
 
 def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -20,12 +20,12 @@ def _one(template: dict[str, Any], kind: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def aws() -> dict[str, Any]:
-    return synth("aws")[1]
+    return synthesized("aws")[0]
 
 
 @pytest.fixture(scope="module")
 def local() -> dict[str, Any]:
-    return synth("local")[1]
+    return synthesized("local")[0]
 
 
 def test_the_retained_journal_has_point_in_time_recovery(aws, local):

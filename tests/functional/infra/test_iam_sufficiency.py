@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.iam_sufficiency import Call, check, role_of
-from tests.support.templates import synth
+from tests.support.templates import synthesized
 
 RECORDING = Path(__file__).with_name("recorded_aws_calls.json")
 
@@ -30,7 +30,7 @@ def calls(recording) -> list[Call]:
 
 @pytest.fixture(scope="module")
 def aws() -> dict[str, Any]:
-    return synth("aws")[1]
+    return synthesized("aws")[0]
 
 
 def without_action(template: dict[str, Any], component: str, action: str) -> dict[str, Any]:

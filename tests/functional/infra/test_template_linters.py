@@ -17,6 +17,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from tests.support import templates
 from tests.support.templates import (
     REPO_ROOT,
     cfn_lint,
@@ -31,14 +32,9 @@ SESSION_ID = "5d0c7a8e-1f2b-4c3d-9e8f-7a6b5c4d3e2f"  # an EventBridge event id
 
 
 @pytest.fixture(scope="module")
-def synthesized(tmp_path_factory) -> dict[str, tuple[dict[str, Any], list[Any]]]:
-    """Both stages, the aws one with cdk-nag's findings (each stage synthesized once)."""
-    result = {}
-    for stage in ("local", "aws"):
-        outdir = tmp_path_factory.mktemp(f"cdk-{stage}")
-        _, template, findings = synth(stage, outdir, nag=stage == "aws")
-        result[stage] = (template, findings)
-    return result
+def synthesized() -> dict[str, tuple[dict[str, Any], tuple[Any, ...]]]:
+    """Both stages, the aws one with cdk-nag's findings."""
+    return {stage: templates.synthesized(stage) for stage in ("local", "aws")}
 
 
 @pytest.mark.parametrize("stage", ["local", "aws"])
