@@ -5,32 +5,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.polling import PollTimeout, poll
 from harness.runtime.ownership import free_port
 from harness.settings import REPO_ROOT
 
-__all__ = ["free_port", "run_harness", "wait_for"]
+__all__ = ["PollTimeout", "free_port", "run_harness", "wait_for"]
 
 
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something truthy, and return that (bounded; an OSError
-    counts as not yet). Raises AssertionError naming ``what`` and the last thing seen."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except OSError as error:
-            last = error
-        else:
-            if last:
-                return last
-        time.sleep(interval)
-    raise AssertionError(f"{what} not seen within {timeout} s (last: {last!r})")
+def wait_for(
+    check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05, **options: Any
+) -> Any:
+    """``harness.polling.poll`` with the tests' defaults: positional bound and ``what``, a short
+    interval, and an OSError (a service not listening yet) counted as "not yet". Raises
+    ``PollTimeout`` naming ``what``, the bound and the last value or error seen."""
+    options.setdefault("retry_on", OSError)
+    return poll(check, timeout=timeout, what=what, interval=interval, **options)
 
 
 def run_harness(

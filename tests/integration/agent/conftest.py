@@ -20,7 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
 from agent.journal import JOURNAL_TABLE_SCHEMA
-from tests.helpers import free_port, wait_for
+from tests.helpers import PollTimeout, free_port, wait_for
 from tests.journal_items import initiated_item
 
 TABLE = "agent-http-journal"
@@ -51,13 +51,15 @@ def start(
             stderr=subprocess.STDOUT,
         )
     process.log_path = log_path  # type: ignore[attr-defined]
+
+    def answering() -> Any:
+        if process.poll() is not None:
+            raise RuntimeError(f"{module} exited with status {process.returncode}")
+        return http_json(f"http://127.0.0.1:{port}/ping")
+
     try:
-        wait_for(
-            lambda: process.poll() is None and http_json(f"http://127.0.0.1:{port}/ping"),
-            30,
-            f"{module} on {port}",
-        )
-    except AssertionError as error:
+        wait_for(answering, 30, f"{module} answering /ping on {port}")
+    except (PollTimeout, RuntimeError) as error:
         stop(process)
         raise AssertionError(f"{error}\n--- {log_path}:\n{log_path.read_text()[-4000:]}") from None
     return process
