@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from harness.runtime import HostRuntime
-from harness.runtime.ownership import free_ports, process_owner
+from harness.runtime.ownership import Owner, free_ports, process_owner
 from harness.runtime.processes import ManagedProcess
 from harness.settings import REPO_ROOT, Settings
-from tests.helpers import run_harness
+from tests.helpers import run_harness, wait_for
 
 SCRIPTED_MODEL = REPO_ROOT / "agent" / "models" / "scripted.py"
 ANSWER = 'f"Analysed the task: '
@@ -175,11 +174,18 @@ def test_an_emulators_owner_is_read_from_its_process(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        owner = process_owner(port)
-        while owner.pid is None and server.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-            owner = process_owner(port)
+
+        def listening_owner() -> Owner:
+            assert server.poll() is None, f"the server exited with status {server.returncode}"
+            return process_owner(port)
+
+        owner = wait_for(
+            listening_owner,
+            30,
+            f"a process listening on {port}",
+            0.1,
+            accept=lambda found: found.pid is not None,
+        )
         assert (owner.checkout, owner.fingerprint, owner.pid) == ("/some/checkout", "f", server.pid)
         assert "http.server" in owner.command
     finally:

@@ -4,18 +4,18 @@ neither `make down` nor `make status` knew about them). Each test runs on free p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from harness.runtime.processes import descendants, pid_alive, port_in_use
 from harness.settings import REPO_ROOT, Settings
-from tests.helpers import free_port, run_harness
+from tests.helpers import PollTimeout, free_port, run_harness, wait_for
 
 SERVICES = ("localstack", "agent", "agentcore-standin")
 
@@ -51,10 +51,12 @@ class Isolated:
                 self.seen |= {pid} | descendants(pid)
 
     def leftovers(self, timeout: float = 60) -> set[int]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(pid_alive(p) for p in self.seen):
-            time.sleep(0.2)
-        return {p for p in self.seen if pid_alive(p)}
+        def alive() -> set[int]:
+            return {p for p in self.seen if pid_alive(p)}
+
+        with contextlib.suppress(PollTimeout):  # the caller asserts on what is left
+            wait_for(alive, timeout, "the runtime's processes to end", 0.2, accept=lambda a: not a)
+        return alive()
 
     def down(self) -> None:
         """Clean up after a failed test (the test's verdict is taken before)."""
@@ -81,13 +83,19 @@ def _follow(
     runtime: Isolated, command: subprocess.Popen[bytes], until: float, stop_when: str, log: Path
 ) -> bool:
     """Watch the command's processes until ``stop_when`` is in its log (True) or it exits."""
-    deadline = time.monotonic() + until
-    while command.poll() is None and time.monotonic() < deadline:
+
+    def outcome() -> str | None:
+        if command.poll() is not None:
+            return "exited"
         runtime.look(command)
         if stop_when and stop_when in log.read_text(errors="replace"):
-            return True
-        time.sleep(0.2)
-    return False
+            return "seen"
+        return None
+
+    try:
+        return wait_for(outcome, until, f"{stop_when!r} in the bench's log", 0.2) == "seen"
+    except PollTimeout:
+        return False
 
 
 def _assert_nothing_left(runtime: Isolated, log: Path) -> None:

@@ -3,10 +3,10 @@ resources deployed, no credentials in the repository or in the runtime's logs (i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 from harness.runtime import HostRuntime, select_runtime
 from harness.runtime.processes import ManagedProcess, cmdline, descendants
 from harness.settings import REPO_ROOT
+from tests.helpers import PollTimeout, wait_for
 
 CONCURRENT_SESSIONS = 50
 # AWS access key ids and secret-looking assignments; LocalStack's "test"/"test" is not one.
@@ -34,14 +35,19 @@ def test_fifty_concurrent_sessions_all_complete_once(
     assert len(set(ids)) == CONCURRENT_SESSIONS
 
     # THEN every session reaches COMPLETED with a full history, and ran once
-    deadline = time.monotonic() + deployed_stack.session_timeout_seconds + 120
     histories: dict[str, list[str]] = {}
-    while len(histories) < len(ids) and time.monotonic() < deadline:
+
+    def all_ended() -> bool:
         for session_id in set(ids) - set(histories):
             item = session_reader.item(session_id)
             if item and item["status"] in ("COMPLETED", "FAILED"):
                 histories[session_id] = [h["status"] for h in item["history"]]
-        time.sleep(0.2)
+        return len(histories) == len(ids)
+
+    with contextlib.suppress(PollTimeout):  # the assertion below names the lost sessions
+        wait_for(
+            all_ended, deployed_stack.session_timeout_seconds + 120, "every session to end", 0.2
+        )
     lost = set(ids) - set(histories)
     assert not lost, f"{len(lost)} sessions never ended: {sorted(lost)[:5]}"
     bad = {s: h for s, h in histories.items() if h != ["INITIATED", "BUSY", "COMPLETED"]}
