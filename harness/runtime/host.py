@@ -270,7 +270,7 @@ class HostRuntime:
         return fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN)
 
     def _owner_markers(self, name: str) -> dict[str, str]:
-        """Environment that names the emulator's owner (read back from /proc by others)."""
+        """Environment that names the emulator's owner (read back by process_owner)."""
         return {CHECKOUT_ENV: str(REPO_ROOT), FINGERPRINT_ENV: self.code_fingerprint(name)}
 
     def owner(self, spec: ProcessSpec) -> Owner:

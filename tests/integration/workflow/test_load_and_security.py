@@ -4,11 +4,13 @@ resources deployed, no credentials in the repository or in the runtime's logs (i
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
+import psutil
 import pytest
 
 from harness.runtime import HostRuntime, select_runtime
@@ -62,20 +64,22 @@ def test_fifty_concurrent_sessions_all_complete_once(
     assert {session_id: names.count(session_id) for session_id in ids} == dict.fromkeys(ids, 1)
 
 
-LOOPBACK = {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}
+def _is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1, or an IPv4 loopback address mapped into IPv6 (::ffff:127.0.0.1)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
 
 
 def _listening_sockets() -> list[tuple[str, int, set[int]]]:
-    """(address, port, pids) of every listening TCP socket on this machine."""
-    output = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
-    sockets = []
-    for line in output.splitlines():
-        fields = line.split()
-        if len(fields) >= 4:
-            address, port = fields[3].rsplit(":", 1)
-            pids = {int(pid) for pid in re.findall(r"pid=(\d+)", line)}
-            sockets.append((address, int(port), pids))
-    return sockets
+    """(address, port, pids) of every listening TCP socket on this machine (IPv4 and IPv6); the
+    pids are those psutil can map to the socket, as ``ss -p`` (all of them for our own user)."""
+    sockets: dict[tuple[str, int], set[int]] = {}
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.status == psutil.CONN_LISTEN:
+            address = (connection.laddr.ip, connection.laddr.port)
+            sockets.setdefault(address, set()).update({connection.pid} - {None})
+    return [(address, port, pids) for (address, port), pids in sockets.items()]
 
 
 def test_runtime_listens_on_loopback_only(
@@ -93,7 +97,7 @@ def test_runtime_listens_on_loopback_only(
         }
         seen = [(address, port) for address, port, _ in _listening_sockets() if port in published]
         assert {port for _, port in seen} == published, seen
-        assert {address for address, _ in seen} <= LOOPBACK, seen
+        assert all(_is_loopback(address) for address, _ in seen), seen
         return
     pids: dict[int, str] = {}
     for spec in runtime.specs():
@@ -111,7 +115,7 @@ def test_runtime_listens_on_loopback_only(
     exposed = {
         address: [pids[p][:120] for p in owners]
         for address, owners in ours
-        if address not in LOOPBACK
+        if not _is_loopback(address)
     }
     assert not exposed, f"runtime processes listening beyond loopback: {exposed}"
 
