@@ -16,7 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
+from harness.runtime.ports import port_in_use
+from harness.runtime.processes import cmdline, descendants, pid_alive
 from harness.settings import REPO_ROOT
 from tests.helpers import PollTimeout, free_port, wait_for
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.polling import PollTimeout, poll
-from harness.runtime.ownership import free_port
+from harness.runtime.ports import free_port, free_ports
 from harness.settings import REPO_ROOT
 
-__all__ = ["PollTimeout", "free_port", "run_harness", "wait_for"]
+__all__ = ["PollTimeout", "free_port", "free_ports", "run_harness", "wait_for"]
 
 
 def wait_for(

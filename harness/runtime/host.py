@@ -26,11 +26,11 @@ from harness.runtime.ownership import (
     CHECKOUT_ENV,
     FINGERPRINT_ENV,
     Owner,
-    free_port,
     identity_owner,
     process_owner,
 )
-from harness.runtime.processes import ManagedProcess, ProcessSpec, port_in_use
+from harness.runtime.ports import free_port, port_in_use
+from harness.runtime.processes import ManagedProcess, ProcessSpec
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ which code it started with:
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 
 import psutil
@@ -98,29 +97,3 @@ def process_environment(pid: int) -> dict[str, str]:
         return psutil.Process(pid).environ()
     except psutil.Error:
         return {}
-
-
-def free_port(near: int | None = None) -> int:
-    """A free loopback port: the first one after ``near`` (readable advice), else any."""
-    for candidate in range(near + 1, near + 100) if near else ():
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return candidate
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free loopback ports (held together while chosen, so all differ)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()

@@ -6,7 +6,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -244,12 +243,6 @@ def pid_alive(pid: int) -> bool:
         return False
     process = _process(pid)
     return process is None or _running(process)  # None: there, but not ours to look at
-
-
-def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
 
 
 def cmdline(pid: int) -> str:

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from harness.runtime import HostRuntime
-from harness.runtime.ownership import Owner, free_ports, process_owner
+from harness.runtime.ownership import Owner, process_owner
+from harness.runtime.ports import free_ports
 from harness.runtime.processes import ManagedProcess
 from harness.settings import REPO_ROOT, Settings
 from tests.helpers import run_harness, wait_for

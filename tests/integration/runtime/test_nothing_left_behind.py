@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtime.processes import descendants, pid_alive, port_in_use
+from harness.runtime.ports import port_in_use
+from harness.runtime.processes import descendants, pid_alive
 from harness.settings import REPO_ROOT, Settings
-from tests.helpers import PollTimeout, free_port, run_harness, wait_for
+from tests.helpers import PollTimeout, free_port, free_ports, run_harness, wait_for
 
 SERVICES = ("localstack", "agent", "agentcore-standin")
 
@@ -25,7 +26,7 @@ class Isolated:
     process it sees: the command's own children and each service's tree."""
 
     def __init__(self, **extra_env: str) -> None:
-        self.ports = {name: free_port() for name in SERVICES}
+        self.ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
         self.env = {
             **os.environ,
             "HARNESS_RUNTIME": "host",
