@@ -34,11 +34,14 @@ def run(
     timeout: float | None = None,
     tail: int = 25,
     advice: str = "",
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``command`` to its end and return it (``stdout``/``stderr`` as text).
 
     Raises ``error`` naming ``what`` with the exit status (or the timeout) and the last
     ``tail`` lines of its output, then ``advice`` (what to do next) on a line of its own.
+    With ``check=False`` a non-zero exit is returned, not raised (a test asserts on it); a
+    timeout or a program that cannot start is still raised.
     """
     logger.debug("command=<%s> | running", " ".join(command))
     after = f"\n{advice}" if advice else ""
@@ -57,7 +60,7 @@ def run(
     except subprocess.TimeoutExpired as expired:
         output = output_tail(expired.stdout, expired.stderr, lines=tail)
         raise error(f"{what} did not finish within {timeout:g} s:\n{output}{after}") from None
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         output = output_tail(result.stdout, result.stderr, lines=tail)
         raise error(f"{what} failed (exit {result.returncode}):\n{output}{after}")
     return result

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness import commands
 from harness.polling import PollTimeout, poll
 from harness.runtime.ports import free_port, free_ports
 from harness.settings import REPO_ROOT
 
-__all__ = ["PollTimeout", "free_port", "free_ports", "run_harness", "wait_for"]
+__all__ = [
+    "PollTimeout",
+    "free_port",
+    "free_ports",
+    "run_command",
+    "run_harness",
+    "wait_for",
+]
 
 
 def wait_for(
@@ -33,13 +42,25 @@ def run_harness(
     cwd: Path = REPO_ROOT,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m harness ARGS`` in ``cwd`` (the repository), its output captured as text;
-    ``env`` is the whole environment (default: this process's)."""
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
+    ``env`` is the whole environment (default: this process's). The exit status is the
+    caller's to assert; a run past ``timeout`` raises with the tail of its output."""
+    return run_command([sys.executable, "-m", "harness", *args], env=env, timeout=timeout, cwd=cwd)
+
+
+def run_command(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    cwd: Path = REPO_ROOT,
+) -> subprocess.CompletedProcess[str]:
+    """``command`` as a user runs it, through the harness's one command wrapper, unchecked:
+    output captured as text, the exit status left to the test's assertions."""
+    return commands.run(
+        command,
+        what=f"`{shlex.join(command)}`",
         cwd=cwd,
         env=os.environ.copy() if env is None else env,
-        capture_output=True,
-        text=True,
         timeout=timeout,
         check=False,
     )

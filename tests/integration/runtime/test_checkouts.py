@@ -21,12 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from harness import commands
 from harness.runtime import HostRuntime
 from harness.runtime.ownership import Owner, process_owner
 from harness.runtime.ports import free_ports
 from harness.runtime.processes import ManagedProcess
 from harness.settings import REPO_ROOT, Settings
-from tests.helpers import run_harness, wait_for
+from tests.helpers import run_command, run_harness, wait_for
 
 SCRIPTED_MODEL = REPO_ROOT / "agent" / "models" / "scripted.py"
 ANSWER = 'f"Analysed the task: '
@@ -34,12 +35,11 @@ ANSWER = 'f"Analysed the task: '
 
 def _copy_of_this_checkout(dest: Path) -> Path:
     """The working tree as it is (tracked and new files, not ignored ones): a second clone."""
-    listed = subprocess.run(
+    listed = commands.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        what="git ls-files",
         cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
+    ).stdout
     for name in filter(None, listed.split("\0")):
         source = REPO_ROOT / name
         if source.is_file():
@@ -129,14 +129,11 @@ def test_pytest_in_a_second_checkout_gets_a_runtime_of_its_own(
             """
         )
     )
-    result = subprocess.run(
+    result = run_command(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe)],
         cwd=second_checkout,
         env=_env(harness_settings, second_checkout),
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

@@ -158,15 +158,7 @@ def test_status_shows_services_this_checkout_runs_on_other_ports(tmp_path: Path)
         (run_dir / f"agent-{other_port}.pid").write_text(str(sleeper.pid))
 
         # WHEN the status is asked for with the usual ports
-        status = subprocess.run(
-            [sys.executable, "-m", "harness", "status"],
-            cwd=REPO_ROOT,
-            env={**runtime.env, "COLUMNS": "200"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        status = run_harness("status", env={**runtime.env, "COLUMNS": "200"}, timeout=60)
 
         # THEN it names the other instance and how to stop it
         assert f"agent on port {other_port} (pid {sleeper.pid})" in status.stdout, status.stdout

@@ -4,7 +4,9 @@ LocalStack that did not stop in time). Real processes shaped like LocalStack's, 
 
 from __future__ import annotations
 
-import subprocess
+import contextlib
+import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -82,4 +84,5 @@ def test_stop_ends_every_process_of_the_tree(
     finally:
         for leftover in {pid} | tree:  # never leave this test's own processes behind
             if pid_alive(leftover):
-                subprocess.run(["kill", "-KILL", str(leftover)], check=False)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(leftover, signal.SIGKILL)

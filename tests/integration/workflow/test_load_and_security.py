@@ -7,12 +7,12 @@ import contextlib
 import ipaddress
 import json
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 import pytest
 
+from harness import commands
 from harness.runtime import HostRuntime, select_runtime
 from harness.runtime.processes import ManagedProcess, cmdline, descendants
 from harness.settings import REPO_ROOT
@@ -146,9 +146,7 @@ def test_deployed_policies_have_no_star_resources(aws_client, deployed_stack):
 
 
 def test_no_credentials_in_the_repository_or_the_runtime_logs(agent_services, harness_settings):
-    tracked = subprocess.run(
-        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
+    tracked = commands.run(["git", "ls-files"], what="git ls-files", cwd=REPO_ROOT).stdout.split()
     files = [REPO_ROOT / name for name in tracked]
     files += list((harness_settings.runtime_dir / "run").glob("*.log"))
     scanned = 0

@@ -67,3 +67,15 @@ def test_a_program_that_cannot_start_is_a_clear_error(monkeypatch):
     _fake_run(monkeypatch, FileNotFoundError(2, "No such file or directory", "npm"))
     with pytest.raises(HarnessError, match=r"npm ci could not start: .*No such file.*npm"):
         commands.run(["npm", "ci"], what="npm ci")
+
+
+def test_unchecked_a_failure_is_returned_for_the_caller_to_judge(monkeypatch):
+    _fake_run(monkeypatch, (2, "", "usage: ...\n"))
+    result = commands.run(["tool", "--bad"], what="the CLI", check=False)
+    assert (result.returncode, result.stderr) == (2, "usage: ...\n")
+
+
+def test_unchecked_a_timeout_is_still_an_error(monkeypatch):
+    _fake_run(monkeypatch, subprocess.TimeoutExpired(["tool"], 5))
+    with pytest.raises(HarnessError, match="the CLI did not finish within 5 s"):
+        commands.run(["tool"], what="the CLI", timeout=5, check=False)
