@@ -8,6 +8,7 @@ and the memory (RSS) of every runtime process. Figures are printed and written a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import statistics
@@ -20,6 +21,7 @@ from typing import Any
 
 from harness import aws, deploy
 from harness.errors import HarnessError
+from harness.polling import PollTimeout, poll
 from harness.runtime import select_runtime
 from harness.runtime.host import HostRuntime
 from harness.runtime.processes import (
@@ -128,23 +130,35 @@ class Bench:
         session_id = publish(self.settings, manual_trigger_detail(task), outputs.event_bus_name)
         timing = SessionTiming(session_id)
         execution_arn = ""
-        while time.monotonic() - started < timeout:
+
+        def ended() -> bool:
+            """The journal's terminal status first, then the execution's end (if it has one)."""
+            nonlocal execution_arn
             if timing.journal_completed is None:
                 item = reader.item(session_id)
                 if item and item.get("status") in ("COMPLETED", "FAILED"):
                     timing.journal_completed = time.monotonic() - started
                     timing.statuses = [h["status"] for h in item.get("history", [])]
                     execution_arn = item.get("execution_arn", "")
-            elif not execution_arn:
-                break  # an item the workflow did not write: no execution to time
-            else:
-                status = sfn.describe_execution(executionArn=execution_arn)["status"]
-                if status != "RUNNING":
-                    timing.execution_succeeded = (
-                        time.monotonic() - started if status == "SUCCEEDED" else None
-                    )
-                    break
-            time.sleep(POLL)
+                return False
+            if not execution_arn:
+                return True  # an item the workflow did not write: no execution to time
+            status = sfn.describe_execution(executionArn=execution_arn)["status"]
+            if status == "RUNNING":
+                return False
+            timing.execution_succeeded = (
+                time.monotonic() - started if status == "SUCCEEDED" else None
+            )
+            return True
+
+        # A session that does not end in time is reported as such (no figures), not raised.
+        with contextlib.suppress(PollTimeout):
+            poll(
+                ended,
+                timeout=max(0.0, started + timeout - time.monotonic()),  # from the publish
+                interval=POLL,
+                what=f"session {session_id} to end",
+            )
         return timing
 
     def sequential(self, outputs: StackOutputs, count: int) -> None:
@@ -176,14 +190,19 @@ class Bench:
             )
         pending = set(ids)
         histories: dict[str, list[str]] = {}
-        deadline = started + outputs.session_timeout_seconds + 60
-        while pending and time.monotonic() < deadline:
+
+        def all_ended() -> bool:
             for session_id in list(pending):
                 item = reader.item(session_id)
                 if item and item.get("status") in ("COMPLETED", "FAILED"):
                     histories[session_id] = [h["status"] for h in item["history"]]
                     pending.discard(session_id)
-            time.sleep(0.1)
+            return not pending
+
+        # Sessions still pending at the bound are reported as lost, not raised.
+        bound = started + outputs.session_timeout_seconds + 60 - time.monotonic()
+        with contextlib.suppress(PollTimeout):
+            poll(all_ended, timeout=max(0.0, bound), interval=0.1, what="the burst to end")
         wall = time.monotonic() - started
         complete = [s for s, h in histories.items() if h == ["INITIATED", "BUSY", "COMPLETED"]]
         self.figures["concurrent"] = {
@@ -243,10 +262,13 @@ class Bench:
         keepalive = self.settings.lambda_keepalive_ms / 1000
         self.report(f"waiting for idle Lambda environments to end (keep-alive {keepalive:g} s)")
         started = time.monotonic()
-        while time.monotonic() - started < keepalive + 30:
-            if len(self._process_groups().get("lambda_processes", [])) <= idle_processes:
-                break
-            time.sleep(1)
+        with contextlib.suppress(PollTimeout):  # environments left at the bound are reported
+            poll(
+                lambda: len(self._process_groups().get("lambda_processes", [])) <= idle_processes,
+                timeout=keepalive + 30,
+                interval=1,
+                what="idle Lambda environments to end",
+            )
         self.figures["settle_s"] = round(time.monotonic() - started, 1)
 
 

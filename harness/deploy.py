@@ -7,14 +7,13 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from harness import aws
+from harness import aws, commands
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
@@ -104,18 +103,9 @@ def _cli(settings: Settings) -> str:
 
 
 def _run(command: list[str], settings: Settings, what: str) -> None:
-    logger.debug("command=<%s> | running", " ".join(command))
-    result = subprocess.run(
-        command,
-        cwd=INFRA_DIR,
-        env=cdk_environment(settings),
-        capture_output=True,
-        text=True,
-        check=False,
+    commands.run(
+        command, what=what, error=DeployError, cwd=INFRA_DIR, env=cdk_environment(settings)
     )
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
-        raise DeployError(f"{what} failed (exit {result.returncode}):\n{tail}")
 
 
 def _bootstrapped(settings: Settings) -> bool:

@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
+import math
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
 from agent.identity import code_files
+from harness import polling
 from harness.runtime.host import HostRuntime
 from harness.runtime.processes import ProcessSpec, stop_tree
 from harness.settings import REPO_ROOT
@@ -103,6 +105,29 @@ def _start(spec: ProcessSpec, env: dict[str, str], cwd: Path) -> subprocess.Pope
     )
 
 
+def _watch[T](check: Callable[[], T], interval: float, what: str) -> T:
+    """Wait, with no bound, for ``check`` to return something truthy (the one poller)."""
+    return polling.poll(check, timeout=math.inf, interval=interval, what=what)
+
+
+def _run_ended(
+    requests: _StopRequests,
+    process: subprocess.Popen[bytes] | None,
+    reload: bool,
+    agent_dir: Path,
+    state: dict[str, float],
+) -> str | None:
+    """What ends a run of the agent, if anything yet, most urgent first: "stop" (a signal),
+    "changed" (an edit, when reloading), "exited" (the agent ``process``, if there is one)."""
+    if requests.stop:
+        return "stop"
+    if reload and _code_state(agent_dir) != state:
+        return "changed"
+    if process is not None and process.poll() is not None:
+        return "exited"
+    return None
+
+
 def _stop(process: subprocess.Popen[bytes], requests: _StopRequests) -> None:
     """Stop the agent's process tree (bounded) and reap it."""
     stop_tree(process.pid, STOP_TIMEOUT, hurry=lambda: requests.hurry)
@@ -138,10 +163,13 @@ def run_agent_foreground(
                 state = _code_state(agent_dir)  # before the start: a save during it counts
                 report(f"agent on {url} (Ctrl-C to stop)")
                 process = _start(spec, env, code_root)
-                changed = False
-                while not requests.stop and process.poll() is None and not changed:
-                    time.sleep(poll)
-                    changed = reload and _code_state(agent_dir) != state
+                # Unbounded on purpose: the agent runs until a signal, an exit or an edit.
+                ended_by = _watch(
+                    functools.partial(_run_ended, requests, process, reload, agent_dir, state),
+                    poll,
+                    "the agent to exit or its code to change",
+                )
+                changed = ended_by == "changed"
                 if requests.stop:
                     break
                 if changed:
@@ -156,8 +184,11 @@ def run_agent_foreground(
                     f"the agent exited with status {status} (its error is above): fix the code "
                     "and save, it restarts on the next change (Ctrl-C to stop)"
                 )
-                while not requests.stop and _code_state(agent_dir) == state:
-                    time.sleep(poll)
+                _watch(
+                    functools.partial(_run_ended, requests, None, True, agent_dir, state),
+                    poll,
+                    "the agent code to change",
+                )
                 if not requests.stop:
                     report("agent code changed: restarting")
             return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -15,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from harness import aws
 from harness.errors import HarnessError
+from harness.polling import PollTimeout, poll
 from harness.settings import Settings
 from harness.stack import StackOutputs
 
@@ -193,7 +195,9 @@ class SessionReader:
         started = time.monotonic()
         arns: list[str] = []
         snapshot: Session | None = None
-        while True:
+
+        def done() -> bool:
+            nonlocal arns, snapshot
             elapsed = time.monotonic() - started
             item = self.item(session_id)
             if not arns or (item is not None and item.get("execution_arn") not in arns):
@@ -203,11 +207,11 @@ class SessionReader:
                     session_id, item, tuple(self.execution(a, with_steps=False) for a in arns)
                 )
             on_update(snapshot, elapsed)
-            if snapshot is not None and snapshot.done:
-                break
-            if elapsed > timeout:
-                break
-            time.sleep(interval)
+            return snapshot is not None and snapshot.done
+
+        # On timeout the caller gets the last snapshot (and says what it shows), not an error.
+        with contextlib.suppress(PollTimeout):
+            poll(done, timeout=timeout, interval=interval, what=f"session {session_id} to end")
         if snapshot is None:
             return None
         # Re-read with the execution history (state steps) once, at the end.

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from harness.runtime.docker import ComposeRuntime, docker_engine_available
 from harness.runtime.host import ForeignRuntime, HostRuntime, RuntimeProblem, ServiceStatus
-from harness.runtime.ownership import free_ports
+from harness.runtime.ports import free_ports
 from harness.settings import Settings
 
 __all__ = [

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 from agent.identity import AGENT_CODE, STANDIN_CODE, code_fingerprint
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
-from harness.runtime.health import NotReady, get_json, wait_until
+from harness.polling import PollTimeout, poll
+from harness.runtime.health import NotReady, get_json
 from harness.runtime.installer import (
     HOST_LAMBDA_PLUGIN,
     LOCALSTACK_LOCK,
@@ -24,11 +26,11 @@ from harness.runtime.ownership import (
     CHECKOUT_ENV,
     FINGERPRINT_ENV,
     Owner,
-    free_port,
     identity_owner,
     process_owner,
 )
-from harness.runtime.processes import ManagedProcess, ProcessSpec, port_in_use
+from harness.runtime.ports import free_port, port_in_use
+from harness.runtime.processes import ManagedProcess, ProcessSpec
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -233,18 +235,26 @@ class HostRuntime:
         process.stop()  # a stale pid file from a crashed run
         process.start()
         self.report(f"starting {spec.name} on port {spec.port} (log: {process.log_file})")
+
+        def healthy() -> bool:
+            if process.exited_early():
+                raise NotReady(f"{spec.name} on port {spec.port}: the process exited")
+            return get_json(spec.health_url) is not None
+
+        started = time.monotonic()
         try:
-            waited = wait_until(
-                lambda: get_json(spec.health_url) is not None,
+            poll(
+                healthy,
                 timeout=self.settings.startup_timeout,
-                what=f"{spec.name} on port {spec.port}",
-                abort=lambda: "the process exited" if process.exited_early() else None,
+                interval=0.2,
+                what=f"{spec.name} on port {spec.port} answering {spec.health_url}",
             )
-        except NotReady as problem:
+        except (NotReady, PollTimeout) as problem:
             process.stop()
             raise RuntimeProblem(
                 f"{problem}. Last lines of {process.log_file}:\n{process.log_tail()}"
             ) from None
+        waited = time.monotonic() - started
         self.report(f"{spec.name} ready in {waited:.1f} s")
         return not restarting
 
@@ -260,7 +270,7 @@ class HostRuntime:
         return fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN)
 
     def _owner_markers(self, name: str) -> dict[str, str]:
-        """Environment that names the emulator's owner (read back from /proc by others)."""
+        """Environment that names the emulator's owner (read back by process_owner)."""
         return {CHECKOUT_ENV: str(REPO_ROOT), FINGERPRINT_ENV: self.code_fingerprint(name)}
 
     def owner(self, spec: ProcessSpec) -> Owner:

@@ -10,13 +10,14 @@ import glob
 import logging
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from harness import commands
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.settings import REPO_ROOT, Settings
@@ -48,14 +49,12 @@ def find_python(version: str, override: str = "") -> str:
     candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
     for candidate in filter(None, candidates):
         try:
-            out = subprocess.run(
+            out = commands.run(
                 [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
+                what=f"{candidate} version probe",
                 timeout=20,
-                check=True,
             ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
+        except HarnessError:
             continue
         if out == version:
             return candidate
@@ -66,15 +65,15 @@ def find_python(version: str, override: str = "") -> str:
     )
 
 
-def _run(command: list[str], what: str, **kwargs) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip().splitlines()[-15:]
-        raise InstallError(
-            f"{what} failed (exit {result.returncode}):\n"
-            + "\n".join(output)
-            + "\nFix the cause above and run it again: finished install steps are kept."
-        )
+def _run(command: list[str], what: str, **options: Any) -> None:
+    commands.run(
+        command,
+        what=what,
+        error=InstallError,
+        tail=15,
+        advice="Fix the cause above and run it again: finished install steps are kept.",
+        **options,
+    )
 
 
 class Installer:

@@ -4,6 +4,7 @@ copy of the agent package (so a test may edit or break the code without touching
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,9 +16,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
+from harness.runtime.ports import port_in_use
+from harness.runtime.processes import cmdline, descendants, pid_alive
 from harness.settings import REPO_ROOT
-from tests.support.helpers import free_port, wait_for
+from tests.support.helpers import PollTimeout, free_port, wait_for
 
 
 def copy_agent_code(destination: Path) -> Path:
@@ -97,9 +99,8 @@ class ForegroundAgent:
         def alive() -> set[int]:
             return {p for p in self.seen if pid_alive(p) and "agent.app" in cmdline(p)}
 
-        deadline = time.monotonic() + timeout
-        while alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        with contextlib.suppress(PollTimeout):  # the caller asserts on what is left
+            wait_for(alive, timeout, "the agent processes to end", 0.1, accept=lambda a: not a)
         return alive()
 
     def port_free(self) -> bool:
