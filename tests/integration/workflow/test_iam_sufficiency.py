@@ -42,33 +42,47 @@ def _history(aws_client: Any, execution_arn: str) -> list[dict[str, Any]]:
     return [e for page in paginator.paginate(executionArn=execution_arn) for e in page["events"]]
 
 
-def recorded_calls(aws_client: Any, deployed_stack: Any, session: Any) -> list[Call]:
-    calls = calls_from_execution_history(_history(aws_client, session.execution.arn))
-    # EventBridge started the execution with the rule's role.
-    calls.append(
-        Call(
-            "trigger",
-            "states:StartExecution",
-            {"stateMachineArn": deployed_stack.state_machine_arn},
+def recorded_calls(aws_client: Any, deployed_stack: Any, sessions: list[Any]) -> list[Call]:
+    calls = []
+    for session in sessions:
+        calls += calls_from_execution_history(_history(aws_client, session.execution.arn))
+        # EventBridge started the execution with the rule's role.
+        calls.append(
+            Call(
+                "trigger",
+                "states:StartExecution",
+                {"stateMachineArn": deployed_stack.state_machine_arn},
+            )
         )
-    )
     return calls
 
 
 def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
     aws_client, deployed_stack, agent_services, trigger, session_reader, harness_settings
 ):
-    # GIVEN a session run to COMPLETED on the local runtime
-    session_id = trigger("Summarise the quarterly cost report")
-    session = assert_transitions(
-        session_reader,
-        session_id,
-        ["INITIATED", "BUSY", "COMPLETED"],
-        timeout=deployed_stack.session_timeout_seconds + 30,
-        execution_status="SUCCEEDED",
-    )
-    # WHEN its calls are evaluated against the aws stage's policies
-    calls = recorded_calls(aws_client, deployed_stack, session)
+    # GIVEN sessions down each path a component writes on: the agent completes, the agent
+    # crashes (its app records FAILED), the workflow refuses an event without a task
+    runs = [
+        (
+            trigger("Summarise the quarterly cost report"),
+            ["INITIATED", "BUSY", "COMPLETED"],
+            "SUCCEEDED",
+        ),
+        (trigger("Crash while working", fault="crash"), ["INITIATED", "BUSY", "FAILED"], "FAILED"),
+        (trigger(None), ["INITIATED", "FAILED"], "FAILED"),
+    ]
+    sessions = [
+        assert_transitions(
+            session_reader,
+            session_id,
+            transitions,
+            timeout=deployed_stack.session_timeout_seconds + 30,
+            execution_status=status,
+        )
+        for session_id, transitions, status in runs
+    ]
+    # WHEN their calls are evaluated against the aws stage's policies
+    calls = recorded_calls(aws_client, deployed_stack, sessions)
     logical_ids = _logical_ids(aws_client, harness_settings.stack_name)
     aws_template = synth("aws")[1]
     verdict = check(calls, aws_template, logical_ids)
