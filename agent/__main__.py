@@ -11,6 +11,7 @@ import sys
 from agent.journal import Journal
 from agent.runner import run_session
 from agent.settings import LOG_FORMAT, AgentSettings
+from contract import SessionStatus
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     item = journal.get(args.session_id) or {}
     outcome = item.get("result") or item.get("error") or ""
     print(f"session {args.session_id}: {status} {outcome}".rstrip())
-    return 0 if status == "COMPLETED" else 1
+    return 0 if status == SessionStatus.COMPLETED else 1
 
 
 if __name__ == "__main__":

@@ -16,10 +16,11 @@ from strands import Agent
 from strands.types.exceptions import EventLoopException
 
 from agent.faults import Fault
-from agent.journal import IllegalTransition, Journal, JournalError, SessionStatus
+from agent.journal import IllegalTransition, Journal, JournalError
 from agent.models.factory import build_model
 from agent.settings import AgentSettings
 from agent.tools import analyze_text, journal_tool
+from contract import TERMINAL_STATUSES, SessionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def run_session(
         reason = f"agent crashed: {type(error).__name__}: {error}"
     else:
         status = _final_status(journal, session_id)
-        if status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
+        if status in TERMINAL_STATUSES:
             logger.info("session_id=<%s>, status=<%s> | agent run ended", session_id, status)
             return status
         reason = f"agent ended without a terminal status (last status: {status})"

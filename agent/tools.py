@@ -11,7 +11,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from strands import tool
 
 from agent.faults import Fault
-from agent.journal import Journal, JournalError, SessionStatus
+from agent.journal import Journal, JournalError
+from contract import SessionStatus
 
 logger = logging.getLogger(__name__)
 

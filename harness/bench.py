@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract import TERMINAL_STATUSES, SessionStatus
 from harness import aws, deploy
 from harness.errors import HarnessError
 from harness.runtime import select_runtime
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 POLL = 0.02  # seconds between journal reads while timing a session
 SERVICES = ("localstack", "agent", "agentcore-standin")
+# The journal history of a session that went right.
+HAPPY_PATH = [SessionStatus.INITIATED, SessionStatus.BUSY, SessionStatus.COMPLETED]
 
 
 @dataclass
@@ -131,7 +134,7 @@ class Bench:
         while time.monotonic() - started < timeout:
             if timing.journal_completed is None:
                 item = reader.item(session_id)
-                if item and item.get("status") in ("COMPLETED", "FAILED"):
+                if item and item.get("status") in TERMINAL_STATUSES:
                     timing.journal_completed = time.monotonic() - started
                     timing.statuses = [h["status"] for h in item.get("history", [])]
                     execution_arn = item.get("execution_arn", "")
@@ -151,7 +154,7 @@ class Bench:
         self.report(f"{count} sequential sessions")
         self.time_session(outputs, "warm-up")
         timings = [self.time_session(outputs, f"bench task {i}") for i in range(count)]
-        ok = [t for t in timings if t.statuses == ["INITIATED", "BUSY", "COMPLETED"]]
+        ok = [t for t in timings if t.statuses == HAPPY_PATH]
         self.figures["sequential"] = {
             "sessions": count,
             "completed": len(ok),
@@ -180,18 +183,18 @@ class Bench:
         while pending and time.monotonic() < deadline:
             for session_id in list(pending):
                 item = reader.item(session_id)
-                if item and item.get("status") in ("COMPLETED", "FAILED"):
+                if item and item.get("status") in TERMINAL_STATUSES:
                     histories[session_id] = [h["status"] for h in item["history"]]
                     pending.discard(session_id)
             time.sleep(0.1)
         wall = time.monotonic() - started
-        complete = [s for s, h in histories.items() if h == ["INITIATED", "BUSY", "COMPLETED"]]
+        complete = [s for s, h in histories.items() if h == HAPPY_PATH]
         self.figures["concurrent"] = {
             "sessions": count,
             "wall_s": round(wall, 3),
             "completed_full_history": len(complete),
             "lost": len(pending),
-            "duplicate_runs": sum(h.count("BUSY") > 1 for h in histories.values()),
+            "duplicate_runs": sum(h.count(SessionStatus.BUSY) > 1 for h in histories.values()),
         }
 
     def agent_reload(self, outputs: StackOutputs) -> None:

@@ -19,7 +19,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from contract import JOURNAL_TABLE_SCHEMA, journal_key
 from tests.helpers import free_port, wait_for
 from tests.journal_items import initiated_item
 
@@ -145,7 +145,7 @@ def session_item(dynamodb: Any) -> Callable[[str], dict[str, Any]]:
 
     def read(session_id: str) -> dict[str, Any]:
         raw = dynamodb.get_item(
-            TableName=TABLE, Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}}
+            TableName=TABLE, Key=journal_key(session_id)
         ).get("Item", {})
         return {k: DESERIALIZER.deserialize(v) for k, v in raw.items()}
 

@@ -9,11 +9,10 @@ import urllib.error
 import pytest
 
 from agent.identity import AGENT_CODE, IDENTITY_PATH, code_fingerprint
+from contract import TERMINAL_STATUSES
 from tests.helpers import wait_for
 
 from .conftest import REPO_ROOT, TABLE, http_json
-
-TERMINAL = ("COMPLETED", "FAILED")
 
 
 def _invoke(agent_url, session_id, **extra):
@@ -23,7 +22,7 @@ def _invoke(agent_url, session_id, **extra):
 
 def _ended(session_item, session_id):
     return wait_for(
-        lambda: (item := session_item(session_id)).get("status") in TERMINAL and item,
+        lambda: (item := session_item(session_id)).get("status") in TERMINAL_STATUSES and item,
         timeout=20,
         what=f"session {session_id} terminal",
     )

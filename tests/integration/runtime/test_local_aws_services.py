@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from contract import JOURNAL_TABLE_SCHEMA, journal_key
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/local-test-role"
 HANDLER_SOURCE = """
@@ -195,7 +195,7 @@ def test_state_machine_with_dynamodb_and_lambda_tasks_succeeds(
     assert execution["status"] == "SUCCEEDED", execution
     assert json.loads(execution["output"])["read_back"] == session_id
     item = aws_client("dynamodb").get_item(
-        TableName=table, Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}}
+        TableName=table, Key=journal_key(session_id)
     )
     assert "Item" in item
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from contract import TERMINAL_STATUSES
 from harness.runtime import HostRuntime, select_runtime
 from harness.runtime.processes import ManagedProcess, cmdline, descendants
 from harness.settings import REPO_ROOT
@@ -39,7 +40,7 @@ def test_fifty_concurrent_sessions_all_complete_once(
     while len(histories) < len(ids) and time.monotonic() < deadline:
         for session_id in set(ids) - set(histories):
             item = session_reader.item(session_id)
-            if item and item["status"] in ("COMPLETED", "FAILED"):
+            if item and item["status"] in TERMINAL_STATUSES:
                 histories[session_id] = [h["status"] for h in item["history"]]
         time.sleep(0.2)
     lost = set(ids) - set(histories)
