@@ -40,9 +40,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1
 
 
-def _code_state(agent_dir: Path) -> dict[str, float]:
-    """The agent's code files (those its identity fingerprints) and their modification times."""
-    return {str(path): path.stat().st_mtime for path in code_files(agent_dir)}
+def _code_state(code_root: Path) -> dict[str, float]:
+    """The agent's code files (those its identity fingerprints: the agent package and the
+    contract it imports) and their modification times."""
+    return {
+        str(path): path.stat().st_mtime
+        for folder in (code_root / "agent", code_root / "contract")
+        for path in code_files(folder)
+    }
 
 
 class _StopRequests:
@@ -123,7 +128,6 @@ def run_agent_foreground(
     ``code_root`` holds the ``agent`` package that is run and watched (tests use a copy).
     Returns 0 when stopped by a signal, else the agent's exit status (without ``reload``).
     """
-    agent_dir = code_root / "agent"
     runtime.refuse_foreign()  # never take over another checkout's agent (or run on its stack)
     with _StopRequests().installed() as requests:
         if runtime.down(["agent"]):
@@ -135,13 +139,13 @@ def run_agent_foreground(
         process: subprocess.Popen[bytes] | None = None
         try:
             while not requests.stop:
-                state = _code_state(agent_dir)  # before the start: a save during it counts
+                state = _code_state(code_root)  # before the start: a save during it counts
                 report(f"agent on {url} (Ctrl-C to stop)")
                 process = _start(spec, env, code_root)
                 changed = False
                 while not requests.stop and process.poll() is None and not changed:
                     time.sleep(poll)
-                    changed = reload and _code_state(agent_dir) != state
+                    changed = reload and _code_state(code_root) != state
                 if requests.stop:
                     break
                 if changed:
@@ -156,7 +160,7 @@ def run_agent_foreground(
                     f"the agent exited with status {status} (its error is above): fix the code "
                     "and save, it restarts on the next change (Ctrl-C to stop)"
                 )
-                while not requests.stop and _code_state(agent_dir) == state:
+                while not requests.stop and _code_state(code_root) == state:
                     time.sleep(poll)
                 if not requests.stop:
                     report("agent code changed: restarting")

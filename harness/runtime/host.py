@@ -10,7 +10,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.identity import AGENT_CODE, STANDIN_CODE, code_fingerprint
+from agent.identity import AGENT_CODE, code_fingerprint
+from harness.agentcore_standin import STANDIN_CODE
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.runtime.health import NotReady, get_json, wait_until
@@ -167,7 +168,7 @@ class HostRuntime:
     def _standin(self) -> ProcessSpec:
         return self._python_service(
             "agentcore-standin",
-            "agent.agentcore_standin",
+            "harness.agentcore_standin",
             self.settings.standin_port,
             {
                 "AGENTCORE_STANDIN_HOST": "127.0.0.1",

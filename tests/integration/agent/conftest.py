@@ -144,9 +144,7 @@ def session_item(dynamodb: Any) -> Callable[[str], dict[str, Any]]:
     """Read a session's item as plain python values ({} when absent)."""
 
     def read(session_id: str) -> dict[str, Any]:
-        raw = dynamodb.get_item(
-            TableName=TABLE, Key=journal_key(session_id)
-        ).get("Item", {})
+        raw = dynamodb.get_item(TableName=TABLE, Key=journal_key(session_id)).get("Item", {})
         return {k: DESERIALIZER.deserialize(v) for k, v in raw.items()}
 
     return read

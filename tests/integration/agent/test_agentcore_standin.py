@@ -15,8 +15,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
-from agent.identity import IDENTITY_PATH, STANDIN_CODE, code_fingerprint
+from agent.identity import IDENTITY_PATH, code_fingerprint
 from agent.tools import text_digest
+from contract import MIN_SESSION_ID_CHARS
+from harness.agentcore_standin import STANDIN_CODE
 from tests.helpers import free_port, wait_for
 
 from .conftest import REPO_ROOT, TABLE, http_json, start, stop
@@ -53,7 +55,7 @@ def _api_error(endpoint: str, payload: bytes = b"{}") -> tuple[str, int, str]:
 def standin(agent_url):
     port = free_port()
     process = start(
-        "agent.agentcore_standin",
+        "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": agent_url},
         port,
     )
@@ -65,7 +67,7 @@ def standin(agent_url):
 def standin_without_agent():
     port = free_port()
     process = start(
-        "agent.agentcore_standin",
+        "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": f"http://127.0.0.1:{free_port()}"},
         port,
     )
@@ -148,7 +150,7 @@ def failing_agent_url():
 def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
     port = free_port()
     process = start(
-        "agent.agentcore_standin",
+        "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": failing_agent_url},
         port,
     )
@@ -167,7 +169,7 @@ def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
 def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status):
     port = free_port()
     process = start(
-        "agent.agentcore_standin",
+        "harness.agentcore_standin",
         {
             "AGENTCORE_STANDIN_PORT": str(port),
             "AGENT_URL": agent_url,
@@ -193,7 +195,9 @@ def test_the_standin_checks_the_session_id_itself(standin):
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 400
     assert refused.value.headers["X-Amzn-ErrorType"] == "ValidationException"
-    assert "at least 33 characters" in json.loads(refused.value.read())["message"]
+    assert (
+        f"at least {MIN_SESSION_ID_CHARS} characters" in json.loads(refused.value.read())["message"]
+    )
 
 
 def test_the_standin_says_whose_code_it_runs(standin):

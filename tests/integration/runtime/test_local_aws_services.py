@@ -194,9 +194,7 @@ def test_state_machine_with_dynamodb_and_lambda_tasks_succeeds(
     )
     assert execution["status"] == "SUCCEEDED", execution
     assert json.loads(execution["output"])["read_back"] == session_id
-    item = aws_client("dynamodb").get_item(
-        TableName=table, Key=journal_key(session_id)
-    )
+    item = aws_client("dynamodb").get_item(TableName=table, Key=journal_key(session_id))
     assert "Item" in item
 
 
