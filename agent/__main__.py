@@ -8,6 +8,7 @@ import argparse
 import logging
 import sys
 
+from agent.doubles import TestDoublesMissing, check_available
 from agent.journal import Journal
 from agent.runner import run_session
 from agent.settings import LOG_FORMAT, AgentSettings
@@ -27,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("a session id is needed: --session-id or SESSION_ID")
     if not args.table:
         parser.error("a journal table is needed: --table or JOURNAL_TABLE_NAME")
+    try:
+        check_available(settings)
+    except TestDoublesMissing as missing:
+        parser.error(str(missing))
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     journal = Journal(args.table)
     status = run_session(args.session_id, args.task, settings, journal=journal)

@@ -28,7 +28,7 @@ from harness.runtime.processes import ManagedProcess
 from harness.settings import REPO_ROOT, Settings
 from tests.helpers import run_harness
 
-SCRIPTED_MODEL = REPO_ROOT / "agent" / "models" / "scripted.py"
+SCRIPTED_MODEL = REPO_ROOT / "agent" / "testing" / "scripted_model.py"
 ANSWER = 'f"Analysed the task: '
 
 
