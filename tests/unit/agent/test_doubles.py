@@ -63,7 +63,7 @@ def test_a_missing_double_is_one_clear_error_at_start(
 def test_without_doubles_a_fault_is_still_ignored_unless_allowed(without_test_doubles):
     assert doubles.requested_fault({"fault": "crash"}, allow_faults=False) is None
     assert doubles.requested_fault({"task": "no fault"}, allow_faults=True) is None
-    with pytest.raises(doubles.TestDoublesMissing, match="agent/testing/faults.py"):
+    with pytest.raises(doubles.TestDoublesMissing, match=r"agent/testing/faults\.py"):
         doubles.requested_fault({"fault": "crash"}, allow_faults=True)
 
 
