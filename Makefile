@@ -123,12 +123,16 @@ format: $(VENV) ## Format the code with ruff
 test-unit: $(VENV) ## Unit tests (no runtime needed, seconds)
 	@$(PY) -m pytest tests/unit -q
 
+.PHONY: test-functional
+test-functional: $(VENV) ## Functional tests: in-process with real libraries (CDK synth, moto), no runtime
+	@$(PY) -m pytest tests/functional -q
+
 .PHONY: test-integration
 test-integration: $(VENV) ## Integration tests against the real local runtime (started and stopped if not running)
 	@$(PY) -m pytest tests/integration -q
 
 .PHONY: test
-test: lint test-unit test-integration ## Everything CI runs: lint, unit and integration tests
+test: lint test-unit test-functional test-integration ## Everything CI runs: lint, unit, functional and integration tests
 
 .PHONY: clean
 clean: ## Stop the runtime and remove its state, logs, synth output and reports (installs are kept)
