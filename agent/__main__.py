@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_available(settings)
     except TestDoublesMissing as missing:
-        parser.error(str(missing))
+        raise SystemExit(f"error: {missing}") from None
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     journal = Journal(args.table)
     status = run_session(args.session_id, args.task, settings, journal=journal)

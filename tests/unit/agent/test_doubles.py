@@ -9,6 +9,7 @@ import pytest
 
 import agent.app
 from agent import doubles
+from agent.__main__ import main as agent_cli
 from agent.settings import AgentSettings
 from agent.testing.faults import Fault
 
@@ -70,3 +71,11 @@ def test_without_doubles_a_fault_is_still_ignored_unless_allowed(without_test_do
 def test_an_unknown_fault_names_the_choices():
     with pytest.raises(doubles.InvalidFault, match="crash, hang, skip_busy, journal_error"):
         doubles.requested_fault({"fault": "explode"}, allow_faults=True)
+
+
+def test_the_one_shot_cli_stops_with_the_same_line(without_test_doubles, monkeypatch):
+    monkeypatch.setenv("AGENT_MODEL", "scripted")
+    monkeypatch.delenv("AGENT_ALLOW_FAULTS", raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        agent_cli(["--session-id", "s" * 36, "--task", "t", "--table", "journal"])
+    assert str(stopped.value.code).startswith("error: AGENT_MODEL=scripted needs")
