@@ -8,9 +8,11 @@ import argparse
 import logging
 import sys
 
+from agent.doubles import TestDoublesMissing, check_available
 from agent.journal import Journal
 from agent.runner import run_session
 from agent.settings import LOG_FORMAT, AgentSettings
+from contract import SessionStatus
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,13 +28,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("a session id is needed: --session-id or SESSION_ID")
     if not args.table:
         parser.error("a journal table is needed: --table or JOURNAL_TABLE_NAME")
+    try:
+        check_available(settings)
+    except TestDoublesMissing as missing:
+        raise SystemExit(f"error: {missing}") from None
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     journal = Journal(args.table)
     status = run_session(args.session_id, args.task, settings, journal=journal)
     item = journal.get(args.session_id) or {}
     outcome = item.get("result") or item.get("error") or ""
     print(f"session {args.session_id}: {status} {outcome}".rstrip())
-    return 0 if status == "COMPLETED" else 1
+    return 0 if status == SessionStatus.COMPLETED else 1
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ table: payload, then env JOURNAL_TABLE_NAME. The answer comes at once
 (``{"session_id", "status": "accepted"}``); an unusable payload gets 400 ``{"error": "..."}``
 naming the field, and nothing starts. ``GET /ping`` says HealthyBusy while sessions run.
 A ``fault`` is ignored (with a warning) unless AGENT_ALLOW_FAULTS=1; an unknown one is a 400.
+The scripted model and faults are test doubles (agent/testing/, loaded by agent/doubles.py):
+asked for in an image without them, the app stops at start with one line saying so.
 ``python -m agent.app`` serves on AGENT_HOST:AGENT_PORT.
 """
 
@@ -16,17 +18,20 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
 from starlette.responses import JSONResponse
 
-from agent.faults import Fault, InvalidFault, requested_fault
+from agent.doubles import InvalidFault, TestDoublesMissing, check_available, requested_fault
 from agent.identity import AGENT_CODE, IDENTITY_PATH, identity
 from agent.journal import Journal
 from agent.runner import run_session
 from agent.settings import LOG_FORMAT, MODELS, AgentSettings
+
+if TYPE_CHECKING:  # a test double, absent from the production image
+    from agent.testing.faults import Fault
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +79,7 @@ def parse_invocation(
         raise InvalidInvocation("journal_table_name is missing (payload or JOURNAL_TABLE_NAME)")
     try:
         fault = requested_fault(payload, settings.allow_faults)
-    except InvalidFault as error:
+    except (InvalidFault, TestDoublesMissing) as error:
         raise InvalidInvocation(str(error)) from None
     return Invocation(session_id, task, table_name, fault)
 
@@ -123,6 +128,10 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if SETTINGS.model not in MODELS:
         raise SystemExit(f"AGENT_MODEL={SETTINGS.model!r} is unknown: choose one of {MODELS}")
+    try:
+        check_available(SETTINGS)
+    except TestDoublesMissing as missing:
+        raise SystemExit(f"error: {missing}") from None
     logger.info(
         "model=<%s>, host=<%s>, port=<%s> | serving", SETTINGS.model, SETTINGS.host, SETTINGS.port
     )

@@ -1,6 +1,6 @@
 """Every environment variable the agent reads, in one place, with local defaults.
 
-JOURNAL_TABLE_NAME, AGENT_MODEL (scripted|bedrock|openai; scripted), BEDROCK_MODEL_ID,
+JOURNAL_TABLE_NAME, AGENT_MODEL (bedrock|openai|scripted; bedrock), BEDROCK_MODEL_ID,
 OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL_ID, AGENT_HOST (127.0.0.1), AGENT_PORT (8080),
 AGENT_ALLOW_FAULTS ("1" enables), AGENT_SESSION_TIMEOUT_SECONDS (900), SESSION_ID (one-shot
 CLI). The AWS endpoint, region and credentials come from the standard AWS variables, read by
@@ -39,7 +39,7 @@ class AgentSettings:
     def from_env(cls) -> AgentSettings:
         return cls(
             journal_table_name=_env("JOURNAL_TABLE_NAME"),
-            model=_env("AGENT_MODEL", "scripted").lower(),
+            model=_env("AGENT_MODEL", "bedrock").lower(),
             bedrock_model_id=_env("BEDROCK_MODEL_ID", "us.anthropic.claude-sonnet-4-20250514-v1:0"),
             openai_base_url=_env("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
             openai_api_key=_env("OPENAI_API_KEY", "local"),

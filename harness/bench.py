@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract import TERMINAL_STATUSES, SessionStatus
 from harness import aws, deploy
 from harness.errors import HarnessError
 from harness.polling import PollTimeout, poll
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 POLL = 0.02  # seconds between journal reads while timing a session
 SERVICES = ("localstack", "agent", "agentcore-standin")
+# The journal history of a session that went right.
+HAPPY_PATH = [SessionStatus.INITIATED, SessionStatus.BUSY, SessionStatus.COMPLETED]
 
 
 @dataclass
@@ -136,7 +139,7 @@ class Bench:
             nonlocal execution_arn
             if timing.journal_completed is None:
                 item = reader.item(session_id)
-                if item and item.get("status") in ("COMPLETED", "FAILED"):
+                if item and item.get("status") in TERMINAL_STATUSES:
                     timing.journal_completed = time.monotonic() - started
                     timing.statuses = [h["status"] for h in item.get("history", [])]
                     execution_arn = item.get("execution_arn", "")
@@ -165,7 +168,7 @@ class Bench:
         self.report(f"{count} sequential sessions")
         self.time_session(outputs, "warm-up")
         timings = [self.time_session(outputs, f"bench task {i}") for i in range(count)]
-        ok = [t for t in timings if t.statuses == ["INITIATED", "BUSY", "COMPLETED"]]
+        ok = [t for t in timings if t.statuses == HAPPY_PATH]
         self.figures["sequential"] = {
             "sessions": count,
             "completed": len(ok),
@@ -194,7 +197,7 @@ class Bench:
         def all_ended() -> bool:
             for session_id in list(pending):
                 item = reader.item(session_id)
-                if item and item.get("status") in ("COMPLETED", "FAILED"):
+                if item and item.get("status") in TERMINAL_STATUSES:
                     histories[session_id] = [h["status"] for h in item["history"]]
                     pending.discard(session_id)
             return not pending
@@ -204,13 +207,13 @@ class Bench:
         with contextlib.suppress(PollTimeout):
             poll(all_ended, timeout=max(0.0, bound), interval=0.1, what="the burst to end")
         wall = time.monotonic() - started
-        complete = [s for s, h in histories.items() if h == ["INITIATED", "BUSY", "COMPLETED"]]
+        complete = [s for s, h in histories.items() if h == HAPPY_PATH]
         self.figures["concurrent"] = {
             "sessions": count,
             "wall_s": round(wall, 3),
             "completed_full_history": len(complete),
             "lost": len(pending),
-            "duplicate_runs": sum(h.count("BUSY") > 1 for h in histories.values()),
+            "duplicate_runs": sum(h.count(SessionStatus.BUSY) > 1 for h in histories.values()),
         }
 
     def agent_reload(self, outputs: StackOutputs) -> None:

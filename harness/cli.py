@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, SessionStatus
 from harness import bench, deploy, undelivered
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
@@ -180,7 +181,7 @@ def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
         detail["fault"] = args.fault
     log_offset = len(runtime.log_text("localstack")) if runtime else 0
     session_id = publish(settings, detail, outputs.event_bus_name)
-    console.print(f"published ManualTrigger: session [bold]{session_id}[/bold]")
+    console.print(f"published {EVENT_DETAIL_TYPE}: session [bold]{session_id}[/bold]")
     if not args.wait:
         console.print(f"follow it with: python -m harness watch {session_id}")
         return 0
@@ -224,12 +225,12 @@ def watch_session(
         raise SessionNotFound(
             f"no session {session_id} appeared within {limit:.0f} s, and neither the "
             "dead-letter queue nor the emulator's log mentions it. Check the id (the event id "
-            "put-events returned), and that the event had source agent.workflow and "
-            "detail-type ManualTrigger on the stack's event bus (other events do not match "
+            f"put-events returned), and that the event had source {EVENT_SOURCE} and "
+            f"detail-type {EVENT_DETAIL_TYPE} on the stack's event bus (other events do not match "
             "the rule); `python -m harness status` checks the runtime."
         )
     console.print(timeline_table(session))
-    if session.status == "COMPLETED":
+    if session.status == SessionStatus.COMPLETED:
         console.print(f"[green]COMPLETED[/green]: {session.item.get('result', '')}")
         return 0
     if session.done:

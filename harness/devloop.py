@@ -42,9 +42,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1
 
 
-def _code_state(agent_dir: Path) -> dict[str, float]:
-    """The agent's code files (those its identity fingerprints) and their modification times."""
-    return {str(path): path.stat().st_mtime for path in code_files(agent_dir)}
+def _code_state(code_root: Path) -> dict[str, float]:
+    """The agent's code files (those its identity fingerprints: the agent package and the
+    contract it imports) and their modification times."""
+    return {
+        str(path): path.stat().st_mtime
+        for folder in (code_root / "agent", code_root / "contract")
+        for path in code_files(folder)
+    }
 
 
 class _StopRequests:
@@ -114,14 +119,14 @@ def _run_ended(
     requests: _StopRequests,
     process: subprocess.Popen[bytes] | None,
     reload: bool,
-    agent_dir: Path,
+    code_root: Path,
     state: dict[str, float],
 ) -> str | None:
     """What ends a run of the agent, if anything yet, most urgent first: "stop" (a signal),
     "changed" (an edit, when reloading), "exited" (the agent ``process``, if there is one)."""
     if requests.stop:
         return "stop"
-    if reload and _code_state(agent_dir) != state:
+    if reload and _code_state(code_root) != state:
         return "changed"
     if process is not None and process.poll() is not None:
         return "exited"
@@ -148,7 +153,6 @@ def run_agent_foreground(
     ``code_root`` holds the ``agent`` package that is run and watched (tests use a copy).
     Returns 0 when stopped by a signal, else the agent's exit status (without ``reload``).
     """
-    agent_dir = code_root / "agent"
     runtime.refuse_foreign()  # never take over another checkout's agent (or run on its stack)
     with _StopRequests().installed() as requests:
         if runtime.down(["agent"]):
@@ -160,12 +164,12 @@ def run_agent_foreground(
         process: subprocess.Popen[bytes] | None = None
         try:
             while not requests.stop:
-                state = _code_state(agent_dir)  # before the start: a save during it counts
+                state = _code_state(code_root)  # before the start: a save during it counts
                 report(f"agent on {url} (Ctrl-C to stop)")
                 process = _start(spec, env, code_root)
                 # Unbounded on purpose: the agent runs until a signal, an exit or an edit.
                 ended_by = _watch(
-                    functools.partial(_run_ended, requests, process, reload, agent_dir, state),
+                    functools.partial(_run_ended, requests, process, reload, code_root, state),
                     poll,
                     "the agent to exit or its code to change",
                 )
@@ -185,7 +189,7 @@ def run_agent_foreground(
                     "and save, it restarts on the next change (Ctrl-C to stop)"
                 )
                 _watch(
-                    functools.partial(_run_ended, requests, None, True, agent_dir, state),
+                    functools.partial(_run_ended, requests, None, True, code_root, state),
                     poll,
                     "the agent code to change",
                 )

@@ -14,6 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from contract import TERMINAL_STATUSES, journal_key
 from harness import aws
 from harness.errors import HarnessError
 from harness.polling import PollTimeout, poll
@@ -22,7 +23,6 @@ from harness.stack import StackOutputs
 
 logger = logging.getLogger(__name__)
 
-TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
 _DESERIALIZER = TypeDeserializer()
 
 
@@ -125,7 +125,7 @@ class SessionReader:
     def item(self, session_id: str) -> dict[str, Any] | None:
         response = self.dynamodb.get_item(
             TableName=self.outputs.journal_table_name,
-            Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}},
+            Key=journal_key(session_id),
             ConsistentRead=True,
         )
         raw = response.get("Item")

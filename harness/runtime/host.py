@@ -11,7 +11,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.identity import AGENT_CODE, STANDIN_CODE, code_fingerprint
+from agent.identity import AGENT_CODE, code_fingerprint
+from contract import ENV_AGENT_ALLOW_FAULTS, ENV_AGENT_MODEL, ENV_BEDROCK_MODEL_ID
+from harness.agentcore_standin import STANDIN_CODE
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.polling import PollTimeout, poll
@@ -37,14 +39,16 @@ logger = logging.getLogger(__name__)
 
 # Agent settings a user may set in their shell; the harness hands them to the agent process.
 AGENT_PASSTHROUGH = (
-    "AGENT_MODEL",
+    ENV_AGENT_MODEL,
     "AGENT_SESSION_TIMEOUT_SECONDS",
-    "BEDROCK_MODEL_ID",
+    ENV_BEDROCK_MODEL_ID,
     "OPENAI_BASE_URL",
     "OPENAI_API_KEY",
     "OPENAI_MODEL_ID",
     "AWS_PROFILE",
 )
+# The local runtime's model: a test double (agent/testing/), deterministic, no LLM.
+LOCAL_AGENT_MODEL = "scripted"
 LOCALSTACK_PASSTHROUGH = ("LOCALSTACK_AUTH_TOKEN", "DEBUG", "LS_LOG")
 
 
@@ -169,7 +173,7 @@ class HostRuntime:
     def _standin(self) -> ProcessSpec:
         return self._python_service(
             "agentcore-standin",
-            "agent.agentcore_standin",
+            "harness.agentcore_standin",
             self.settings.standin_port,
             {
                 "AGENTCORE_STANDIN_HOST": "127.0.0.1",
@@ -191,8 +195,11 @@ class HostRuntime:
                 "AWS_DEFAULT_REGION": self.settings.region,
                 "AWS_ACCESS_KEY_ID": "test",
                 "AWS_SECRET_ACCESS_KEY": "test",
-                # The local runtime is a test bed: tests inject faults per invocation.
-                "AGENT_ALLOW_FAULTS": os.environ.get("AGENT_ALLOW_FAULTS", "1"),
+                # The local runtime is a test bed: the scripted model (no LLM) unless the shell
+                # asks for another, and tests inject faults per invocation. Both are explicit:
+                # the agent's own default is Bedrock, and no faults.
+                ENV_AGENT_MODEL: os.environ.get(ENV_AGENT_MODEL) or LOCAL_AGENT_MODEL,
+                ENV_AGENT_ALLOW_FAULTS: os.environ.get(ENV_AGENT_ALLOW_FAULTS, "1"),
                 **_passthrough(AGENT_PASSTHROUGH),
             },
         )

@@ -20,9 +20,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from agent_workflow.nag import acknowledge
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
-EVENT_SOURCE = "agent.workflow"
-EVENT_DETAIL_TYPE = "ManualTrigger"
 # EventBridge retries a failed delivery with backoff for up to this long, then dead-letters it.
 DELIVERY_RETRY_ATTEMPTS = 8
 DELIVERY_MAX_EVENT_AGE = cdk.Duration.hours(1)

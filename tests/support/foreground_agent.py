@@ -23,10 +23,12 @@ from tests.support.helpers import PollTimeout, free_port, wait_for
 
 
 def copy_agent_code(destination: Path) -> Path:
-    """A copy of the agent package under ``destination``; returns the code root to pass."""
-    shutil.copytree(
-        REPO_ROOT / "agent", destination / "agent", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    """A copy of the agent package (and the contract it imports) under ``destination``;
+    returns the code root to pass."""
+    for package in ("agent", "contract"):
+        shutil.copytree(
+            REPO_ROOT / package, destination / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return destination
 
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from contract import JOURNAL_TABLE_SCHEMA, journal_key
 from harness.assertions import TransitionMismatch, assert_transitions, describe
 from harness.sessions import (
     Execution,
@@ -129,8 +129,7 @@ def _put_history(
     ddb.put_item(
         TableName="journal",
         Item={
-            "PK": {"S": session_id},
-            "SK": {"S": "SESSION"},
+            **journal_key(session_id),
             "status": {"S": statuses[-1]},
             "history": {"L": history},
             **({"execution_arn": {"S": execution_arn}} if execution_arn else {}),

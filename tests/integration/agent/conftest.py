@@ -12,7 +12,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from contract import JOURNAL_TABLE_SCHEMA, journal_key
 from tests.support.agent_process import AGENT_HTTP_TABLE, start, stop
 from tests.support.helpers import free_port
 from tests.support.journal_items import initiated_item
@@ -92,9 +92,7 @@ def session_item(dynamodb: Any) -> Callable[[str], dict[str, Any]]:
     """Read a session's item as plain python values ({} when absent)."""
 
     def read(session_id: str) -> dict[str, Any]:
-        raw = dynamodb.get_item(
-            TableName=TABLE, Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}}
-        ).get("Item", {})
+        raw = dynamodb.get_item(TableName=TABLE, Key=journal_key(session_id)).get("Item", {})
         return {k: DESERIALIZER.deserialize(v) for k, v in raw.items()}
 
     return read

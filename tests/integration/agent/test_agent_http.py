@@ -9,12 +9,11 @@ import urllib.error
 import pytest
 
 from agent.identity import AGENT_CODE, IDENTITY_PATH, code_fingerprint
+from contract import TERMINAL_STATUSES
 from harness.settings import REPO_ROOT
 from tests.support.agent_process import AGENT_HTTP_TABLE as TABLE
 from tests.support.agent_process import http_json
 from tests.support.helpers import wait_for
-
-TERMINAL = ("COMPLETED", "FAILED")
 
 
 def _invoke(agent_url, session_id, **extra):
@@ -24,7 +23,7 @@ def _invoke(agent_url, session_id, **extra):
 
 def _ended(session_item, session_id):
     return wait_for(
-        lambda: (item := session_item(session_id)).get("status") in TERMINAL and item,
+        lambda: (item := session_item(session_id)).get("status") in TERMINAL_STATUSES and item,
         timeout=20,
         what=f"session {session_id} terminal",
     )

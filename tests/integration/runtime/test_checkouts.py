@@ -29,7 +29,7 @@ from harness.runtime.processes import ManagedProcess
 from harness.settings import REPO_ROOT, Settings
 from tests.support.helpers import run_command, run_harness, wait_for
 
-SCRIPTED_MODEL = REPO_ROOT / "agent" / "models" / "scripted.py"
+SCRIPTED_MODEL = REPO_ROOT / "agent" / "testing" / "scripted_model.py"
 ANSWER = 'f"Analysed the task: '
 
 

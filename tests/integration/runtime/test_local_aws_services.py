@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from contract import JOURNAL_TABLE_SCHEMA, journal_key
 from tests.support.helpers import wait_for
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/local-test-role"
@@ -182,9 +182,7 @@ def test_state_machine_with_dynamodb_and_lambda_tasks_succeeds(
     )
     assert execution["status"] == "SUCCEEDED", execution
     assert json.loads(execution["output"])["read_back"] == session_id
-    item = aws_client("dynamodb").get_item(
-        TableName=table, Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}}
-    )
+    item = aws_client("dynamodb").get_item(TableName=table, Key=journal_key(session_id))
     assert "Item" in item
 
 

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 
+from contract import TERMINAL_STATUSES
 from harness import commands
 from harness.runtime import HostRuntime, select_runtime
 from harness.runtime.processes import ManagedProcess, cmdline, descendants
@@ -42,7 +43,7 @@ def test_fifty_concurrent_sessions_all_complete_once(
     def all_ended() -> bool:
         for session_id in set(ids) - set(histories):
             item = session_reader.item(session_id)
-            if item and item["status"] in ("COMPLETED", "FAILED"):
+            if item and item["status"] in TERMINAL_STATUSES:
                 histories[session_id] = [h["status"] for h in item["history"]]
         return len(histories) == len(ids)
 

@@ -1,5 +1,8 @@
 """Local stand-in for Bedrock AgentCore Runtime's InvokeAgentRuntime API (stdlib only).
 
+Part of the harness, not of the product: it emulates AWS for the local runtime, so it is not
+in the agent's production image (docker-compose.yml runs it from the image's ``local`` target).
+
 LocalStack has no AgentCore, so locally the invoker's ``bedrock-agentcore`` client is pointed
 here (``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE``). It accepts what botocore sends,
 ``POST /runtimes/{url-encoded agentRuntimeArn}/invocations?qualifier=...`` with the session id
@@ -9,7 +12,8 @@ The agent's answer comes back with status 200, its ``Content-Type`` and the sess
 
 Errors come back in the API's shape (``X-Amzn-ErrorType: <Name>`` + ``{"message": ...}``), with
 the codes botocore's service model gives them, so boto3 raises (and retries) them as in AWS:
-- session id missing or shorter than 33 characters, or the agent answers 4xx:
+- session id missing or shorter than ``contract.MIN_SESSION_ID_CHARS`` (33) characters, or the
+  agent answers 4xx:
   400 ``ValidationException``;
 - the agent answers 5xx: 424 ``RuntimeClientError`` (what AgentCore reports for a failing
   runtime);
@@ -22,6 +26,7 @@ optional fault ``AGENTCORE_STANDIN_FAULT`` = ``throttle`` (429 ThrottlingExcepti
 ``error`` (500 InternalServerException) | ``delay:<seconds>`` (then forward).
 ``GET /ping`` answers ``{"status": "Healthy"}``; ``GET /_harness/identity`` its checkout and
 code fingerprint (agent/identity.py).
+Run it with ``python -m harness.agentcore_standin``.
 """
 
 from __future__ import annotations
@@ -35,15 +40,24 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-from agent.identity import IDENTITY_PATH, STANDIN_CODE, identity
+from agent import identity as agent_identity
+from agent.identity import IDENTITY_PATH, identity
+from contract import MIN_SESSION_ID_CHARS
 
 logger = logging.getLogger("agentcore_standin")
 
 SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
-MIN_SESSION_ID = 33
 INVOKE_PATH = re.compile(r"^/runtimes/(?P<arn>[^/?]+)/invocations(?:\?.*)?$")
 FORWARDED_HEADERS = ("Content-Type", "Accept", "X-Amzn-Bedrock-AgentCore-Runtime-User-Id")
+# The code the stand-in runs, fingerprinted for GET /_harness/identity (and by the harness,
+# which restarts a stand-in whose code changed since it started).
+STANDIN_CODE = (
+    Path(__file__).resolve(),
+    Path(agent_identity.__file__).resolve(),
+    Path(__file__).resolve().parents[1] / "contract",
+)
 
 
 @dataclass(frozen=True)
@@ -106,11 +120,11 @@ class StandIn(BaseHTTPRequestHandler):
             self._error(404, "ResourceNotFoundException", f"no route POST {self.path}")
             return
         session_id = self.headers.get(SESSION_HEADER, "")
-        if len(session_id) < MIN_SESSION_ID:
+        if len(session_id) < MIN_SESSION_ID_CHARS:
             self._error(
                 400,
                 "ValidationException",
-                f"runtimeSessionId must be at least {MIN_SESSION_ID} characters",
+                f"runtimeSessionId must be at least {MIN_SESSION_ID_CHARS} characters",
             )
             return
         fault = self.server.config.fault
