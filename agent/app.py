@@ -29,6 +29,7 @@ from agent.identity import AGENT_CODE, IDENTITY_PATH, identity
 from agent.journal import Journal
 from agent.runner import run_session
 from agent.settings import LOG_FORMAT, MODELS, AgentSettings
+from contract.aws_calls import record_aws_calls
 
 if TYPE_CHECKING:  # a test double, absent from the production image
     from agent.testing.faults import Fault
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 app = BedrockAgentCoreApp()
 SETTINGS = AgentSettings.from_env()
+# Local runs log each AWS call for the IAM sufficiency check (RECORD_AWS_CALLS=1, which the
+# local runtime sets and AgentCore never does). Before any client exists.
+record_aws_calls("agent")
 # Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
 EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()

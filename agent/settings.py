@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from contract import DEFAULT_BEDROCK_MODEL_ID
+
 MODELS = ("scripted", "bedrock", "openai")
 # Logs go to stderr (logging.basicConfig) with timestamps.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -40,7 +42,7 @@ class AgentSettings:
         return cls(
             journal_table_name=_env("JOURNAL_TABLE_NAME"),
             model=_env("AGENT_MODEL", "bedrock").lower(),
-            bedrock_model_id=_env("BEDROCK_MODEL_ID", "us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            bedrock_model_id=_env("BEDROCK_MODEL_ID", DEFAULT_BEDROCK_MODEL_ID),
             openai_base_url=_env("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
             openai_api_key=_env("OPENAI_API_KEY", "local"),
             openai_model_id=_env("OPENAI_MODEL_ID", "llama3.2"),

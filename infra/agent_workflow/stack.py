@@ -12,7 +12,6 @@ from agent_workflow.agent_invoker import AgentInvoker
 from agent_workflow.agent_runtime import AgentRuntime
 from agent_workflow.config import StageConfig
 from agent_workflow.journal_table import JournalTable
-from agent_workflow.nag import acknowledge
 from agent_workflow.trigger import ManualTrigger
 from agent_workflow.workflow import Workflow
 
@@ -28,7 +27,13 @@ class AgentWorkflowStack(cdk.Stack):
             runtime_arn = config.local_agent_runtime_arn
         else:
             runtime_arn = AgentRuntime(
-                self, "AgentRuntime", table=journal, bedrock_model_id=config.bedrock_model_id
+                self,
+                "AgentRuntime",
+                table=journal,
+                runtime_name=config.agent_runtime_name,
+                bedrock_model_id=config.bedrock_model_id,
+                foundation_model_id=config.foundation_model_id,
+                model_regions=config.model_regions,
             ).arn
 
         invoker_name = f"{construct_id}-agent-invoker"
@@ -40,6 +45,8 @@ class AgentWorkflowStack(cdk.Stack):
             agent_runtime_arn=runtime_arn,
             max_task_chars=config.max_task_chars,
             agentcore_endpoint=config.agentcore_endpoint if config.is_local else None,
+            observability=not config.is_local,
+            record_aws_calls=config.is_local,
         )
         # The same grant in both stages: InvokeAgentRuntime on this runtime and the endpoint
         # the invoker calls (no qualifier: DEFAULT) only (locally the stand-in's ARN, which
@@ -50,7 +57,6 @@ class AgentWorkflowStack(cdk.Stack):
                 resources=[runtime_arn, f"{runtime_arn}/runtime-endpoint/DEFAULT"],
             )
         )
-        self._acknowledge_invoker_findings(invoker, invoker_name)
 
         workflow = Workflow(
             self,
@@ -82,27 +88,3 @@ class AgentWorkflowStack(cdk.Stack):
         }
         for key, value in outputs.items():
             cdk.CfnOutput(self, key, value=value)
-
-    @staticmethod
-    def _acknowledge_invoker_findings(invoker: AgentInvoker, function_name: str) -> None:
-        """cdk-nag findings on the invoker that are reviewed choices, not defects."""
-        acknowledge(
-            invoker.role.node.find_child("DefaultPolicy"),
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-            f"<AWS::AccountId>:log-group:/aws/lambda/{function_name}:*]",
-            "The log streams of the invoker's own log group (stream names are Lambda's).",
-        )
-        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
-            acknowledge(
-                invoker.function,
-                rule,
-                "python3.12 on purpose: the local runtime runs the invoker on the project's "
-                "Python 3.12 (host executor), so the tested code is the deployed code; Lambda "
-                "supports python3.12 until its announced deprecation (2028).",
-            )
-        acknowledge(
-            invoker.function,
-            "Serverless-LambdaDLQ",
-            "Only Step Functions invokes it, synchronously: a failure returns to the InvokeAgent "
-            "state, whose Catch records the session FAILED. A DLQ only serves async invokes.",
-        )

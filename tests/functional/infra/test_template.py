@@ -308,9 +308,12 @@ def test_the_iam_check_fails_when_a_grant_is_missing_or_extra_or_misplaced(local
 def test_no_policy_has_a_star_resource(stage, local, aws):
     template = local if stage == "local" else aws
     # Actions with no resource-level permissions in AWS: "*" is their only form.
-    # ECR's login token; the state machine's log delivery and X-Ray traces (aws stage).
+    # ECR's login token, the model's Marketplace subscription (the agent); log delivery and
+    # X-Ray traces (the state machine and the invoker, aws stage).
     allowed_star = {
         "ecr:GetAuthorizationToken",
+        "aws-marketplace:ViewSubscriptions",
+        "aws-marketplace:Subscribe",
         "logs:CreateLogDelivery",
         "logs:GetLogDelivery",
         "logs:UpdateLogDelivery",

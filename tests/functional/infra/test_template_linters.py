@@ -61,26 +61,9 @@ def test_cfn_lint_does_check_the_rendered_definition(synthesized):
     assert "States/Success/Type" in error
 
 
-# Findings still open, each to be fixed in its construct (agent_runtime.py, agent_invoker.py
-# are being reworked on main: these land after that merge). The list may only shrink.
-STILL_OPEN = {
-    ("AwsSolutions-IAM5[Resource::*]", "AgentWorkflow/AgentRuntime/Role/DefaultPolicy/Resource"),
-    (
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/*]",
-        "AgentWorkflow/AgentRuntime/Role/DefaultPolicy/Resource",
-    ),
-    (
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
-        "log-group:/aws/bedrock-agentcore/runtimes/*]",
-        "AgentWorkflow/AgentRuntime/Role/DefaultPolicy/Resource",
-    ),
-    ("Serverless-LambdaTracing", "AgentWorkflow/AgentInvoker/Function/Resource"),
-}
-
-
 def test_cdk_nag_finds_nothing_unacknowledged_on_the_aws_stage(synthesized):
     _, findings = synthesized["aws"]
-    assert [str(f) for f in findings if (f.rule, f.path) not in STILL_OPEN] == []
+    assert [str(f) for f in findings] == []
 
 
 def test_cdk_nag_does_report_an_unacknowledged_finding(tmp_path):
@@ -92,7 +75,7 @@ def test_cdk_nag_does_report_an_unacknowledged_finding(tmp_path):
         table.point_in_time_recovery_specification = None
 
     _, _, findings = synth("aws", tmp_path, nag=True, edit=without_recovery)
-    assert [(f.rule, f.path) for f in findings if (f.rule, f.path) not in STILL_OPEN] == [
+    assert [(f.rule, f.path) for f in findings] == [
         ("AwsSolutions-DDB3", "AgentWorkflow/Journal/Table/Resource")
     ]
 

@@ -77,7 +77,8 @@ class FakeBedrock:
     def get_inference_profile(self, inferenceProfileIdentifier: str) -> dict[str, Any]:  # noqa: N803
         if inferenceProfileIdentifier not in self.profiles:
             raise LookupError("ResourceNotFoundException")
-        return {"status": "ACTIVE"}
+        arns = [f"arn:aws:bedrock:{r}::foundation-model/m" for r in ("us-west-2", "us-east-1")]
+        return {"status": "ACTIVE", "models": [{"modelArn": arn} for arn in arns]}
 
     def get_foundation_model(self, modelIdentifier: str) -> dict[str, Any]:  # noqa: N803
         return {"modelDetails": {"modelLifecycle": {"status": self.lifecycle[modelIdentifier]}}}
@@ -87,12 +88,25 @@ def test_the_model_must_exist_in_the_region_and_not_be_legacy():
     model = "us.anthropic.claude-sonnet-4-20250514-v1:0"
     base = "anthropic.claude-sonnet-4-20250514-v1:0"
     assert base_model_id(model) == base
-    assert model_problems(FakeBedrock({model}, {base: "ACTIVE"}), model, "us-east-1") == []
-    (legacy,) = model_problems(FakeBedrock({model}, {base: "LEGACY"}), model, "us-east-1")
+    assert model_problems(FakeBedrock({model}, {base: "ACTIVE"}), model, "us-east-1") == (
+        [],
+        ["us-east-1", "us-west-2"],
+    )
+    (legacy,), _ = model_problems(FakeBedrock({model}, {base: "LEGACY"}), model, "us-east-1")
     assert "is LEGACY" in legacy.what
     assert "bedrock_model_id" in legacy.how
-    (unknown,) = model_problems(FakeBedrock(set(), {}), model, "eu-west-1")
+    (unknown,), routes = model_problems(FakeBedrock(set(), {}), model, "eu-west-1")
     assert "no inference profile" in unknown.what
+    assert routes == []
+
+
+def test_named_model_regions_must_cover_the_profiles_routes():
+    model = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    bedrock = FakeBedrock({model}, {"anthropic.claude-sonnet-4-20250514-v1:0": "ACTIVE"})
+    (narrow,), _ = model_problems(bedrock, model, "us-east-1", regions="us-east-1")
+    assert "leaves out regions the profile routes to (us-west-2)" in narrow.what
+    assert "bedrock_model_regions=us-east-1,us-west-2" in narrow.how
+    assert model_problems(bedrock, model, "us-east-1", regions="us-west-2,us-east-1")[0] == []
 
 
 def test_missing_credentials_are_named():
