@@ -50,6 +50,9 @@ def record_aws_calls(component: str, session: Any = None) -> bool:
         record = {"component": component, "action": f"{prefix}:{model.name}", "params": named}
         logger.info("%s<%s>", MARKER, json.dumps(record, sort_keys=True))
 
+    # Its own level: the records must pass whatever level the host sets on the root logger
+    # (Lambda's runtime may set WARNING); they reach the root's handlers all the same.
+    logger.setLevel(logging.INFO)
     session.events.register(
         "before-parameter-build", log_call, unique_id=f"contract.aws_calls.{component}"
     )

@@ -13,9 +13,12 @@ recording is written to reports/aws-calls.json; the functional tier's copy
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+from contract.aws_calls import MARKER, parse
 from harness.assertions import assert_transitions
+from harness.runtime import select_runtime
 from harness.settings import REPO_ROOT
 from tests.support.iam_sufficiency import Call, calls_from_execution_history, check
 from tests.support.templates import synth
@@ -37,9 +40,34 @@ def _logical_ids(aws_client: Any, stack_name: str) -> dict[str, str]:
     return names
 
 
+def _named_by(calls: list[Call], logical_ids: dict[str, str]) -> dict[str, str]:
+    """The part of ``logical_ids`` the calls name (the recording keeps only that)."""
+    values = {v for c in calls for v in c.params.values()}
+    return {
+        name: logical_id
+        for name, logical_id in sorted(logical_ids.items())
+        if any(v == name or v.endswith((f":{name}", f"/{name}")) for v in values)
+    }
+
+
+def _output(aws_client: Any, stack_name: str, key: str) -> str:
+    (stack,) = aws_client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    return next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == key)
+
+
 def _history(aws_client: Any, execution_arn: str) -> list[dict[str, Any]]:
     paginator = aws_client("stepfunctions").get_paginator("get_execution_history")
     return [e for page in paginator.paginate(executionArn=execution_arn) for e in page["events"]]
+
+
+def invoker_calls(aws_client: Any, function_name: str, since_ms: int) -> list[Call]:
+    """The invoker's recorded calls, from its CloudWatch log group (as Lambda logs them)."""
+    paginator = aws_client("logs").get_paginator("filter_log_events")
+    pages = paginator.paginate(
+        logGroupName=f"/aws/lambda/{function_name}", startTime=since_ms, filterPattern=MARKER
+    )
+    text = "\n".join(e["message"].rstrip() for page in pages for e in page["events"])
+    return [Call.from_json(c) for c in parse(text)]
 
 
 def recorded_calls(aws_client: Any, deployed_stack: Any, sessions: list[Any]) -> list[Call]:
@@ -62,6 +90,8 @@ def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
 ):
     # GIVEN sessions down each path a component writes on: the agent completes, the agent
     # crashes (its app records FAILED), the workflow refuses an event without a task
+    started_ms = int(time.time() * 1000) - 1000
+    agent_log_start = len(select_runtime(harness_settings).log_text("agent"))
     runs = [
         (
             trigger("Summarise the quarterly cost report"),
@@ -83,15 +113,25 @@ def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
     ]
     # WHEN their calls are evaluated against the aws stage's policies
     calls = recorded_calls(aws_client, deployed_stack, sessions)
-    logical_ids = _logical_ids(aws_client, harness_settings.stack_name)
+    calls += invoker_calls(aws_client, deployed_stack.invoker_function_name, started_ms)
+    agent_log = select_runtime(harness_settings).log_text("agent")[agent_log_start:]
+    calls += [Call.from_json(c) for c in parse(agent_log)]
     aws_template = synth("aws")[1]
+    logical_ids = _logical_ids(aws_client, harness_settings.stack_name)
+    # The stand-in's ARN stands for the aws stage's runtime (the local stage has none).
+    (runtime_id,) = (
+        logical_id
+        for logical_id, r in aws_template["Resources"].items()
+        if r["Type"] == "AWS::BedrockAgentCore::Runtime"
+    )
+    logical_ids[_output(aws_client, harness_settings.stack_name, "AgentRuntimeArn")] = runtime_id
     verdict = check(calls, aws_template, logical_ids)
     RECORDING.parent.mkdir(exist_ok=True)
     RECORDING.write_text(
         json.dumps(
             {
                 "calls": [c.__dict__ for c in calls],
-                "logical_ids": logical_ids,
+                "logical_ids": _named_by(calls, logical_ids),
                 "unused": verdict.unused,
             },
             indent=2,
@@ -101,7 +141,13 @@ def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
     # THEN every call is allowed, and every component made some
     print("granted, no recorded call used:", json.dumps(verdict.unused, indent=2))
     assert verdict.missing == []
-    assert {c.component for c in calls} >= {"state_machine", "trigger"}
+    assert {c.component for c in calls} == {"state_machine", "trigger", "invoker", "agent"}
+    assert {c.action for c in calls if c.component == "agent"} >= {
+        "dynamodb:UpdateItem",
+    }
+    assert {c.action for c in calls if c.component == "invoker"} == {
+        "bedrock-agentcore:InvokeAgentRuntime"
+    }
     assert {c.action for c in calls if c.component == "state_machine"} >= {
         "dynamodb:PutItem",
         "dynamodb:GetItem",
