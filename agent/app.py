@@ -22,16 +22,23 @@ import boto3
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
 from starlette.responses import JSONResponse
 
+from agent.environment import SettingError, exit_on
 from agent.faults import Fault, InvalidFault, requested_fault
 from agent.identity import AGENT_CODE, IDENTITY_PATH, identity
 from agent.journal import Journal
+from agent.logs import configure_logging
 from agent.runner import run_session
-from agent.settings import LOG_FORMAT, MODELS, AgentSettings
+from agent.settings import AgentSettings
 
 logger = logging.getLogger(__name__)
 
 app = BedrockAgentCoreApp()
-SETTINGS = AgentSettings.from_env()
+try:
+    SETTINGS = AgentSettings.from_env()
+except SettingError as bad_setting:
+    # Read at import (the app's handlers use it): a bad variable stops the process with a
+    # one-line message, whether it is started as ``python -m agent.app`` or imported.
+    exit_on(bad_setting, "python -m agent.app")
 # Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
 EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()
@@ -120,9 +127,7 @@ app.add_route(IDENTITY_PATH, harness_identity, methods=["GET"])
 def main() -> None:
     """Serve on AGENT_HOST:AGENT_PORT; the host is always explicit (the SDK would pick 0.0.0.0
     whenever /.dockerenv exists)."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    if SETTINGS.model not in MODELS:
-        raise SystemExit(f"AGENT_MODEL={SETTINGS.model!r} is unknown: choose one of {MODELS}")
+    configure_logging()
     logger.info(
         "model=<%s>, host=<%s>, port=<%s> | serving", SETTINGS.model, SETTINGS.host, SETTINGS.port
     )

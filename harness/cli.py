@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from agent.environment import SettingError, exit_on
+from agent.logs import configure_logging
 from harness import bench, deploy, undelivered
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
@@ -369,12 +371,12 @@ def main(argv: list[str] | None = None) -> int:
     # And Ctrl-C (SIGINT) always does, even for a command started with SIGINT ignored, as a
     # script's background jobs are: Python then keeps it ignored unless told otherwise.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         settings = Settings(target=args.target) if args.target else Settings()
+    except SettingError as error:
+        exit_on(error, "python -m harness")  # as argparse stops on a bad argument
+    try:
         return COMMANDS[args.command](args, settings)
     except HarnessError as error:
         console.print(f"[bold red]error:[/bold red] {error}")

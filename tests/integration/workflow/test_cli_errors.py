@@ -29,6 +29,24 @@ def _assert_clear_error(result: subprocess.CompletedProcess[str], *phrases: str)
         assert phrase in flat, output
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "accepted"),
+    [
+        ("AGENT_PORT", "abc", "an integer from 1 to 65535"),
+        ("HARNESS_STARTUP_TIMEOUT", "x", "a number of seconds greater than 0"),
+        ("HARNESS_RUNTIME", "foo", "one of auto, host, docker"),
+        ("HARNESS_TARGET", "foo", "one of local, aws"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_status_2(variable, value, accepted):
+    result = harness("status", **{variable: value})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        f"python -m harness: error: {variable}={value!r} is not valid: expected {accepted}\n"
+    )
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize("command", [["watch", "x"], ["trigger", "--task", "t"], ["history", "x"]])
 def test_runtime_down(command):
     dead = f"http://127.0.0.1:{free_port()}"
