@@ -126,12 +126,12 @@ app.add_route(IDENTITY_PATH, harness_identity, methods=["GET"])
 
 def main() -> None:
     """Serve on AGENT_HOST:AGENT_PORT; the host is always explicit (the SDK would pick 0.0.0.0
-    whenever /.dockerenv exists)."""
+    whenever /.dockerenv exists). Uvicorn logs through the root handler (log_config=None)."""
     configure_logging()
     logger.info(
         "model=<%s>, host=<%s>, port=<%s> | serving", SETTINGS.model, SETTINGS.host, SETTINGS.port
     )
-    app.run(port=SETTINGS.port, host=SETTINGS.host)
+    app.run(port=SETTINGS.port, host=SETTINGS.host, log_config=None)
 
 
 if __name__ == "__main__":
