@@ -15,6 +15,7 @@ from rich.live import Live
 from rich.table import Table
 
 from agent.environment import SettingError, exit_on
+from agent.journal import SessionNotFound
 from agent.logs import configure_logging
 from harness import bench, deploy, undelivered
 from harness.assertions import describe
@@ -23,7 +24,7 @@ from harness.errors import HarnessError
 from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
 from harness.runtime.processes import running_instances
-from harness.sessions import Session, SessionNotFound, SessionReader
+from harness.sessions import Session, SessionReader
 from harness.settings import REPO_ROOT, Settings
 from harness.stack import StackOutputs
 from harness.timeline import progress_line, timeline_table
@@ -378,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         exit_on(error, "python -m harness")  # as argparse stops on a bad argument
     try:
         return COMMANDS[args.command](args, settings)
-    except HarnessError as error:
+    except (HarnessError, SessionNotFound) as error:
         console.print(f"[bold red]error:[/bold red] {error}")
         return 1
     except KeyboardInterrupt:

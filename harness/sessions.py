@@ -13,8 +13,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from agent.journal import SessionNotFound
 from harness import aws
-from harness.errors import HarnessError
 from harness.settings import Settings
 from harness.stack import StackOutputs
 
@@ -22,10 +22,6 @@ logger = logging.getLogger(__name__)
 
 TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
 _DESERIALIZER = TypeDeserializer()
-
-
-class SessionNotFound(HarnessError):
-    """No journal item and no execution for this session id."""
 
 
 def parse_time(value: str | datetime) -> datetime:
