@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -142,7 +143,7 @@ def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     ensure_current(settings, report, ["localstack"])  # never into another checkout's emulator
     mode = select_runtime(settings).mode if settings.is_local else "aws"
-    context = dict(item.split("=", 1) for item in args.context or [])
+    context = dict(args.context or [])
     result = deploy.deploy(
         settings, runtime_mode=mode, context=context, force=args.force, report=report
     )
@@ -221,8 +222,11 @@ def watch_session(
             if lost := undelivered.explain(settings, outputs, session_id, emulator_log, offset):
                 raise EventUndelivered(lost.message() + UNDELIVERED_HINT)
 
-    with Live(console=console, refresh_per_second=8, transient=True) as live:
-        session = reader.wait(session_id, timeout=limit, on_update=on_update)
+    try:
+        with Live(console=console, refresh_per_second=8, transient=True) as live:
+            session = reader.wait(session_id, timeout=limit, on_update=on_update)
+    except BotoCoreError as error:
+        raise HarnessError(unreachable(settings, error, session_id)) from None
     if session is None:
         raise SessionNotFound(
             f"no session {session_id} appeared within {limit:.0f} s, and neither the "
@@ -242,6 +246,24 @@ def watch_session(
             f"[yellow]still running after {limit:.0f} s[/yellow]\n{describe(session, session_id)}"
         )
     return 1
+
+
+def unreachable(settings: Settings, error: BotoCoreError, session_id: str = "") -> str:
+    """What to say, and to do, when AWS or the local runtime stops answering mid-command."""
+    if not settings.is_local:
+        message = f"lost contact with AWS ({settings.region}): {error}. Check the network and "
+        message += "your credentials"
+        return message + (f", then `python -m harness watch {session_id}`." if session_id else ".")
+    message = (
+        f"lost contact with the local runtime at {settings.endpoint_url}: {error}. "
+        "`python -m harness status` shows whether it is still up."
+    )
+    if session_id:
+        message += f" If it is, follow the session again: `python -m harness watch {session_id}`."
+    return message + (
+        " If it stopped, `make up` and `make deploy` bring it back (LocalStack keeps its state in"
+        " memory: sessions it held are gone), then trigger the work again."
+    )
 
 
 @command("history")
@@ -290,6 +312,14 @@ def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
     return rows
 
 
+def context_item(value: str) -> tuple[str, str]:
+    """``-c KEY=VALUE`` (argparse turns the error into a usage error)."""
+    key, equals, item = value.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
+    return key, item
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness",
@@ -328,7 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deploy_parser = sub.add_parser("deploy", help="deploy the CDK stack (cdklocal when local)")
     deploy_parser.add_argument(
-        "-c", "--context", action="append", metavar="KEY=VALUE", help="CDK context override"
+        "-c",
+        "--context",
+        action="append",
+        type=context_item,
+        metavar="KEY=VALUE",
+        help="CDK context override",
     )
     deploy_parser.add_argument(
         "--force", action="store_true", help="deploy even if nothing changed since the last one"
@@ -381,6 +416,10 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args, settings)
     except (HarnessError, SessionNotFound) as error:
         console.print(f"[bold red]error:[/bold red] {error}")
+        return 1
+    except BotoCoreError as error:
+        # The endpoint went away mid-command (LocalStack stopped, the network dropped).
+        console.print(f"[bold red]error:[/bold red] {unreachable(settings, error)}")
         return 1
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")
