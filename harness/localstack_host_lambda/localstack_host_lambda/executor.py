@@ -78,7 +78,10 @@ class Zygote:
     START_TIMEOUT = 30.0
 
     def __init__(self, interpreter: str, code_dir: str, env: dict[str, str]) -> None:
-        self.socket_path = tempfile.mktemp(prefix="host-lambda-", suffix=".sock")
+        # The socket goes in a fresh directory only this user can enter (mkdtemp, mode 0700):
+        # no other process can take its name first, or connect to it.
+        self.socket_dir = tempfile.mkdtemp(prefix="host-lambda-")
+        self.socket_path = os.path.join(self.socket_dir, "zygote.sock")
         self.process = subprocess.Popen(
             [interpreter, str(BOOTSTRAP), "--zygote", self.socket_path],
             cwd=code_dir,
@@ -106,6 +109,8 @@ class Zygote:
             self.process.terminate()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.socket_path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.socket_dir)
 
 
 _ZYGOTES: dict[tuple[str, str, str], Zygote] = {}
