@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from agent.journal import SessionNotFound
-from harness import cli
+from harness import aws, cli
 from harness.sessions import SessionReader
 from harness.stack import StackOutputs
 
@@ -24,12 +24,14 @@ OUTPUTS = StackOutputs(
 
 
 @pytest.fixture(autouse=True)
-def signal_handlers() -> Iterator[None]:
-    """main() installs SIGTERM/SIGINT handlers: give pytest's back afterwards."""
+def isolated_main() -> Iterator[None]:
+    """main() installs SIGTERM/SIGINT handlers, and the commands cache boto3 clients per
+    settings (made here without credentials): give pytest its handlers back, drop the clients."""
     saved = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     yield
     for number, handler in saved.items():
         signal.signal(number, handler)
+    aws.client.cache_clear()
 
 
 def run(*argv: str) -> int:
