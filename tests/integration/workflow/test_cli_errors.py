@@ -29,20 +29,13 @@ def _assert_clear_error(result: subprocess.CompletedProcess[str], *phrases: str)
         assert phrase in flat, output
 
 
-@pytest.mark.parametrize(
-    ("variable", "value", "accepted"),
-    [
-        ("AGENT_PORT", "abc", "an integer from 1 to 65535"),
-        ("HARNESS_STARTUP_TIMEOUT", "x", "a number of seconds greater than 0"),
-        ("HARNESS_RUNTIME", "foo", "one of auto, host, docker"),
-        ("HARNESS_TARGET", "foo", "one of local, aws"),
-    ],
-)
-def test_a_bad_setting_is_one_line_and_exit_status_2(variable, value, accepted):
-    result = harness("status", **{variable: value})
+def test_a_bad_setting_is_one_line_and_exit_status_2():
+    """The real process (tests/unit/harness/test_cli.py has the other variables in-process)."""
+    result = harness("status", AGENT_PORT="abc")
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr == (
-        f"python -m harness: error: {variable}={value!r} is not valid: expected {accepted}\n"
+        "python -m harness: error: AGENT_PORT='abc' is not valid: "
+        "expected an integer from 1 to 65535\n"
     )
     assert result.stdout == ""
 
