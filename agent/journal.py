@@ -34,7 +34,10 @@ class IllegalTransition(JournalError):
 
 
 class SessionNotFound(JournalError):
-    """No journal item for the session (the workflow creates it before the agent starts)."""
+    """No journal item for the session (the workflow creates it before the agent starts).
+
+    The harness raises it too, when neither the journal nor a workflow execution knows the
+    session id; its command line reports it as an error message."""
 
 
 def now_iso() -> str:

@@ -52,7 +52,6 @@ class SessionTiming:
     journal_completed: float | None = None
     execution_succeeded: float | None = None
     statuses: list[str] = field(default_factory=list)
-    executions: int = 0
 
 
 def percentile(values: list[float], fraction: float) -> float:
