@@ -25,10 +25,12 @@ from bedrock_agentcore.runtime import BedrockAgentCoreApp
 from starlette.responses import JSONResponse
 
 from agent.doubles import InvalidFault, TestDoublesMissing, check_available, requested_fault
+from agent.environment import SettingError, exit_on
 from agent.identity import AGENT_CODE, IDENTITY_PATH, identity
 from agent.journal import Journal
+from agent.logs import configure_logging
 from agent.runner import run_session
-from agent.settings import LOG_FORMAT, MODELS, AgentSettings
+from agent.settings import AgentSettings
 from contract.aws_calls import record_aws_calls
 
 if TYPE_CHECKING:  # a test double, absent from the production image
@@ -37,10 +39,16 @@ if TYPE_CHECKING:  # a test double, absent from the production image
 logger = logging.getLogger(__name__)
 
 app = BedrockAgentCoreApp()
-SETTINGS = AgentSettings.from_env()
+try:
+    SETTINGS = AgentSettings.from_env()
+except SettingError as bad_setting:
+    # Read at import (the app's handlers use it): a bad variable stops the process with a
+    # one-line message, whether it is started as ``python -m agent.app`` or imported.
+    exit_on(bad_setting, "python -m agent.app")
 # Local runs log each AWS call for the IAM sufficiency check (RECORD_AWS_CALLS=1, which the
 # local runtime sets and AgentCore never does). Before any client exists.
 record_aws_calls("agent")
+
 # Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
 EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()
@@ -128,10 +136,8 @@ app.add_route(IDENTITY_PATH, harness_identity, methods=["GET"])
 
 def main() -> None:
     """Serve on AGENT_HOST:AGENT_PORT; the host is always explicit (the SDK would pick 0.0.0.0
-    whenever /.dockerenv exists)."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    if SETTINGS.model not in MODELS:
-        raise SystemExit(f"AGENT_MODEL={SETTINGS.model!r} is unknown: choose one of {MODELS}")
+    whenever /.dockerenv exists). Uvicorn logs through the root handler (log_config=None)."""
+    configure_logging()
     try:
         check_available(SETTINGS)
     except TestDoublesMissing as missing:
@@ -139,7 +145,7 @@ def main() -> None:
     logger.info(
         "model=<%s>, host=<%s>, port=<%s> | serving", SETTINGS.model, SETTINGS.host, SETTINGS.port
     )
-    app.run(port=SETTINGS.port, host=SETTINGS.host)
+    app.run(port=SETTINGS.port, host=SETTINGS.host, log_config=None)
 
 
 if __name__ == "__main__":

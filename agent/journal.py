@@ -34,7 +34,10 @@ class IllegalTransition(JournalError):
 
 
 class SessionNotFound(JournalError):
-    """No journal item for the session (the workflow creates it before the agent starts)."""
+    """No journal item for the session (the workflow creates it before the agent starts).
+
+    The harness raises it too, when neither the journal nor a workflow execution knows the
+    session id; its command line reports it as an error message."""
 
 
 def now_iso() -> str:
@@ -43,7 +46,8 @@ def now_iso() -> str:
 
 
 def _value(python_value: Any) -> dict[str, Any]:
-    return _SERIALIZER.serialize(python_value)
+    value: dict[str, Any] = _SERIALIZER.serialize(python_value)
+    return value
 
 
 class Journal:

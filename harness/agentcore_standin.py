@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 import urllib.error
@@ -43,7 +42,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from agent import identity as agent_identity
+from agent.environment import SettingError, exit_on, http_url, port_number, seconds, setting, text
 from agent.identity import IDENTITY_PATH, identity
+from agent.logs import configure_logging
 from contract import MIN_SESSION_ID_CHARS
 
 logger = logging.getLogger("agentcore_standin")
@@ -60,23 +61,34 @@ STANDIN_CODE = (
 )
 
 
+def fault_spec(value: str) -> str:
+    """AGENTCORE_STANDIN_FAULT: throttle, error or delay:<seconds>."""
+    accepted = "throttle, error or delay:<seconds>"
+    if value in ("throttle", "error"):
+        return value
+    if value.startswith("delay:"):
+        try:
+            seconds(value.removeprefix("delay:"))
+        except ValueError:
+            raise ValueError(accepted) from None
+        return value
+    raise ValueError(accepted)
+
+
 @dataclass(frozen=True)
 class StandInConfig:
-    host: str
-    port: int
-    agent_url: str
-    timeout: float
-    fault: str
+    """Fields default to their environment variables (agent/environment.py)."""
+
+    host: str = setting("AGENTCORE_STANDIN_HOST", "127.0.0.1", text)
+    port: int = setting("AGENTCORE_STANDIN_PORT", 8090, port_number)
+    agent_url: str = setting("AGENT_URL", "http://127.0.0.1:8080", http_url)
+    timeout: float = setting("AGENTCORE_STANDIN_TIMEOUT", 30.0, seconds)
+    fault: str = setting("AGENTCORE_STANDIN_FAULT", "", fault_spec)
 
     @classmethod
     def from_env(cls) -> StandInConfig:
-        return cls(
-            host=os.environ.get("AGENTCORE_STANDIN_HOST", "127.0.0.1"),
-            port=int(os.environ.get("AGENTCORE_STANDIN_PORT", "8090")),
-            agent_url=os.environ.get("AGENT_URL", "http://127.0.0.1:8080").rstrip("/"),
-            timeout=float(os.environ.get("AGENTCORE_STANDIN_TIMEOUT", "30")),
-            fault=os.environ.get("AGENTCORE_STANDIN_FAULT", "").strip(),
-        )
+        """Every field from the environment; raises SettingError for a bad value."""
+        return cls()
 
 
 class StandInServer(ThreadingHTTPServer):
@@ -180,10 +192,11 @@ class StandIn(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    config = StandInConfig.from_env()
+    configure_logging()
+    try:
+        config = StandInConfig.from_env()
+    except SettingError as error:
+        exit_on(error, "python -m harness.agentcore_standin")
     server = StandInServer(config)
     logger.info(
         "host=<%s>, port=<%s>, agent_url=<%s>, fault=<%s> | AgentCore stand-in serving",

@@ -37,7 +37,6 @@ class DeployError(HarnessError):
 @dataclass(frozen=True)
 class DeployResult:
     seconds: float
-    bootstrapped: bool = False
     skipped: bool = False
 
 
@@ -192,13 +191,11 @@ def deploy(
     ensure_cdk_cli(settings, report)
     if settings.is_local:
         _remove_failed_stack(settings, report)
-    bootstrapped = False
     if not _bootstrapped(settings):
         report("bootstrapping CDK (first deploy into this runtime)")
         account = "000000000000" if settings.is_local else ""
         target = [f"aws://{account}/{settings.region}"] if account else []
         _run([_cli(settings), "bootstrap", *target], settings, "cdk bootstrap")
-        bootstrapped = True
     report(f"deploying stack {settings.stack_name}")
     _run(
         [
@@ -218,7 +215,7 @@ def deploy(
         settings,
         "cdk deploy",
     )
-    return DeployResult(seconds=time.monotonic() - started, bootstrapped=bootstrapped)
+    return DeployResult(seconds=time.monotonic() - started)
 
 
 def check_aws_deploy(

@@ -14,9 +14,9 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from agent.journal import SessionNotFound
 from contract import TERMINAL_STATUSES, journal_key
 from harness import aws
-from harness.errors import HarnessError
 from harness.polling import PollTimeout, poll
 from harness.settings import Settings
 from harness.stack import StackOutputs
@@ -24,10 +24,6 @@ from harness.stack import StackOutputs
 logger = logging.getLogger(__name__)
 
 _DESERIALIZER = TypeDeserializer()
-
-
-class SessionNotFound(HarnessError):
-    """No journal item and no execution for this session id."""
 
 
 def parse_time(value: str | datetime) -> datetime:
@@ -234,7 +230,7 @@ def steps_from_history(events: list[dict[str, Any]]) -> list[Step]:
                 i = open_index.pop(name)
                 steps[i] = Step(steps[i].name, steps[i].entered, at, steps[i].error, steps[i].cause)
         elif kind.endswith("Failed") or kind.endswith("TimedOut"):
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            details: Any = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             if steps and isinstance(details, dict) and details.get("error"):
                 last = steps[-1]
                 steps[-1] = Step(

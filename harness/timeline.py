@@ -11,7 +11,7 @@ from rich.text import Text
 from contract import SessionStatus
 from harness.sessions import Session
 
-STATUS_STYLE = {
+STATUS_STYLE: dict[str, str] = {
     SessionStatus.INITIATED: "cyan",
     SessionStatus.BUSY: "yellow",
     SessionStatus.COMPLETED: "green",

@@ -10,6 +10,7 @@ import glob
 import logging
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import zipfile
@@ -125,7 +126,12 @@ class Installer:
         stamp.write_text(key)
 
     def _uv(self, *args: str, what: str) -> None:
-        uv = shutil.which("uv", path=str(REPO_ROOT / ".venv" / "bin")) or shutil.which("uv")
+        # uv is a dependency of the project: in .venv (make venv), next to the interpreter
+        # that runs the harness (pip install -e . elsewhere), or on PATH.
+        beside = os.pathsep.join(
+            [str(REPO_ROOT / ".venv" / "bin"), str(Path(sys.executable).parent)]
+        )
+        uv = shutil.which("uv", path=beside) or shutil.which("uv")
         if not uv:
             raise InstallError("uv is missing from .venv: run `make venv` first")
         env = {

@@ -80,7 +80,10 @@ class Zygote:
     START_TIMEOUT = 30.0
 
     def __init__(self, interpreter: str, code_dir: str, env: dict[str, str]) -> None:
-        self.socket_path = tempfile.mktemp(prefix="host-lambda-", suffix=".sock")
+        # The socket goes in a fresh directory only this user can enter (mkdtemp, mode 0700):
+        # no other process can take its name first, or connect to it.
+        self.socket_dir = tempfile.mkdtemp(prefix="host-lambda-")
+        self.socket_path = os.path.join(self.socket_dir, "zygote.sock")
         # The zygote says "ready" on a pipe once it listens, and the pipe closes if it dies
         # first: one bounded blocking read, no polling for the socket file.
         ready_read, ready_write = os.pipe()
@@ -115,6 +118,8 @@ class Zygote:
             self.process.terminate()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.socket_path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.socket_dir)
 
 
 _ZYGOTES: dict[tuple[str, str, str], Zygote] = {}
@@ -147,7 +152,8 @@ def stop_zygotes(code_dir: str) -> None:
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class HostRuntimeExecutor(RuntimeExecutor):

@@ -278,9 +278,7 @@ def test_the_agent_and_the_harness_share_the_journal(fake_aws, monkeypatch):
     outputs = StackOutputs(
         state_machine_arn="arn:aws:states:us-east-1:000000000000:stateMachine:x",
         journal_table_name="journal",
-        rule_name="rule",
         event_bus_name="default",
-        invoker_function_name="invoker",
         poll_interval_seconds=1,
         max_polls=30,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -51,8 +52,11 @@ def dynamodb(moto_endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def agent_url(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app (scripted model, faults allowed, 3 s session timeout) on a loopback port."""
+def agent_app(
+    moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """The real app (scripted model, faults allowed, 3 s session timeout) on a loopback port:
+    its URL and the file its output (stdout and stderr) goes to."""
     port = free_port()
     process = start(
         "agent.app",
@@ -71,8 +75,18 @@ def agent_url(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> I
         port,
         tmp_path_factory.mktemp("agent-logs"),
     )
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", process.log_path  # type: ignore[attr-defined]
     stop(process)
+
+
+@pytest.fixture(scope="session")
+def agent_url(agent_app: tuple[str, Path]) -> str:
+    return agent_app[0]
+
+
+@pytest.fixture(scope="session")
+def agent_log(agent_app: tuple[str, Path]) -> Path:
+    return agent_app[1]
 
 
 @pytest.fixture

@@ -29,6 +29,17 @@ def _assert_clear_error(result: subprocess.CompletedProcess[str], *phrases: str)
         assert phrase in flat, output
 
 
+def test_a_bad_setting_is_one_line_and_exit_status_2():
+    """The real process (tests/unit/harness/test_cli.py has the other variables in-process)."""
+    result = harness("status", AGENT_PORT="abc")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        "python -m harness: error: AGENT_PORT='abc' is not valid: "
+        "expected an integer from 1 to 65535\n"
+    )
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize("command", [["watch", "x"], ["trigger", "--task", "t"], ["history", "x"]])
 def test_runtime_down(command):
     dead = f"http://127.0.0.1:{free_port()}"
