@@ -113,18 +113,20 @@ def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
     ]
     # WHEN their calls are evaluated against the aws stage's policies
     calls = recorded_calls(aws_client, deployed_stack, sessions)
-    calls += invoker_calls(aws_client, deployed_stack.invoker_function_name, started_ms)
+    stack_name = harness_settings.stack_name
+    invoker = _output(aws_client, stack_name, "InvokerFunctionName")
+    calls += invoker_calls(aws_client, invoker, started_ms)
     agent_log = select_runtime(harness_settings).log_text("agent")[agent_log_start:]
     calls += [Call.from_json(c) for c in parse(agent_log)]
     aws_template = synth("aws")[1]
-    logical_ids = _logical_ids(aws_client, harness_settings.stack_name)
+    logical_ids = _logical_ids(aws_client, stack_name)
     # The stand-in's ARN stands for the aws stage's runtime (the local stage has none).
     (runtime_id,) = (
         logical_id
         for logical_id, r in aws_template["Resources"].items()
         if r["Type"] == "AWS::BedrockAgentCore::Runtime"
     )
-    logical_ids[_output(aws_client, harness_settings.stack_name, "AgentRuntimeArn")] = runtime_id
+    logical_ids[_output(aws_client, stack_name, "AgentRuntimeArn")] = runtime_id
     verdict = check(calls, aws_template, logical_ids)
     RECORDING.parent.mkdir(exist_ok=True)
     RECORDING.write_text(
