@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.failures import one_line
 from harness.sessions import Session, SessionReader
 
 
@@ -19,7 +20,7 @@ def describe(session: Session | None, session_id: str) -> str:
         f"session {session_id}",
         f"  journal: {' -> '.join(session.statuses) or '(no item)'}"
         + (
-            f" | error: {session.item.get('error')}"
+            f" | error: {one_line(session.item.get('error'))}"
             if session.item and "error" in session.item
             else ""
         ),
@@ -32,7 +33,7 @@ def describe(session: Session | None, session_id: str) -> str:
         if execution.last_step:
             lines.append(f"  last state: {execution.last_step.name}")
         if (failed := execution.failed_step) is not None:
-            lines.append(f"  failed state: {failed.name}: {failed.error}: {failed.cause}")
+            lines.append(f"  failed state: {failed.name}: {failed.error}: {one_line(failed.cause)}")
     return "\n".join(lines)
 
 

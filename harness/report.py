@@ -6,8 +6,9 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.failures import explain
 from harness.sessions import Session
-from harness.timeline import timeline_rows
+from harness.timeline import TimelineRow, timeline_rows
 
 COLORS = {
     "INITIATED": "#4aa3df",
@@ -82,22 +83,55 @@ def svg(session: Session) -> str:
     return "\n".join(parts)
 
 
-def html_page(session: Session) -> str:
-    execution = session.execution
-    outcome = (session.item or {}).get("result") or (session.item or {}).get("error") or ""
+def _detail_cell(row: TimelineRow, origin: float) -> str:
+    """A row's one-line detail; the polls of a polling row and a failure's full text (its
+    stack trace) behind a <details> the reader opens."""
+    text = html.escape(row.detail)
+    if row.polls:
+        polls = "".join(
+            f"<tr><td>{poll.at.timestamp() - origin:.3f}s</td><td>{html.escape(poll.label)}</td>"
+            f"<td>{'' if poll.seconds is None else f'{poll.seconds:.3f}s'}</td></tr>"
+            for poll in row.polls
+        )
+        return f'<details class="polls"><summary>{text}</summary><table>{polls}</table></details>'
+    if row.trace:
+        failure = explain(row.trace)
+        full = html.escape(failure.cause + ("\n\n" + failure.trace if failure.trace else ""))
+        return f'<details class="trace"><summary>{text}</summary><pre>{full}</pre></details>'
+    return text
+
+
+def table_rows(session: Session) -> str:
+    """The timeline's rows as HTML <tr> elements (the report's table, the live page's)."""
     timeline = timeline_rows(session)
-    rows = "\n".join(
-        f"<tr><td>{(row.at - timeline[0].at).total_seconds():.3f}s</td>"
+    if not timeline:
+        return ""
+    origin = timeline[0].at.timestamp()
+    return "\n".join(
+        f'<tr class="{row.source}{" failed" if row.failed else ""}">'
+        f"<td>{row.at.timestamp() - origin:.3f}s</td>"
         f"<td>{row.source}</td><td>{html.escape(row.label)}</td>"
         f"<td>{'' if row.seconds is None else f'{row.seconds:.3f}s'}</td>"
-        f"<td>{html.escape(row.detail)}</td></tr>"
+        f"<td>{_detail_cell(row, origin)}</td></tr>"
         for row in timeline
     )
+
+
+def outcome_text(session: Session) -> str:
+    item = session.item or {}
+    return str(item.get("result") or explain(str(item.get("error") or "")).cause)
+
+
+def html_page(session: Session) -> str:
+    execution = session.execution
+    outcome = outcome_text(session)
+    rows = table_rows(session)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Session {html.escape(session.session_id)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 10px;text-align:left}}
-.status{{font-weight:bold}}</style></head>
+.status{{font-weight:bold}}tr.failed td{{color:#b52b27}}pre{{white-space:pre-wrap}}
+summary{{cursor:pointer}}</style></head>
 <body>
 <h1>Session {html.escape(session.session_id)}</h1>
 <p class="status">journal: {html.escape(session.status or "-")} &middot;

@@ -111,6 +111,36 @@ class Session:
         )
 
 
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of the session list."""
+
+    session_id: str
+    status: str
+    started: datetime
+    updated: datetime
+    task: str
+    error: str = ""
+
+    @property
+    def task_preview(self) -> str:
+        text = " ".join(self.task.split())
+        return text if len(text) <= 60 else text[:59] + "…"
+
+
+def summary_from_item(item: dict[str, Any]) -> SessionSummary:
+    started = parse_time(str(item.get("start_time") or item.get("created_at") or "1970-01-01"))
+    task = item.get("task")
+    return SessionSummary(
+        session_id=str(item["PK"]),
+        status=str(item.get("status") or "-"),
+        started=started,
+        updated=parse_time(str(item["updated_at"])) if item.get("updated_at") else started,
+        task=task if isinstance(task, str) else json.dumps(task),
+        error=str(item.get("error") or ""),
+    )
+
+
 class SessionReader:
     """Reads sessions from the deployed stack (journal table + state machine)."""
 
@@ -128,6 +158,22 @@ class SessionReader:
         )
         raw = response.get("Item")
         return {k: _DESERIALIZER.deserialize(v) for k, v in raw.items()} if raw else None
+
+    def list(self, limit: int = 50) -> list[SessionSummary]:
+        """The journal's sessions, newest first (a scan: the journal of a dev or test stack
+        is small; ``limit`` bounds what is returned, not what is read)."""
+        items: list[dict[str, Any]] = []
+        for page in self.dynamodb.get_paginator("scan").paginate(
+            TableName=self.outputs.journal_table_name,
+            FilterExpression="SK = :session",
+            ExpressionAttributeValues={":session": {"S": "SESSION"}},
+        ):
+            for raw in page["Items"]:
+                items.append({k: _DESERIALIZER.deserialize(v) for k, v in raw.items()})
+        summaries = sorted(
+            (summary_from_item(item) for item in items), key=lambda s: s.started, reverse=True
+        )
+        return summaries[:limit]
 
     def execution_arns(self, session_id: str, item: dict[str, Any] | None) -> list[str]:
         """The executions known to run this session: the one its journal item names (the

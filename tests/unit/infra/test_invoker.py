@@ -133,3 +133,30 @@ def test_in_lambda_the_client_is_built_during_init(monkeypatch):
     assert _load_handler_module().agentcore_client.cache_info().currsize == 0
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "agent-invoker")
     assert _load_handler_module().agentcore_client.cache_info().currsize == 1
+
+
+def test_a_refusal_is_named_as_one_with_the_agents_words(handler):
+    """The agent answered 400 (e.g. an unknown fault): not "could not reach", not retried."""
+    handler.stubber.add_client_error(
+        "invoke_agent_runtime",
+        service_error_code="ValidationException",
+        service_message='the agent refused the payload: {"error": "unknown fault \'bogus\'"}',
+        http_status_code=400,
+    )
+    with pytest.raises(handler.AgentRefused) as raised:
+        handler.handler({"session_id": SESSION_ID, "detail": {"task": "t"}}, None)
+    assert str(raised.value) == (
+        "the agent runtime refused the session: it answered HTTP 400 ValidationException: "
+        "the agent refused the payload: unknown fault 'bogus'"
+    )
+
+
+def test_throttling_is_not_a_refusal(handler):
+    handler.stubber.add_client_error(
+        "invoke_agent_runtime",
+        service_error_code="ThrottlingException",
+        service_message="slow down",
+        http_status_code=429,
+    )
+    with pytest.raises(handler.AgentInvocationError):
+        handler.handler({"session_id": SESSION_ID, "detail": {"task": "t"}}, None)
