@@ -190,7 +190,7 @@ def timeline_table(session: Session, rows: list[TimelineRow] | None = None) -> T
     table.add_column("took", justify="right", no_wrap=True)
     # Wrapped at spaces only: the column is at least as wide as its longest word (an ARN).
     longest = _longest_word(rows)
-    table.add_column("detail", min_width=max(longest, 20), max_width=max(longest, 70))
+    table.add_column("detail", min_width=max(longest, 20))
     for row in rows:
         offset = (row.at - start).total_seconds() if start else 0.0
         style = STATUS_STYLE.get(row.label, "red" if row.failed else "")

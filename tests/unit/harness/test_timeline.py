@@ -97,7 +97,7 @@ def test_the_polling_loop_is_one_row_saying_how_often():
 
 def test_the_report_expands_the_polls():
     page = html_page(_polling_session(polls=3))
-    assert '<details class="polls"><summary>polled 3 times' in page
+    assert '<summary>polled 3 times' in page
     assert page.count("<td>IncrementPollCount</td>") == 3
 
 
@@ -123,7 +123,7 @@ def test_the_full_errors_keep_the_stack_trace_for_verbose_and_the_report():
     errors = full_errors(_refused_session())
     assert any('File "h.py"' in text for text in errors)
     page = html_page(_refused_session())
-    assert '<details class="trace">' in page
+    assert '<details class="trace"' in page
     assert "File &quot;h.py&quot;" in page
 
 
