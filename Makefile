@@ -110,6 +110,10 @@ report: $(VENV) ## Write a session's timeline as HTML and PNG into reports/ (SES
 	@test -n "$(SESSION)" || { echo "usage: make report SESSION=<session id>   (make sessions lists them)"; exit 2; }
 	@$(HARNESS) report "$(SESSION)"
 
+.PHONY: ui
+ui: $(VENV) ## Serve the live page on 127.0.0.1: sessions newest first, each one's timeline as it runs (UI_PORT=8077)
+	@$(HARNESS) ui $(if $(UI_PORT),--port $(UI_PORT))
+
 .PHONY: bench
 bench: $(VENV) ## Measure latency, concurrency, deploy and memory figures (restarts the runtime; writes reports/bench.json)
 	@$(HARNESS) bench

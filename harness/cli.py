@@ -303,7 +303,7 @@ def print_outcome(session: Session, *, verbose: bool) -> None:
     if verbose:
         for text in errors:
             console.print(f"[dim]{text}[/dim]", markup=True)
-    elif errors:
+    elif any("\n" in text for text in errors):  # a stack trace follows the cause
         console.print(
             "[dim]stack traces: add --verbose, or write the report: "
             f"make report SESSION={session.session_id}[/dim]"
@@ -344,6 +344,28 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         )
     console.print(table)
     console.print("[dim]details: make watch SESSION=<id> · make report SESSION=<id>[/dim]")
+    return 0
+
+
+@command("ui")
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    from harness.ui import UiServer
+
+    port = settings.ui_port if args.port is None else args.port
+    try:
+        server = UiServer(
+            SessionReader(settings, StackOutputs.load(settings)), port, restart_hint(settings)
+        )
+    except OSError as error:
+        raise HarnessError(
+            f"cannot serve on 127.0.0.1:{port} ({error.strerror}): another `make ui`? "
+            "Pick another port: make ui UI_PORT=8078"
+        ) from None
+    console.print(f"live page: [bold]{server.url}[/bold] (loopback only; Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    finally:
+        server.httpd.server_close()
     return 0
 
 
@@ -497,6 +519,14 @@ def build_parser() -> argparse.ArgumentParser:
     list_parser = sub.add_parser("list", help="the sessions in the journal, newest first")
     list_parser.add_argument(
         "--limit", type=int, default=20, help="show at most this many (default: 20)"
+    )
+    ui_parser = sub.add_parser(
+        "ui", help="serve the live page of the sessions on 127.0.0.1 (Ctrl-C stops it)"
+    )
+    ui_parser.add_argument(
+        "--port",
+        type=int,
+        help="the port on 127.0.0.1 (default: HARNESS_UI_PORT, else 8077; 0 picks a free one)",
     )
     report_parser = sub.add_parser("report", help="write a session's timeline as HTML and PNG")
     report_parser.add_argument("session", help="the session id (the event id)")

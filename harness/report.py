@@ -93,11 +93,17 @@ def _detail_cell(row: TimelineRow, origin: float) -> str:
             f"<td>{'' if poll.seconds is None else f'{poll.seconds:.3f}s'}</td></tr>"
             for poll in row.polls
         )
-        return f'<details class="polls"><summary>{text}</summary><table>{polls}</table></details>'
+        return (
+            f'<details class="polls" data-key="{row.at.timestamp()}"><summary>{text}</summary>'
+            f"<table>{polls}</table></details>"
+        )
     if row.trace:
         failure = explain(row.trace)
         full = html.escape(failure.cause + ("\n\n" + failure.trace if failure.trace else ""))
-        return f'<details class="trace"><summary>{text}</summary><pre>{full}</pre></details>'
+        return (
+            f'<details class="trace" data-key="{row.at.timestamp()}"><summary>{text}</summary>'
+            f"<pre>{full}</pre></details>"
+        )
     return text
 
 

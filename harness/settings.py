@@ -62,6 +62,8 @@ class Settings:
     task: str = field(default_factory=lambda: os.environ.get("TASK", DEFAULT_TASK))
     stack_name: str = field(default_factory=lambda: _env("STACK_NAME", "AgentWorkflow"))
     target: str = field(default_factory=lambda: _env("HARNESS_TARGET", "local"))
+    # `make ui`: the live page's port (on 127.0.0.1 only).
+    ui_port: int = field(default_factory=lambda: int(_env("HARNESS_UI_PORT", "8077")))
 
     def __post_init__(self) -> None:
         if self.is_local:

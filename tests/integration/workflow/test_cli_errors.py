@@ -148,7 +148,8 @@ def test_a_refused_session_reads_in_one_line_once(deployed_stack, agent_services
     flat = " ".join(output.split())
     assert "the agent runtime refused the session: it answered HTTP 400" in flat, output
     assert "could not reach" not in output
-    assert "stackTrace" not in output and "Traceback" not in output
+    assert "stackTrace" not in output
+    assert "Traceback" not in output
     assert "add --verbose" in output
     session_id = output.split("session ", 1)[1].split()[0]
     verbose = harness("history", session_id, "--verbose")

@@ -97,7 +97,7 @@ def test_the_polling_loop_is_one_row_saying_how_often():
 
 def test_the_report_expands_the_polls():
     page = html_page(_polling_session(polls=3))
-    assert '<summary>polled 3 times' in page
+    assert "<summary>polled 3 times" in page
     assert page.count("<td>IncrementPollCount</td>") == 3
 
 
