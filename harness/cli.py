@@ -258,7 +258,8 @@ def watch_session(
     next_check = [NO_SESSION_GRACE_SECONDS]
 
     def on_update(snapshot: Session | None, elapsed: float) -> None:
-        live.update(progress_line(snapshot, elapsed))
+        late = snapshot is None and elapsed >= NO_SESSION_GRACE_SECONDS
+        live.update(progress_line(snapshot, elapsed, restart_hint(settings) if late else ""))
         if snapshot is None and elapsed >= next_check[0]:
             next_check[0] = elapsed + UNDELIVERED_CHECK_INTERVAL_SECONDS
             if lost := undelivered.explain(settings, outputs, session_id, emulator_log, offset):

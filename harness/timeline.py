@@ -204,10 +204,10 @@ def timeline_table(session: Session, rows: list[TimelineRow] | None = None) -> T
     return table
 
 
-def progress_line(session: Session | None, elapsed: float) -> Text:
-    """One line for the live view while a session runs."""
+def progress_line(session: Session | None, elapsed: float, hint: str = "") -> Text:
+    """One line for the live view while a session runs (``hint``: why it may not appear)."""
     if session is None:
-        return Text(f"waiting for the session to appear... {elapsed:5.1f}s", style="dim")
+        return Text(f"waiting for the session to appear... {elapsed:5.1f}s.{hint}", style="dim")
     line = Text(f"{elapsed:5.1f}s  journal: ")
     statuses = session.statuses or ["-"]
     for index, status in enumerate(statuses):
