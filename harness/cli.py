@@ -334,14 +334,17 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         console.print("no sessions yet: `make trigger-workflow` starts one")
         return 0
     table = Table(title="Sessions, newest first", title_justify="left")
-    for column in ("started", "session", "status", "task"):
-        table.add_column(column, no_wrap=column != "task")
+    for column in ("started", "session", "status", "task / cause"):
+        table.add_column(column, no_wrap=column != "task / cause")
     for entry in sessions:
+        text = Text(entry.task_preview)
+        if entry.cause:
+            text.append(f"\n{entry.cause}", style="red")
         table.add_row(
             entry.started.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
             entry.session_id,
             Text(entry.status, style=STATUS_STYLE.get(entry.status, "")),
-            entry.task_preview,
+            text,
         )
     console.print(table)
     console.print("[dim]details: make watch SESSION=<id> · make report SESSION=<id>[/dim]")

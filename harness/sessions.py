@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from harness import aws
 from harness.errors import HarnessError
+from harness.failures import one_line
 from harness.settings import Settings
 from harness.stack import StackOutputs
 
@@ -124,8 +125,21 @@ class SessionSummary:
 
     @property
     def task_preview(self) -> str:
-        text = " ".join(self.task.split())
-        return text if len(text) <= 60 else text[:59] + "…"
+        return _preview(self.task, 60)
+
+    @property
+    def cause(self) -> str:
+        """A FAILED session's one-line cause, shortened at a word for a list."""
+        return _preview(one_line(self.error), 120) if self.error else ""
+
+
+def _preview(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a space (never inside an id) when longer than ``limit``."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit] + " …"
 
 
 def summary_from_item(item: dict[str, Any]) -> SessionSummary:

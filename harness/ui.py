@@ -52,7 +52,7 @@ table{border-collapse:collapse}td,th{padding:3px 10px;text-align:left;vertical-a
 th{border-bottom:1px solid #ccc}tr:nth-child(even){background:#f6f6f6}
 .status{font-weight:bold}.id{font-family:ui-monospace,monospace}
 tr.failed td{color:#b52b27}pre{white-space:pre-wrap}summary{cursor:pointer}
-.live{color:#777;font-size:.9em}
+.live{color:#777;font-size:.9em}.cause{color:#b52b27;font-size:.9em}
 """
 
 SCRIPT = """
@@ -102,13 +102,14 @@ def sessions_fragment(sessions: list[SessionSummary]) -> str:
         f'<td class="id"><a href="/session/{html.escape(s.session_id)}">'
         f"{html.escape(s.session_id)}</a></td>"
         f"<td>{_status(s.status)}</td>"
-        f"<td>{html.escape(s.task_preview)}</td>"
+        f"<td>{html.escape(s.task_preview)}"
+        f"{f'<br><span class=cause>{html.escape(s.cause)}</span>' if s.cause else ''}</td>"
         f'<td><a href="/session/{html.escape(s.session_id)}/report">report</a></td></tr>'
         for s in sessions
     )
     return (
         '<table id="sessions"><tr><th>started</th><th>session</th><th>status</th>'
-        f"<th>task</th><th></th></tr>\n{rows}\n</table>"
+        f"<th>task / cause</th><th></th></tr>\n{rows}\n</table>"
     )
 
 

@@ -41,3 +41,16 @@ def test_newlines_collapse_and_python_tracebacks_go_to_the_trace():
 def test_empty_text_has_no_cause():
     assert explain(None).cause == ""
     assert explain("").trace == ""
+
+
+def test_a_list_shows_a_short_cause_cut_between_words():
+    from datetime import UTC, datetime
+
+    from harness.sessions import SessionSummary
+
+    arn = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
+    error = f"agent invocation failed: could not reach {arn}: " + "and so on " * 20
+    summary = SessionSummary("s", "FAILED", datetime.now(UTC), datetime.now(UTC), "t", error)
+    assert summary.cause.endswith(" …")
+    assert arn in summary.cause
+    assert len(summary.cause) <= 122
