@@ -11,11 +11,16 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from agent.environment import SettingError, exit_on
+from agent.journal import SessionNotFound
+from agent.logs import configure_logging
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, SessionStatus
 from harness import bench, deploy, undelivered
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
@@ -24,7 +29,7 @@ from harness.failures import one_line
 from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
 from harness.runtime.processes import running_instances
-from harness.sessions import Session, SessionNotFound, SessionReader, SessionSummary
+from harness.sessions import Session, SessionReader, SessionSummary
 from harness.settings import DEFAULT_TASK, REPO_ROOT, Settings
 from harness.stack import StackOutputs
 from harness.timeline import STATUS_STYLE, full_errors, progress_line, timeline
@@ -42,7 +47,7 @@ def make_console() -> Console:
 
 
 console = make_console()
-# The faults the local agent injects on request (agent/faults.py; tests compare the lists).
+# The faults the local agent injects on request (agent/testing/faults.py; a test compares).
 FAULTS = ("crash", "hang", "skip_busy", "journal_error")
 # A session's journal item appears within a second of put-events; past this, look for why not.
 NO_SESSION_GRACE_SECONDS = 3.0
@@ -155,7 +160,7 @@ def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     ensure_current(settings, report, ["localstack"])  # never into another checkout's emulator
     mode = select_runtime(settings).mode if settings.is_local else "aws"
-    context = dict(item.split("=", 1) for item in args.context or [])
+    context = dict(args.context or [])
     result = deploy.deploy(
         settings, runtime_mode=mode, context=context, force=args.force, report=report
     )
@@ -196,7 +201,7 @@ def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
         detail["fault"] = args.fault
     log_offset = len(runtime.log_text("localstack")) if runtime else 0
     session_id = publish(settings, detail, outputs.event_bus_name)
-    console.print(f"published ManualTrigger: session [bold]{session_id}[/bold]")
+    console.print(f"published {EVENT_DETAIL_TYPE}: session [bold]{session_id}[/bold]")
     if not args.wait:
         console.print(f"follow it with: python -m harness watch {session_id}")
         return 0
@@ -265,18 +270,21 @@ def watch_session(
             if lost := undelivered.explain(settings, outputs, session_id, emulator_log, offset):
                 raise EventUndelivered(lost.message() + UNDELIVERED_HINT)
 
-    with Live(console=console, refresh_per_second=8, transient=True) as live:
-        session = reader.wait(session_id, timeout=limit, on_update=on_update)
+    try:
+        with Live(console=console, refresh_per_second=8, transient=True) as live:
+            session = reader.wait(session_id, timeout=limit, on_update=on_update)
+    except BotoCoreError as error:
+        raise HarnessError(unreachable(settings, error, session_id)) from None
     if session is None:
         raise SessionNotFound(
             f"no session {session_id} appeared within {limit:.0f} s, and neither the "
             "dead-letter queue nor the emulator's log mentions it. Check the id (the event id "
-            "put-events returned), and that the event had source agent.workflow and "
-            "detail-type ManualTrigger on the stack's event bus (other events do not match "
+            f"put-events returned), and that the event had source {EVENT_SOURCE} and "
+            f"detail-type {EVENT_DETAIL_TYPE} on the stack's event bus (other events do not match "
             "the rule); `python -m harness status` checks the runtime." + restart_hint(settings)
         )
     console.print(timeline(session, console))
-    if session.status == "COMPLETED":
+    if session.status == SessionStatus.COMPLETED:
         console.print(f"[green]COMPLETED[/green]: {session.item.get('result', '')}")
         return 0
     print_outcome(session, verbose=verbose)
@@ -309,6 +317,24 @@ def print_outcome(session: Session, *, verbose: bool) -> None:
             "[dim]stack traces: add --verbose, or write the report: "
             f"make report SESSION={session.session_id}[/dim]"
         )
+
+
+def unreachable(settings: Settings, error: BotoCoreError, session_id: str = "") -> str:
+    """What to say, and to do, when AWS or the local runtime stops answering mid-command."""
+    if not settings.is_local:
+        message = f"lost contact with AWS ({settings.region}): {error}. Check the network and "
+        message += "your credentials"
+        return message + (f", then `python -m harness watch {session_id}`." if session_id else ".")
+    message = (
+        f"lost contact with the local runtime at {settings.endpoint_url}: {error}. "
+        "`python -m harness status` shows whether it is still up."
+    )
+    if session_id:
+        message += f" If it is, follow the session again: `python -m harness watch {session_id}`."
+    return message + (
+        " If it stopped, `make up` and `make deploy` bring it back (LocalStack keeps its state in"
+        " memory: sessions it held are gone), then trigger the work again."
+    )
 
 
 @command("history")
@@ -410,6 +436,14 @@ def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
     return rows
 
 
+def context_item(value: str) -> tuple[str, str]:
+    """``-c KEY=VALUE`` (argparse turns the error into a usage error)."""
+    key, equals, item = value.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
+    return key, item
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness",
@@ -450,7 +484,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deploy_parser = sub.add_parser("deploy", help="deploy the CDK stack (cdklocal when local)")
     deploy_parser.add_argument(
-        "-c", "--context", action="append", metavar="KEY=VALUE", help="CDK context override"
+        "-c",
+        "--context",
+        action="append",
+        type=context_item,
+        metavar="KEY=VALUE",
+        help="CDK context override",
     )
     deploy_parser.add_argument(
         "--force", action="store_true", help="deploy even if nothing changed since the last one"
@@ -565,15 +604,19 @@ def main(argv: list[str] | None = None) -> int:
     # And Ctrl-C (SIGINT) always does, even for a command started with SIGINT ignored, as a
     # script's background jobs are: Python then keeps it ignored unless told otherwise.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         settings = Settings(target=args.target) if args.target else Settings()
+    except SettingError as error:
+        exit_on(error, "python -m harness")  # as argparse stops on a bad argument
+    try:
         return COMMANDS[args.command](args, settings)
-    except HarnessError as error:
+    except (HarnessError, SessionNotFound) as error:
         console.print(f"[bold red]error:[/bold red] {error}")
+        return 1
+    except BotoCoreError as error:
+        # The endpoint went away mid-command (LocalStack stopped, the network dropped).
+        console.print(f"[bold red]error:[/bold red] {unreachable(settings, error)}")
         return 1
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")

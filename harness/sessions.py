@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -13,20 +14,17 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from agent.journal import SessionNotFound
+from contract import PARTITION_KEY, SESSION_SORT_KEY, SORT_KEY, TERMINAL_STATUSES, journal_key
 from harness import aws
-from harness.errors import HarnessError
 from harness.failures import one_line
+from harness.polling import PollTimeout, poll
 from harness.settings import Settings
 from harness.stack import StackOutputs
 
 logger = logging.getLogger(__name__)
 
-TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
 _DESERIALIZER = TypeDeserializer()
-
-
-class SessionNotFound(HarnessError):
-    """No journal item and no execution for this session id."""
 
 
 def parse_time(value: str | datetime) -> datetime:
@@ -146,7 +144,7 @@ def summary_from_item(item: dict[str, Any]) -> SessionSummary:
     started = parse_time(str(item.get("start_time") or item.get("created_at") or "1970-01-01"))
     task = item.get("task")
     return SessionSummary(
-        session_id=str(item["PK"]),
+        session_id=str(item[PARTITION_KEY]),
         status=str(item.get("status") or "-"),
         started=started,
         updated=parse_time(str(item["updated_at"])) if item.get("updated_at") else started,
@@ -167,7 +165,7 @@ class SessionReader:
     def item(self, session_id: str) -> dict[str, Any] | None:
         response = self.dynamodb.get_item(
             TableName=self.outputs.journal_table_name,
-            Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}},
+            Key=journal_key(session_id),
             ConsistentRead=True,
         )
         raw = response.get("Item")
@@ -179,8 +177,9 @@ class SessionReader:
         items: list[dict[str, Any]] = []
         for page in self.dynamodb.get_paginator("scan").paginate(
             TableName=self.outputs.journal_table_name,
-            FilterExpression="SK = :session",
-            ExpressionAttributeValues={":session": {"S": "SESSION"}},
+            FilterExpression="#sk = :session",
+            ExpressionAttributeNames={"#sk": SORT_KEY},
+            ExpressionAttributeValues={":session": {"S": SESSION_SORT_KEY}},
         ):
             for raw in page["Items"]:
                 items.append({k: _DESERIALIZER.deserialize(v) for k, v in raw.items()})
@@ -253,7 +252,9 @@ class SessionReader:
         started = time.monotonic()
         arns: list[str] = []
         snapshot: Session | None = None
-        while True:
+
+        def done() -> bool:
+            nonlocal arns, snapshot
             elapsed = time.monotonic() - started
             item = self.item(session_id)
             if not arns or (item is not None and item.get("execution_arn") not in arns):
@@ -263,11 +264,11 @@ class SessionReader:
                     session_id, item, tuple(self.execution(a, with_steps=False) for a in arns)
                 )
             on_update(snapshot, elapsed)
-            if snapshot is not None and snapshot.done:
-                break
-            if elapsed > timeout:
-                break
-            time.sleep(interval)
+            return snapshot is not None and snapshot.done
+
+        # On timeout the caller gets the last snapshot (and says what it shows), not an error.
+        with contextlib.suppress(PollTimeout):
+            poll(done, timeout=timeout, interval=interval, what=f"session {session_id} to end")
         if snapshot is None:
             return None
         # Re-read with the execution history (state steps) once, at the end.

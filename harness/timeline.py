@@ -12,10 +12,16 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from contract import SessionStatus
 from harness.failures import explain
 from harness.sessions import Session, Step
 
-STATUS_STYLE = {"INITIATED": "cyan", "BUSY": "yellow", "COMPLETED": "green", "FAILED": "red"}
+STATUS_STYLE = {
+    SessionStatus.INITIATED: "cyan",
+    SessionStatus.BUSY: "yellow",
+    SessionStatus.COMPLETED: "green",
+    SessionStatus.FAILED: "red",
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ def timeline_rows(session: Session, *, collapse: bool = True) -> list[TimelineRo
     for index, transition in enumerate(transitions):
         following = transitions[index + 1].at if index + 1 < len(transitions) else None
         failure = explain(transition.note)
-        failed = transition.status == "FAILED"
+        failed = transition.status == SessionStatus.FAILED
         journal_has_cause |= failed and bool(failure.cause)
         rows.append(
             TimelineRow(

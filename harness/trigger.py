@@ -6,14 +6,12 @@ import json
 import logging
 from typing import Any
 
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 from harness import aws
 from harness.errors import HarnessError
 from harness.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-EVENT_SOURCE = "agent.workflow"
-EVENT_DETAIL_TYPE = "ManualTrigger"
 
 
 class PublishFailed(HarnessError):

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from collections.abc import Callable, Collection
 
+from harness import commands
+from harness.errors import HarnessError
 from harness.runtime.health import get_json
 from harness.runtime.host import RuntimeProblem, ServiceStatus
 from harness.settings import REPO_ROOT, Settings
@@ -24,15 +26,12 @@ def docker_engine_available() -> bool:
     if not shutil.which("docker"):
         return False
     try:
-        result = subprocess.run(
-            ["docker", "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            timeout=10,
-            check=False,
+        commands.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"], what="docker info", timeout=10
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except HarnessError:
         return False
-    return result.returncode == 0
+    return True
 
 
 class ComposeRuntime:
@@ -46,12 +45,7 @@ class ComposeRuntime:
 
     def _compose(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = ["docker", "compose", "-f", str(COMPOSE_FILE), *args]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise RuntimeProblem(
-                f"`{' '.join(command)}` failed (exit {result.returncode}):\n{result.stderr.strip()}"
-            )
-        return result
+        return commands.run(command, what=f"`{' '.join(command)}`", error=RuntimeProblem)
 
     def _urls(self) -> dict[str, str]:
         return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 
-from agent.faults import Fault
+from agent.testing.faults import Fault
 from harness import cli
 
 

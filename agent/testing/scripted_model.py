@@ -14,7 +14,7 @@ from typing import Any
 
 from strands.models import Model
 
-from agent.faults import Fault, InjectedFault
+from agent.testing.faults import Fault, InjectedFault
 
 
 def _tool_results(messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
