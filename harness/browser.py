@@ -10,11 +10,9 @@ import itertools
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +21,8 @@ from typing import Any
 from websockets.sync.client import ClientConnection, connect
 
 from harness.errors import HarnessError
+from harness.polling import poll
+from harness.runtime.ports import free_port
 from harness.runtime.processes import stop_tree
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class Chromium:
 
     def __init__(self, executable: str, width: int = 1280, height: int = 900) -> None:
         self.profile = Path(tempfile.mkdtemp(prefix="harness-chromium-"))
+        self.port = free_port()
         self.process = subprocess.Popen(
             [
                 executable,
@@ -96,14 +97,13 @@ class Chromium:
                 "--disable-dev-shm-usage",
                 "--no-first-run",
                 "--remote-debugging-address=127.0.0.1",
-                "--remote-debugging-port=0",
+                f"--remote-debugging-port={self.port}",
                 f"--user-data-dir={self.profile}",
                 f"--window-size={width},{height}",
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         self._ids = itertools.count(1)
@@ -117,22 +117,24 @@ class Chromium:
             raise
 
     def _connect(self, timeout: float) -> ClientConnection:
-        """The page target's socket (DevTools prints its port on stderr)."""
-        assert self.process.stderr is not None
-        deadline = time.monotonic() + timeout
-        lines: list[str] = []
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line and self.process.poll() is not None:
-                break
-            lines.append(line)
-            if match := re.search(r"DevTools listening on ws://([^/]+)/", line):
-                with urllib.request.urlopen(f"http://{match.group(1)}/json/list", timeout=10) as r:
-                    pages = [t for t in json.load(r) if t.get("type") == "page"]
-                return self._exit.enter_context(
-                    connect(pages[0]["webSocketDebuggerUrl"], max_size=None)
-                )
-        raise HarnessError("Chromium did not start its DevTools server:\n" + "".join(lines[-10:]))
+        """The page target's socket, once DevTools answers on its port."""
+
+        def page_socket() -> str | None:
+            if self.process.poll() is not None:  # gave up: say why, do not wait on
+                raise HarnessError(f"Chromium exited ({self.process.returncode})")
+            url = f"http://127.0.0.1:{self.port}/json/list"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                pages = [t for t in json.load(response) if t.get("type") == "page"]
+            return pages[0]["webSocketDebuggerUrl"] if pages else None
+
+        url = poll(
+            page_socket,
+            timeout=timeout,
+            interval=0.2,
+            what="Chromium's DevTools server",
+            retry_on=OSError,
+        )
+        return self._exit.enter_context(connect(url, max_size=None))
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         ident = next(self._ids)
@@ -155,15 +157,8 @@ class Chromium:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
-        """Evaluate ``expression`` until it is truthy; raises with the last value."""
-        deadline = time.monotonic() + timeout
-        value = None
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.1)
-        raise TimeoutError(f"{expression} stayed {value!r} for {timeout:.0f} s")
+        """Evaluate ``expression`` until it is truthy; PollTimeout says the last value."""
+        return poll(lambda: self.evaluate(expression), timeout=timeout, what=expression)
 
     def screenshot(self, path: Path) -> Path:
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from harness import aws, commands
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
+from harness.polling import PollTimeout, poll
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
 from harness.settings import REPO_ROOT, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 
@@ -59,18 +60,19 @@ def cdk_lock(
             handle.seek(0)
             holder = handle.read().strip() or "another command"
             report(f"waiting for {holder} of this checkout to finish (they share infra/cdk.out)")
-            deadline = time.monotonic() + timeout
-            while True:
-                time.sleep(0.2)
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise DeployError(
-                            f"{holder} still holds {path} after {timeout:.0f} s: wait for it "
-                            "or stop it, then run this again"
-                        ) from None
+            try:
+                poll(
+                    lambda: fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB) is None,
+                    timeout=timeout,
+                    interval=0.2,
+                    what=f"the lock {path}",
+                    retry_on=BlockingIOError,
+                )
+            except PollTimeout:
+                raise DeployError(
+                    f"{holder} still holds {path} after {timeout:.0f} s: wait for it "
+                    "or stop it, then run this again"
+                ) from None
         try:
             handle.seek(0)
             handle.truncate()
