@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -392,10 +393,19 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
             "Pick another port: make ui UI_PORT=8078"
         ) from None
     console.print(f"live page: [bold]{server.url}[/bold] (loopback only; Ctrl-C to stop)")
+
+    def stop(signum: int, frame: object) -> None:
+        # Ask the serving loop to end (shutdown() waits for it, so from another thread),
+        # instead of raising in the middle of whatever the main thread is doing.
+        threading.Thread(target=server.httpd.shutdown, daemon=True).start()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
     try:
         server.serve_forever()
     finally:
         server.httpd.server_close()
+    console.print("live page stopped")
     return 0
 
 

@@ -18,13 +18,15 @@ COLORS: dict[str, str] = {
     SessionStatus.FAILED: "#d9534f",
     "state": "#8e8cd8",
     "failed_state": "#d9534f",
+    "model": "#5a9bd4",
+    "tool": "#7cb77c",
 }
 ROW_HEIGHT, LABEL_WIDTH, CHART_WIDTH = 26, 190, 720
 
 
 @dataclass(frozen=True)
 class Bar:
-    lane: str  # "journal" | "workflow"
+    lane: str  # "journal" | "workflow" | "agent"
     label: str
     start: float  # seconds from the first event
     end: float
@@ -45,6 +47,10 @@ def bars(session: Session) -> list[Bar]:
         if row.source == "journal":
             end = start + row.seconds if row.seconds is not None else max(last, start + 0.05)
             color = COLORS.get(row.label, COLORS["state"])
+        elif row.source == "agent":
+            end = start + (row.seconds or 0.0)
+            kind = "model" if row.label.startswith("model") else "tool"
+            color = COLORS["failed_state"] if row.failed else COLORS[kind]
         else:
             end = start + (row.seconds or 0.0)
             color = COLORS["failed_state"] if row.failed else COLORS["state"]

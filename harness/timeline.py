@@ -14,7 +14,7 @@ from rich.text import Text
 
 from contract import SessionStatus
 from harness.failures import explain
-from harness.sessions import Session, Step
+from harness.sessions import AgentStep, Session, Step
 
 STATUS_STYLE = {
     SessionStatus.INITIATED: "cyan",
@@ -27,7 +27,7 @@ STATUS_STYLE = {
 @dataclass(frozen=True)
 class TimelineRow:
     at: datetime
-    source: str  # "journal" | "workflow"
+    source: str  # "journal" | "workflow" | "agent"
     label: str
     seconds: float | None
     detail: str  # one line: a failure's cause without its stack trace
@@ -57,6 +57,35 @@ def _step_row(step: Step, journal_has_cause: bool) -> TimelineRow:
         detail=detail,
         failed=bool(step.error),
         trace=f"{step.error}: {step.cause}" if step.error and step.cause else "",
+    )
+
+
+def agent_step_detail(step: AgentStep) -> str:
+    """One line: a model turn's stop reason and tokens; a tool call's arguments and outcome."""
+    if step.kind == "model":
+        parts = [step.stop_reason or "no stop reason"]
+        if step.input_tokens or step.output_tokens:
+            parts.append(f"{step.input_tokens or 0} in / {step.output_tokens or 0} out tokens")
+        if step.name:
+            parts.append(step.name)
+        text = ", ".join(parts)
+    elif step.kind == "tool":
+        arguments = " ".join(f"{key}={value}" for key, value in step.arguments.items())
+        text = f"({arguments})" if arguments else "()"
+        text += f" -> {step.result}" if not step.error else ""
+    else:
+        text = "later steps were not journaled (the per-session bound)"
+    return f"{text} -> error: {step.error}" if step.error else text
+
+
+def _agent_row(step: AgentStep) -> TimelineRow:
+    return TimelineRow(
+        at=step.at,
+        source="agent",
+        label=step.label,
+        seconds=step.seconds,
+        detail=agent_step_detail(step),
+        failed=bool(step.error),
     )
 
 
@@ -100,8 +129,9 @@ def _collapse_polling(rows: list[TimelineRow]) -> list[TimelineRow]:
 
 
 def timeline_rows(session: Session, *, collapse: bool = True) -> list[TimelineRow]:
-    """Every journal transition and workflow state, ordered by time; the polling loop is
-    one row unless ``collapse`` is False. A failure's cause is on one row, in one line."""
+    """Every journal transition, workflow state and agent step (model turn, tool call),
+    ordered by time; the polling loop is one row unless ``collapse`` is False. A failure's
+    cause is on one row, in one line."""
     rows: list[TimelineRow] = []
     transitions = session.transitions
     journal_has_cause = False
@@ -124,7 +154,9 @@ def timeline_rows(session: Session, *, collapse: bool = True) -> list[TimelineRo
     execution = session.execution
     steps = [_step_row(s, journal_has_cause) for s in (execution.steps if execution else ())]
     rows += _collapse_polling(steps) if collapse else steps
-    return sorted(rows, key=lambda row: (row.at, row.source != "workflow"))
+    rows += [_agent_row(step) for step in session.agent_steps]
+    order = {"workflow": 0, "journal": 1, "agent": 2}
+    return sorted(rows, key=lambda row: (row.at, order.get(row.source, 3)))
 
 
 def full_errors(session: Session) -> list[str]:

@@ -55,6 +55,7 @@ def live_page(deployed_stack):
         os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=30)[0]
         assert "live page: http://127.0.0.1:" in output, output
+        assert "live page stopped" in output, output
         assert "Traceback" not in output, output
 
 
@@ -84,6 +85,8 @@ def test_a_session_completes_live_on_the_page(chromium, live_page, trigger):
     workflow = [label for source, label in rows if source == "workflow"]
     assert journal == ["INITIATED", "BUSY", "COMPLETED"], rows
     assert {"InitializeSession", "InvokeAgent", "Success"} <= set(workflow), rows
+    agent = [label for source, label in rows if source == "agent"]
+    assert agent[:2] == ["model turn 1", "tool journal"], rows
     chromium.screenshot(REPORTS / "live-page-session.png")
 
     # AND the sessions list shows it first, COMPLETED
