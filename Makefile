@@ -125,9 +125,10 @@ bench-ministack: $(VENV) ## The same bench against MiniStack on port 4567 (besid
 	  $(HARNESS) bench --output reports/bench-ministack.json
 
 .PHONY: lint
-lint: $(VENV) ## Lint and format-check with ruff
+lint: $(VENV) ## Lint, format-check (ruff) and type-check (mypy --strict) the code
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
+	@$(PY) -m mypy
 
 .PHONY: format
 format: $(VENV) ## Format the code with ruff

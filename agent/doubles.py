@@ -53,7 +53,8 @@ def scripted_model(fault: Fault | None = None) -> Any:
 def requested_fault(payload: dict[str, Any], allow_faults: bool) -> Fault | None:
     """The fault asked for in a payload (``fault``, or the event detail's ``fault``); None
     when none is, or faults are not allowed. An unknown name raises InvalidFault."""
-    detail = payload.get("detail") if isinstance(payload.get("detail"), dict) else {}
+    raw_detail = payload.get("detail")
+    detail: dict[str, Any] = raw_detail if isinstance(raw_detail, dict) else {}
     name = payload.get("fault") or detail.get("fault")
     if not name:
         return None

@@ -46,7 +46,8 @@ def now_iso() -> str:
 
 
 def _value(python_value: Any) -> dict[str, Any]:
-    return _SERIALIZER.serialize(python_value)
+    value: dict[str, Any] = _SERIALIZER.serialize(python_value)
+    return value
 
 
 class Journal:

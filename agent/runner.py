@@ -116,10 +116,10 @@ def run_session(
         cancelled.set()
         return _final_status(journal, session_id)
     if "error" in outcome:
-        error = outcome["error"]
-        if isinstance(error, EventLoopException):  # Strands wraps what the loop raised
-            error = error.original_exception
-        reason = f"agent crashed: {type(error).__name__}: {error}"
+        crash = outcome["error"]
+        if isinstance(crash, EventLoopException):  # Strands wraps what the loop raised
+            crash = crash.original_exception
+        reason = f"agent crashed: {type(crash).__name__}: {crash}"
     else:
         status = _final_status(journal, session_id)
         if status in TERMINAL_STATUSES:

@@ -171,9 +171,11 @@ class Bench:
         self.figures["sequential"] = {
             "sessions": count,
             "completed": len(ok),
-            "journal_completed_s": summary([t.journal_completed for t in ok]),
+            "journal_completed_s": summary(
+                [seconds for t in ok if (seconds := t.journal_completed) is not None]
+            ),
             "execution_succeeded_s": summary(
-                [t.execution_succeeded for t in ok if t.execution_succeeded is not None]
+                [seconds for t in ok if (seconds := t.execution_succeeded) is not None]
             ),
         }
 
@@ -228,12 +230,12 @@ class Bench:
             self.figures["agent_change_to_completed_s"] = round(time.monotonic() - started, 3)
 
     # -- memory ------------------------------------------------------------------------------
-    def _process_groups(self) -> dict[str, list[int]]:
+    def _process_groups(self, runtime: HostRuntime) -> dict[str, list[int]]:
         """The runtime's processes by role (the emulator's children split into DynamoDB Local
         and Lambda environments, zygotes included)."""
         groups: dict[str, list[int]] = {}
-        for spec in self.runtime.specs():
-            pid = ManagedProcess(spec, self.runtime.run_dir).pid()
+        for spec in runtime.specs():
+            pid = ManagedProcess(spec, runtime.run_dir).pid()
             if pid is None:
                 continue
             if spec.name != "localstack":
@@ -249,7 +251,7 @@ class Bench:
         """Memory of every runtime process, as RSS and as PSS (shared pages counted once)."""
         if not isinstance(self.runtime, HostRuntime):
             return
-        groups = self._process_groups()
+        groups = self._process_groups(self.runtime)
         for measure, read in (("rss_mb", rss_mb), ("pss_mb", pss_mb)):
             figures = {name: round(sum(read(p) for p in pids), 1) for name, pids in groups.items()}
             figures["total"] = round(sum(figures.values()), 1)
@@ -259,14 +261,17 @@ class Bench:
     def settle(self, idle_processes: int) -> None:
         """Wait for LocalStack to stop the burst's idle Lambda environments (keep-alive).
         MiniStack keeps its Lambda workers, so there is nothing to wait for."""
-        if not isinstance(self.runtime, HostRuntime) or self.settings.emulator != "localstack":
+        runtime = self.runtime
+        if not isinstance(runtime, HostRuntime) or self.settings.emulator != "localstack":
             return
         keepalive = self.settings.lambda_keepalive_ms / 1000
         self.report(f"waiting for idle Lambda environments to end (keep-alive {keepalive:g} s)")
         started = time.monotonic()
         with contextlib.suppress(PollTimeout):  # environments left at the bound are reported
             poll(
-                lambda: len(self._process_groups().get("lambda_processes", [])) <= idle_processes,
+                lambda: (
+                    len(self._process_groups(runtime).get("lambda_processes", [])) <= idle_processes
+                ),
                 timeout=keepalive + 30,
                 interval=1,
                 what="idle Lambda environments to end",

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError
 from rich.console import Console
@@ -259,7 +260,10 @@ def watch_session(
     log, and stops with the reason as soon as one is found."""
     reader = SessionReader(settings, outputs)
     limit = timeout or outputs.session_timeout_seconds + 30
-    emulator_log = (lambda: runtime.log_text("localstack")) if runtime else (lambda: "")
+
+    def emulator_log() -> str:
+        return runtime.log_text("localstack") if runtime else ""
+
     offset = len(emulator_log()) if log_offset is None else log_offset
     next_check = [NO_SESSION_GRACE_SECONDS]
 
@@ -286,7 +290,7 @@ def watch_session(
         )
     console.print(timeline(session, console))
     if session.status == SessionStatus.COMPLETED:
-        console.print(f"[green]COMPLETED[/green]: {session.item.get('result', '')}")
+        console.print(f"[green]COMPLETED[/green]: {(session.item or {}).get('result', '')}")
         return 0
     print_outcome(session, verbose=verbose)
     return 1
@@ -436,7 +440,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
+def _flatten(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
     for key, value in figures.items():
         if isinstance(value, dict):

@@ -366,7 +366,7 @@ def steps_from_history(events: list[dict[str, Any]]) -> list[Step]:
                 i = open_index.pop(name)
                 steps[i] = Step(steps[i].name, steps[i].entered, at, steps[i].error, steps[i].cause)
         elif kind.endswith("Failed") or kind.endswith("TimedOut"):
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            details: Any = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             if steps and isinstance(details, dict) and details.get("error"):
                 last = steps[-1]
                 steps[-1] = Step(

@@ -16,7 +16,7 @@ from contract import SessionStatus
 from harness.failures import explain
 from harness.sessions import AgentStep, Session, Step
 
-STATUS_STYLE = {
+STATUS_STYLE: dict[str, str] = {
     SessionStatus.INITIATED: "cyan",
     SessionStatus.BUSY: "yellow",
     SessionStatus.COMPLETED: "green",

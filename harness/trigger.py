@@ -40,5 +40,6 @@ def publish(settings: Settings, detail: dict[str, Any], event_bus_name: str = "d
         raise PublishFailed(
             f"EventBridge rejected the event: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
         )
-    logger.debug("session_id=<%s> | ManualTrigger published", entry["EventId"])
-    return entry["EventId"]
+    event_id: str = entry["EventId"]
+    logger.debug("session_id=<%s> | ManualTrigger published", event_id)
+    return event_id

@@ -22,7 +22,7 @@ import time
 import traceback
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, TextIO
 
 
 def runtime_id() -> str:
@@ -72,7 +72,7 @@ class LambdaContext:
 class InvocationOutput(io.TextIOBase):
     """stdout/stderr of the handler: echoed to the process output and kept for CloudWatch."""
 
-    def __init__(self, echo: io.TextIOBase) -> None:
+    def __init__(self, echo: TextIO) -> None:
         self.echo = echo
         self.buffer_text: list[str] = []
 
@@ -89,7 +89,7 @@ class InvocationOutput(io.TextIOBase):
         return text
 
 
-OUTPUT = InvocationOutput(sys.__stdout__)
+OUTPUT = InvocationOutput(sys.__stdout__ or sys.stdout)
 
 
 def configure_logging() -> None:

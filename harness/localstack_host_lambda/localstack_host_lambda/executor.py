@@ -152,7 +152,8 @@ def stop_zygotes(code_dir: str) -> None:
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class HostRuntimeExecutor(RuntimeExecutor):

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from .conftest import REPO_ROOT
+from harness.settings import REPO_ROOT
 
 
 @pytest.mark.parametrize(
