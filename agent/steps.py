@@ -53,7 +53,7 @@ def argument_summary(arguments: Any) -> dict[str, str]:
     }
 
 
-def _result_text(result: dict[str, Any] | None) -> str:
+def _result_text(result: Any) -> str:
     parts = []
     for item in (result or {}).get("content", []):
         if "text" in item:

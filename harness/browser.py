@@ -119,13 +119,13 @@ class Chromium:
     def _connect(self, timeout: float) -> ClientConnection:
         """The page target's socket, once DevTools answers on its port."""
 
-        def page_socket() -> str | None:
+        def page_socket() -> str:
             if self.process.poll() is not None:  # gave up: say why, do not wait on
                 raise HarnessError(f"Chromium exited ({self.process.returncode})")
             url = f"http://127.0.0.1:{self.port}/json/list"
             with urllib.request.urlopen(url, timeout=5) as response:
                 pages = [t for t in json.load(response) if t.get("type") == "page"]
-            return pages[0]["webSocketDebuggerUrl"] if pages else None
+            return str(pages[0]["webSocketDebuggerUrl"]) if pages else ""
 
         url = poll(
             page_socket,
@@ -144,7 +144,8 @@ class Chromium:
             if message.get("id") == ident:
                 if "error" in message:
                     raise HarnessError(f"{method}: {message['error']}")
-                return message.get("result", {})
+                result: dict[str, Any] = message.get("result", {})
+                return result
 
     def goto(self, url: str) -> None:
         self.call("Page.navigate", url=url)

@@ -355,7 +355,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def list_sessions(settings: Settings, outputs: StackOutputs, limit: int) -> list[SessionSummary]:
-    return SessionReader(settings, outputs).list(limit)
+    return SessionReader(settings, outputs).recent(limit)
 
 
 @command("list")

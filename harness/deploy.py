@@ -60,9 +60,14 @@ def cdk_lock(
             handle.seek(0)
             holder = handle.read().strip() or "another command"
             report(f"waiting for {holder} of this checkout to finish (they share infra/cdk.out)")
+
+            def take() -> bool:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+
             try:
                 poll(
-                    lambda: fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB) is None,
+                    take,
                     timeout=timeout,
                     interval=0.2,
                     what=f"the lock {path}",

@@ -143,8 +143,8 @@ def html_page(session: Session) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <title>Session {html.escape(session.session_id)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 10px;text-align:left}}
-.status{{font-weight:bold}}tr.failed td{{color:#b52b27}}pre{{white-space:pre-wrap}}
-summary{{cursor:pointer}}</style></head>
+.status{{font-weight:bold}}tr.agent td{{color:#2f5d8a}}tr.failed td{{color:#b52b27}}
+pre{{white-space:pre-wrap}}summary{{cursor:pointer}}</style></head>
 <body>
 <h1>Session {html.escape(session.session_id)}</h1>
 <p class="status">journal: {html.escape(session.status or "-")} &middot;

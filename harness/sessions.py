@@ -245,7 +245,7 @@ class SessionReader:
                 items.append({k: _DESERIALIZER.deserialize(v) for k, v in raw.items()})
         return [step_from_item(item) for item in items]
 
-    def list(self, limit: int = 50) -> list[SessionSummary]:
+    def recent(self, limit: int = 50) -> list[SessionSummary]:
         """The journal's sessions, newest first (a scan: the journal of a dev or test stack
         is small; ``limit`` bounds what is returned, not what is read)."""
         items: list[dict[str, Any]] = []

@@ -20,8 +20,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 
+from agent.journal import SessionNotFound
+from contract import TERMINAL_STATUSES
 from harness.report import html_page, outcome_text, table_rows
-from harness.sessions import TERMINAL_STATUSES, Session, SessionNotFound, SessionSummary
+from harness.sessions import Session, SessionSummary
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ STATUS_COLORS = {
 class Sessions(Protocol):
     """What the page reads: the session list and one session (a SessionReader)."""
 
-    def list(self, limit: int = 50) -> list[SessionSummary]: ...
+    def recent(self, limit: int = 50) -> list[SessionSummary]: ...
 
     def session(self, session_id: str) -> Session: ...
 
@@ -51,7 +53,8 @@ h1{font-size:1.4em}a{color:#2a6db0}
 table{border-collapse:collapse}td,th{padding:3px 10px;text-align:left;vertical-align:top}
 th{border-bottom:1px solid #ccc}tr:nth-child(even){background:#f6f6f6}
 .status{font-weight:bold}.id{font-family:ui-monospace,monospace}
-tr.failed td{color:#b52b27}pre{white-space:pre-wrap}summary{cursor:pointer}
+tr.agent td{color:#2f5d8a}tr.failed td{color:#b52b27}
+pre{white-space:pre-wrap}summary{cursor:pointer}
 .live{color:#777;font-size:.9em}.cause{color:#b52b27;font-size:.9em}
 """
 
@@ -179,9 +182,9 @@ def make_handler(sessions: Sessions, hint: str = "") -> type[BaseHTTPRequestHand
             path = self.path.split("?", 1)[0]
             try:
                 if path == "/":
-                    self._send(sessions_page(sessions.list()))
+                    self._send(sessions_page(sessions.recent()))
                 elif path == "/sessions.html":
-                    self._send(sessions_fragment(sessions.list()))
+                    self._send(sessions_fragment(sessions.recent()))
                 elif match := _SESSION_PATH.match(path):
                     self._session(match.group(1), match.group(2))
                 else:

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from strands.models import Model
+from strands.types.content import Messages
+from strands.types.streaming import StreamEvent
+from strands.types.tools import ToolSpec
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +41,13 @@ class RecordingUnusable(ValueError):
 
 
 def request_record(
-    messages: list[dict[str, Any]],
-    tool_specs: list[dict[str, Any]] | None,
+    messages: Messages,
+    tool_specs: list[ToolSpec] | None,
     system_prompt: str | None,
 ) -> dict[str, Any]:
     """What a turn asks, in the form it is recorded and compared (plain JSON)."""
     digest = hashlib.sha256((system_prompt or "").encode()).hexdigest()[:16]
-    return json.loads(
+    record: dict[str, Any] = json.loads(
         json.dumps(
             {
                 "system_prompt_sha256": digest,
@@ -54,6 +57,7 @@ def request_record(
             default=repr,
         )
     )
+    return record
 
 
 def _shown(value: Any) -> str:
@@ -87,13 +91,17 @@ def first_difference(recorded: Any, actual: Any, path: str = "") -> str | None:
 
 
 class _Delegating(Model):
+    config: dict[str, Any]
+
     def update_config(self, **model_config: Any) -> None:
         self.config.update(model_config)
 
-    def get_config(self) -> Any:
+    def get_config(self) -> dict[str, Any]:
         return self.config
 
-    async def structured_output(self, output_model, prompt, system_prompt=None, **kwargs):  # type: ignore[no-untyped-def]
+    async def structured_output(
+        self, output_model: Any, prompt: Any, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[dict[str, Any], None]:
         raise NotImplementedError("recorded conversations do not cover structured output")
         yield  # pragma: no cover - makes this an async generator
 
@@ -112,13 +120,13 @@ class RecordingModel(_Delegating):
 
     async def stream(
         self,
-        messages: list[dict[str, Any]],
-        tool_specs: list[dict[str, Any]] | None = None,
+        messages: Messages,
+        tool_specs: list[ToolSpec] | None = None,
         system_prompt: str | None = None,
         **kwargs: Any,
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         request = request_record(messages, tool_specs, system_prompt)
-        events: list[dict[str, Any]] = []
+        events: list[StreamEvent] = []
         async for event in self.inner.stream(messages, tool_specs, system_prompt, **kwargs):
             events.append(event)
             yield event
@@ -165,11 +173,11 @@ class ReplayModel(_Delegating):
 
     async def stream(
         self,
-        messages: list[dict[str, Any]],
-        tool_specs: list[dict[str, Any]] | None = None,
+        messages: Messages,
+        tool_specs: list[ToolSpec] | None = None,
         system_prompt: str | None = None,
         **kwargs: Any,
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         with self._lock:
             self._turn += 1
             turn = self._turn

@@ -21,7 +21,7 @@ class FakeJournal:
     def __init__(self) -> None:
         self.status = {OLD: "COMPLETED", NEW: "BUSY"}
 
-    def list(self, limit: int = 50) -> list[SessionSummary]:
+    def recent(self, limit: int = 50) -> list[SessionSummary]:
         return [
             SessionSummary(NEW, self.status[NEW], T0 + timedelta(minutes=1), T0, "new <task>"),
             SessionSummary(OLD, self.status[OLD], T0, T0, "old task"),
