@@ -109,6 +109,18 @@ bench-ministack: $(VENV) ## The same bench against MiniStack on port 4567 (besid
 	  HARNESS_EMULATOR=ministack HARNESS_RUNTIME=host \
 	  $(HARNESS) bench --output reports/bench-ministack.json
 
+.PHONY: engine-up
+engine-up: $(VENV) ## Start this checkout's private Docker engine (installs docker.io if missing; .runtime/docker/)
+	@$(HARNESS) engine start
+
+.PHONY: engine-down
+engine-down: $(VENV) ## Stop the private Docker engine (and its containers)
+	@$(HARNESS) engine stop
+
+.PHONY: images
+images: $(VENV) ## Build the compose file's images on the private engine, offline (cached by their inputs)
+	@$(HARNESS) engine images
+
 .PHONY: lint
 lint: $(VENV) ## Lint and format-check with ruff
 	@$(PY) -m ruff check .

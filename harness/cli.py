@@ -20,6 +20,8 @@ from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
 from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
+from harness.runtime.engine import Engine
+from harness.runtime.images import ImageBuilder, offline_base_wanted
 from harness.runtime.processes import running_instances
 from harness.sessions import Session, SessionNotFound, SessionReader
 from harness.settings import REPO_ROOT, Settings
@@ -277,6 +279,30 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("engine")
+def cmd_engine(args: argparse.Namespace, settings: Settings) -> int:
+    """The checkout's private Docker engine (.runtime/docker/), for machines without one."""
+    engine = Engine(settings, report)
+    if args.action == "start":
+        if not engine.start():
+            console.print(f"Docker engine already running (pid {engine.pid()})")
+    elif args.action == "stop":
+        console.print("Docker engine stopped" if engine.stop() else "Docker engine was not running")
+    elif args.action == "images":
+        engine.start()
+        built = ImageBuilder(engine, report).build_all(offline_base=offline_base_wanted())
+        console.print(f"built: {', '.join(built)}" if built else "images up to date")
+    elif args.action == "env":
+        for name, value in engine.environment().items():
+            print(f"export {name}={value}")
+    else:
+        running = engine.running()
+        state = f"running, pid {engine.pid()}" if running else "not running"
+        console.print(f"private Docker engine: {state} (socket {engine.socket})")
+        return 0 if running else 3
+    return 0
+
+
 def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
     for key, value in figures.items():
@@ -352,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub_parser.add_argument("session", help="the session id (the event id)")
         if name == "watch":
             sub_parser.add_argument("--timeout", type=float, help="seconds to wait")
+    sub.add_parser(
+        "engine", help="the checkout's private Docker engine: start, stop, status, images, env"
+    ).add_argument("action", choices=("start", "stop", "status", "images", "env"))
     report_parser = sub.add_parser("report", help="write a session's timeline as HTML and PNG")
     report_parser.add_argument("session", help="the session id (the event id)")
     report_parser.add_argument("--output", type=Path, default=REPO_ROOT / "reports")
