@@ -4,6 +4,10 @@ Session-scoped and reuse-first: a runtime of this checkout that is already up (`
 is used and left running (its agent or stand-in restarted first if their code changed since
 they started); whatever a fixture had to start, it stops at the end of the session. When
 another checkout's runtime holds the configured ports, the session runs its own on free ports.
+
+``pytest --target aws`` (or HARNESS_TARGET=aws) runs the tests marked ``any_target`` against
+the stack deployed on AWS with ``make deploy-aws``: nothing is started or deployed, the
+fixtures read that stack; every other test needs the local runtime and is deselected.
 """
 
 from __future__ import annotations
@@ -22,10 +26,29 @@ from harness.settings import LOCAL_REGION, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, 
 from harness.stack import StackOutputs
 from harness.trigger import publish
 
+ANY_TARGET = "any_target"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--target",
+        choices=("local", "aws"),
+        default=None,
+        help="where the end-to-end tests run: the local runtime (default; HARNESS_TARGET) or "
+        f"the stack deployed on AWS by `make deploy-aws` (only tests marked {ANY_TARGET})",
+    )
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Tests of the local runtime talk to LocalStack whatever the shell exports for real AWS
     (a profile, a token, service endpoints, another region): the run sets what it needs."""
+    config.addinivalue_line(
+        "markers",
+        f"{ANY_TARGET}: the test also runs against a stack on AWS (pytest --target aws)",
+    )
+    target = config.getoption("--target", default=None)
+    if target:
+        os.environ["HARNESS_TARGET"] = target
     if not Settings().is_local:
         return
     for name in [n for n in os.environ if n.startswith(SHELL_AWS_VARIABLES_IGNORED_LOCALLY)]:
@@ -38,6 +61,24 @@ def pytest_configure(config: pytest.Config) -> None:
             "AWS_DEFAULT_REGION": LOCAL_REGION,
         }
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On AWS only the tests marked ``any_target`` run; the others are deselected, and said so."""
+    if Settings().is_local:
+        return
+    local_only = [item for item in items if item.get_closest_marker(ANY_TARGET) is None]
+    if not local_only:
+        return
+    config.hook.pytest_deselected(items=local_only)
+    items[:] = [item for item in items if item.get_closest_marker(ANY_TARGET) is not None]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"harness: --target aws runs the {len(items)} tests marked {ANY_TARGET}; "
+            f"{len(local_only)} need the local runtime and are deselected",
+            yellow=True,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -83,28 +124,41 @@ def running(settings: Settings, services: list[str]) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def localstack(harness_settings: Settings) -> Iterator[str]:
     """LocalStack, running; yields its endpoint URL."""
+    if not harness_settings.is_local:
+        pytest.fail(f"this test needs the local runtime: mark it local-only (no {ANY_TARGET})")
     with running(harness_settings, ["localstack"]):
         yield harness_settings.endpoint_url
 
 
 @pytest.fixture(scope="session")
-def aws_client(localstack: str, harness_settings: Settings) -> Callable[[str], Any]:
-    """``aws_client("dynamodb")``: a boto3 client pointed at the local runtime."""
+def aws_client(request: pytest.FixtureRequest, harness_settings: Settings) -> Callable[[str], Any]:
+    """``aws_client("dynamodb")``: a boto3 client for the target (the local runtime, started
+    if needed, or AWS with the shell's credentials)."""
+    if harness_settings.is_local:
+        request.getfixturevalue("localstack")
     return lambda service: aws.client(service, harness_settings)
 
 
 @pytest.fixture(scope="session")
-def agent_services(localstack: str, harness_settings: Settings) -> Iterator[str]:
-    """The agent and the AgentCore stand-in, running; yields the agent's URL."""
+def agent_services(request: pytest.FixtureRequest, harness_settings: Settings) -> Iterator[str]:
+    """The agent and the AgentCore stand-in, running; yields the agent's URL. On AWS the agent
+    runs on AgentCore Runtime: nothing to start, and no URL (empty)."""
+    if not harness_settings.is_local:
+        yield ""
+        return
+    request.getfixturevalue("localstack")
     with running(harness_settings, ["agent", "agentcore-standin"]):
         yield harness_settings.agent_url
 
 
 @pytest.fixture(scope="session")
-def deployed_stack(localstack: str, harness_settings: Settings) -> StackOutputs:
-    """The real CDK stack deployed into the local runtime by cdklocal (skipped if up to date)."""
-    mode = select_runtime(harness_settings).mode
-    deploy.deploy(harness_settings, runtime_mode=mode)
+def deployed_stack(request: pytest.FixtureRequest, harness_settings: Settings) -> StackOutputs:
+    """The real CDK stack deployed into the local runtime by cdklocal (skipped if up to date);
+    on AWS, the stack `make deploy-aws` deployed, read as it is."""
+    if harness_settings.is_local:
+        request.getfixturevalue("localstack")
+        mode = select_runtime(harness_settings).mode
+        deploy.deploy(harness_settings, runtime_mode=mode)
     return StackOutputs.load(harness_settings)
 
 

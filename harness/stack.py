@@ -30,13 +30,14 @@ class StackOutputs:
     @classmethod
     def load(cls, settings: Settings) -> StackOutputs:
         where = settings.endpoint_url if settings.is_local else f"AWS ({settings.region})"
+        deploy_command = "make deploy" if settings.is_local else "make deploy-aws"
         try:
             stacks = aws.client("cloudformation", settings).describe_stacks(
                 StackName=settings.stack_name
             )["Stacks"]
         except ClientError:
             raise StackNotDeployed(
-                f"stack {settings.stack_name} is not deployed on {where}: run `make deploy`"
+                f"stack {settings.stack_name} is not deployed on {where}: run `{deploy_command}`"
             ) from None
         except BotoCoreError as error:
             raise StackNotDeployed(
@@ -46,7 +47,7 @@ class StackOutputs:
         if not stack["StackStatus"].endswith("_COMPLETE") or "ROLLBACK" in stack["StackStatus"]:
             raise StackNotDeployed(
                 f"stack {settings.stack_name} is {stack['StackStatus']} on {where}: "
-                "run `make deploy` again and read its error"
+                f"run `{deploy_command}` again and read its error"
             )
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         try:

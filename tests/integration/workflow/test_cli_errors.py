@@ -41,6 +41,7 @@ def test_stack_not_deployed(localstack):
     _assert_clear_error(result, "stack NoSuchStack is not deployed", "make deploy")
 
 
+@pytest.mark.any_target
 def test_session_does_not_exist(deployed_stack):
     missing = str(uuid.uuid4())
     for command in ("status", "history"):

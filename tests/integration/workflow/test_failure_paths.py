@@ -30,6 +30,7 @@ def _wait(reader, stack, session_id, expected, execution_status):
     )
 
 
+@pytest.mark.any_target
 def test_duplicate_delivery_runs_the_agent_once(
     trigger, session_reader, deployed_stack, aws_client
 ):
@@ -113,6 +114,7 @@ def test_unreachable_agent_is_retried_then_failed(
     assert "RecordInvokeFailure" in [s.name for s in session.execution.steps]
 
 
+@pytest.mark.any_target
 @pytest.mark.parametrize(
     ("detail", "field_named"),
     [
@@ -133,6 +135,7 @@ def test_malformed_events_end_failed_naming_the_field(
     assert field_named in session.item["error"]
 
 
+@pytest.mark.any_target
 def test_non_json_detail_is_refused_at_publish(harness_settings, deployed_stack):
     response = aws.client("events", harness_settings).put_events(
         Entries=[
@@ -153,6 +156,7 @@ def test_non_json_detail_is_refused_at_publish(harness_settings, deployed_stack)
     assert "Traceback" not in cli.stdout + cli.stderr
 
 
+@pytest.mark.any_target
 def test_illegal_transition_is_rejected_and_leaves_the_item_intact(
     trigger, session_reader, deployed_stack, aws_client
 ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,7 @@ def test_awkward_task_texts_arrive_byte_exact(trigger, session_reader, deployed_
             raise AssertionError(f"task {name!r} ({task[:60]!r}): {failure}") from None
 
 
+@pytest.mark.any_target
 def test_a_task_just_over_the_limit_ends_failed_naming_the_limit(
     trigger, session_reader, deployed_stack
 ):

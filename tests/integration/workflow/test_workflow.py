@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from harness.assertions import assert_transitions
 from tests.support.helpers import run_harness
 
 
+@pytest.mark.any_target
 def test_manual_trigger_runs_the_session_to_completed(
     aws_client, deployed_stack, agent_services, session_reader
 ):
@@ -51,6 +54,7 @@ def test_manual_trigger_runs_the_session_to_completed(
     assert item["execution_arn"] == session.execution.arn
 
 
+@pytest.mark.any_target
 def test_trigger_helper_and_cli_watch_print_the_timeline(trigger):
     session_id = trigger("Count the words in this sentence")
     watched = run_harness("watch", session_id, "--timeout", "60", timeout=120)
