@@ -143,8 +143,17 @@ test-functional: $(VENV) ## Functional tests: in-process with real libraries (mo
 test-integration: $(VENV) ## End-to-end tests against the real local runtime (started and stopped if not running)
 	@$(PY) -m pytest tests/integration -q
 
+# The end-to-end workflow and failure paths again, on docker compose: the user's engine, else
+# this checkout's private one (started, images built offline, stopped after). Skipped with
+# the reason where no engine can start; on CI (CI=true) that fails instead.
+DOCKER_TESTS := tests/integration/workflow/test_workflow.py tests/integration/workflow/test_failure_paths.py
+
+.PHONY: test-docker
+test-docker: $(VENV) ## The end-to-end workflow and failure-path tests in docker mode (docker compose)
+	@HARNESS_RUNTIME=docker $(PY) -m pytest $(DOCKER_TESTS) -q
+
 .PHONY: test
-test: lint test-unit test-functional test-integration ## Everything CI runs: lint, then the unit, functional and end-to-end tiers
+test: lint test-unit test-functional test-integration test-docker ## Everything CI runs: lint, the unit, functional and end-to-end tiers, and the end-to-end tests in docker mode
 
 .PHONY: clean
 clean: ## Stop the runtime and remove its state, logs, synth output and reports (installs are kept)

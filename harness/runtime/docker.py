@@ -17,6 +17,7 @@ from harness.runtime.engine import Engine, EngineProblem
 from harness.runtime.health import get_json
 from harness.runtime.host import RuntimeProblem, ServiceStatus
 from harness.runtime.images import ImageBuilder, offline_base_wanted
+from harness.runtime.processes import port_in_use
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,12 @@ class ComposeRuntime:
     def private_engine(self) -> bool:
         """True when compose runs on this checkout's private engine (no user engine answers)."""
         if self._private is None:
-            self._private = self.engine.running() or not docker_engine_available()
+            own = self.engine.environment()["DOCKER_HOST"]
+            self._private = (
+                os.environ.get("DOCKER_HOST") == own
+                or self.engine.running()
+                or not docker_engine_available()
+            )
         return self._private
 
     def environment(self) -> dict[str, str]:
@@ -107,6 +113,29 @@ class ComposeRuntime:
             "agent": f"{self.settings.agent_url}/ping",
             "agentcore-standin": f"{self.settings.standin_url}/ping",
         }
+
+    def running_services(self) -> list[str]:
+        """The compose services running on the engine ([] when there is no engine)."""
+        if self.private_engine and not self.engine.running():
+            return []
+        try:
+            listed = self._compose("ps", "--services", "--status", "running").stdout
+        except RuntimeProblem:
+            return []
+        return listed.split()
+
+    def ports_held_by_others(self) -> list[int]:
+        """The configured ports something other than this compose project listens on."""
+        taken = [
+            port
+            for port in (
+                self.settings.gateway_port,
+                self.settings.agent_port,
+                self.settings.standin_port,
+            )
+            if port_in_use(port)
+        ]
+        return taken if taken and not self.running_services() else []
 
     # -- lifecycle ----------------------------------------------------------------------------
     def up(self, services: Collection[str] | None = None) -> list[str]:
