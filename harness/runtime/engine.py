@@ -228,7 +228,9 @@ class Engine:
         True if it was running."""
         pid = self.pid()
         if pid is None:
-            self.socket.unlink(missing_ok=True)
+            if not self.running():
+                self.socket.unlink(missing_ok=True)
+                self._unmount_leftovers()
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
@@ -240,7 +242,25 @@ class Engine:
             time.sleep(0.5)
         self.pid_file.unlink(missing_ok=True)
         self.socket.unlink(missing_ok=True)
+        self._unmount_leftovers()
         return True
+
+    def _unmount_leftovers(self) -> None:
+        """Mounts a stopped dockerd can leave under its folders (its network namespace file,
+        the data root's bind mount), deepest first: else `rm -rf .runtime` fails on them."""
+        try:
+            lines = Path("/proc/self/mounts").read_text().splitlines()
+        except OSError:
+            return
+        root = str(self.root.resolve())
+        points = [
+            # /proc/self/mounts escapes spaces and the like as octal (\040).
+            line.split()[1].encode().decode("unicode_escape")
+            for line in lines
+            if len(line.split()) > 1
+        ]
+        for point in sorted((p for p in points if p.startswith(root + "/")), reverse=True):
+            subprocess.run(["umount", "--lazy", point], capture_output=True, check=False)
 
     def docker(self, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
         """Run ``docker ARGS`` against this engine (output captured, no check)."""
