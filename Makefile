@@ -122,9 +122,10 @@ images: $(VENV) ## Build the compose file's images on the private engine, offlin
 	@$(HARNESS) engine images
 
 .PHONY: lint
-lint: $(VENV) ## Lint and format-check with ruff
+lint: $(VENV) ## Lint, format-check (ruff) and type-check (mypy --strict) the code
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
+	@$(PY) -m mypy
 
 .PHONY: format
 format: $(VENV) ## Format the code with ruff

@@ -5,34 +5,44 @@ as the workflow's InitializeSession writes it. Exit status 0 on COMPLETED, 1 oth
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from agent.doubles import TestDoublesMissing, check_available
+from agent.environment import SettingError, exit_on
 from agent.journal import Journal
+from agent.logs import configure_logging
 from agent.runner import run_session
-from agent.settings import LOG_FORMAT, AgentSettings
+from agent.settings import AgentSettings
+from contract import SessionStatus
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = AgentSettings.from_env()
     parser = argparse.ArgumentParser(prog="python -m agent", description=__doc__)
-    parser.add_argument("--session-id", default=settings.session_id, help="default: $SESSION_ID")
+    parser.add_argument("--session-id", help="default: $SESSION_ID")
     parser.add_argument("--task", required=True)
-    parser.add_argument(
-        "--table", default=settings.journal_table_name, help="default: $JOURNAL_TABLE_NAME"
-    )
+    parser.add_argument("--table", help="default: $JOURNAL_TABLE_NAME")
     args = parser.parse_args(argv)
-    if not args.session_id:
+    try:
+        settings = AgentSettings.from_env()
+    except SettingError as error:
+        exit_on(error, parser.prog)
+    session_id = args.session_id or settings.session_id
+    table = args.table or settings.journal_table_name
+    if not session_id:
         parser.error("a session id is needed: --session-id or SESSION_ID")
-    if not args.table:
+    if not table:
         parser.error("a journal table is needed: --table or JOURNAL_TABLE_NAME")
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    journal = Journal(args.table)
-    status = run_session(args.session_id, args.task, settings, journal=journal)
-    item = journal.get(args.session_id) or {}
+    try:
+        check_available(settings)
+    except TestDoublesMissing as missing:
+        raise SystemExit(f"error: {missing}") from None
+    configure_logging()
+    journal = Journal(table)
+    status = run_session(session_id, args.task, settings, journal=journal)
+    item = journal.get(session_id) or {}
     outcome = item.get("result") or item.get("error") or ""
-    print(f"session {args.session_id}: {status} {outcome}".rstrip())
-    return 0 if status == "COMPLETED" else 1
+    print(f"session {session_id}: {status} {outcome}".rstrip())
+    return 0 if status == SessionStatus.COMPLETED else 1
 
 
 if __name__ == "__main__":

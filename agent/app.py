@@ -6,6 +6,8 @@ table: payload, then env JOURNAL_TABLE_NAME. The answer comes at once
 (``{"session_id", "status": "accepted"}``); an unusable payload gets 400 ``{"error": "..."}``
 naming the field, and nothing starts. ``GET /ping`` says HealthyBusy while sessions run.
 A ``fault`` is ignored (with a warning) unless AGENT_ALLOW_FAULTS=1; an unknown one is a 400.
+The scripted model and faults are test doubles (agent/testing/, loaded by agent/doubles.py):
+asked for in an image without them, the app stops at start with one line saying so.
 ``python -m agent.app`` serves on AGENT_HOST:AGENT_PORT.
 """
 
@@ -16,22 +18,32 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
 from starlette.responses import JSONResponse
 
-from agent.faults import Fault, InvalidFault, requested_fault
+from agent.doubles import InvalidFault, TestDoublesMissing, check_available, requested_fault
+from agent.environment import SettingError, exit_on
 from agent.identity import AGENT_CODE, IDENTITY_PATH, identity
 from agent.journal import Journal
+from agent.logs import configure_logging
 from agent.runner import run_session
-from agent.settings import LOG_FORMAT, MODELS, AgentSettings
+from agent.settings import AgentSettings
+
+if TYPE_CHECKING:  # a test double, absent from the production image
+    from agent.testing.faults import Fault
 
 logger = logging.getLogger(__name__)
 
 app = BedrockAgentCoreApp()
-SETTINGS = AgentSettings.from_env()
+try:
+    SETTINGS = AgentSettings.from_env()
+except SettingError as bad_setting:
+    # Read at import (the app's handlers use it): a bad variable stops the process with a
+    # one-line message, whether it is started as ``python -m agent.app`` or imported.
+    exit_on(bad_setting, "python -m agent.app")
 # Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
 EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()
@@ -74,7 +86,7 @@ def parse_invocation(
         raise InvalidInvocation("journal_table_name is missing (payload or JOURNAL_TABLE_NAME)")
     try:
         fault = requested_fault(payload, settings.allow_faults)
-    except InvalidFault as error:
+    except (InvalidFault, TestDoublesMissing) as error:
         raise InvalidInvocation(str(error)) from None
     return Invocation(session_id, task, table_name, fault)
 
@@ -119,14 +131,16 @@ app.add_route(IDENTITY_PATH, harness_identity, methods=["GET"])
 
 def main() -> None:
     """Serve on AGENT_HOST:AGENT_PORT; the host is always explicit (the SDK would pick 0.0.0.0
-    whenever /.dockerenv exists)."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    if SETTINGS.model not in MODELS:
-        raise SystemExit(f"AGENT_MODEL={SETTINGS.model!r} is unknown: choose one of {MODELS}")
+    whenever /.dockerenv exists). Uvicorn logs through the root handler (log_config=None)."""
+    configure_logging()
+    try:
+        check_available(SETTINGS)
+    except TestDoublesMissing as missing:
+        raise SystemExit(f"error: {missing}") from None
     logger.info(
         "model=<%s>, host=<%s>, port=<%s> | serving", SETTINGS.model, SETTINGS.host, SETTINGS.port
     )
-    app.run(port=SETTINGS.port, host=SETTINGS.host)
+    app.run(port=SETTINGS.port, host=SETTINGS.host, log_config=None)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ Several checkouts of this repository can live on one machine. Before the local h
 a service that answers on its port, it asks ``GET /_harness/identity``: the checkout the
 service's code was imported from, and a fingerprint of that code taken when it started. A
 service of another checkout is then never used silently, and one whose code was edited since
-it started is restarted. Stdlib only: the stand-in and the agent image import it too (in AWS
-nothing routes to this path; AgentCore forwards only ``/invocations`` and ``/ping``).
+it started is restarted. Stdlib only: the stand-in (harness/agentcore_standin.py) and the
+agent image import it too (in AWS nothing routes to this path; AgentCore forwards only
+``/invocations`` and ``/ping``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ CHECKOUT = CODE_DIR.parent
 # What a code change is: the same files `make agent` watches.
 CODE_SUFFIXES = (".py", ".md")
 
-AGENT_CODE = (CODE_DIR,)
-STANDIN_CODE = (CODE_DIR / "agentcore_standin.py", CODE_DIR / "identity.py")
+# The agent's code: its package and the contract it imports.
+AGENT_CODE = (CODE_DIR, CHECKOUT / "contract")
 
 
 def code_files(path: Path) -> list[Path]:

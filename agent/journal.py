@@ -1,59 +1,28 @@
 """The session journal in DynamoDB: status moves forward only, every change in its history.
 
-One item per session: ``PK=<session id>``, ``SK="SESSION"``, ``status``, ``task``, timestamps,
+One item per session (its key: ``contract.journal_key``), ``status``, ``task``, timestamps,
 ``history`` (a list of ``{status, at, note}``), ``result`` (COMPLETED) or ``error`` (FAILED).
 Each transition is ONE conditional UpdateItem: the condition enforces the legal previous
-statuses, so concurrent writers cannot move a session backwards or out of a terminal state.
+statuses (``contract.ALLOWED_PREVIOUS``), so concurrent writers cannot move a session
+backwards or out of a terminal state.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from contract import ALLOWED_PREVIOUS, PARTITION_KEY, SessionStatus, journal_key
+
 logger = logging.getLogger(__name__)
 
-SORT_KEY = "SESSION"
-# The table's shape, as the CDK stack creates it (tests create local copies with it).
-JOURNAL_TABLE_SCHEMA: dict[str, Any] = {
-    "KeySchema": [
-        {"AttributeName": "PK", "KeyType": "HASH"},
-        {"AttributeName": "SK", "KeyType": "RANGE"},
-    ],
-    "AttributeDefinitions": [
-        {"AttributeName": "PK", "AttributeType": "S"},
-        {"AttributeName": "SK", "AttributeType": "S"},
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
-
-
-class SessionStatus(StrEnum):
-    INITIATED = "INITIATED"
-    BUSY = "BUSY"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (SessionStatus.COMPLETED, SessionStatus.FAILED)
-
-
-# The statuses a session may be in for a move to the key status.
-ALLOWED_PREVIOUS: dict[SessionStatus, tuple[SessionStatus, ...]] = {
-    SessionStatus.INITIATED: (),
-    SessionStatus.BUSY: (SessionStatus.INITIATED,),
-    SessionStatus.COMPLETED: (SessionStatus.BUSY,),
-    SessionStatus.FAILED: (SessionStatus.INITIATED, SessionStatus.BUSY),
-}
 
 
 class JournalError(Exception):
@@ -65,7 +34,10 @@ class IllegalTransition(JournalError):
 
 
 class SessionNotFound(JournalError):
-    """No journal item for the session (the workflow creates it before the agent starts)."""
+    """No journal item for the session (the workflow creates it before the agent starts).
+
+    The harness raises it too, when neither the journal nor a workflow execution knows the
+    session id; its command line reports it as an error message."""
 
 
 def now_iso() -> str:
@@ -74,7 +46,8 @@ def now_iso() -> str:
 
 
 def _value(python_value: Any) -> dict[str, Any]:
-    return _SERIALIZER.serialize(python_value)
+    value: dict[str, Any] = _SERIALIZER.serialize(python_value)
+    return value
 
 
 class Journal:
@@ -89,7 +62,7 @@ class Journal:
     def get(self, session_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(
             TableName=self.table_name,
-            Key=self._key(session_id),
+            Key=journal_key(session_id),
             ConsistentRead=True,
         ).get("Item")
         return {k: _DESERIALIZER.deserialize(v) for k, v in item.items()} if item else None
@@ -138,9 +111,11 @@ class Journal:
         try:
             self.client.update_item(
                 TableName=self.table_name,
-                Key=self._key(session_id),
+                Key=journal_key(session_id),
                 UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=f"attribute_exists(PK) AND #status IN ({', '.join(allowed)})",
+                ConditionExpression=(
+                    f"attribute_exists({PARTITION_KEY}) AND #status IN ({', '.join(allowed)})"
+                ),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -168,7 +143,3 @@ class Journal:
             f"session {session_id} is {current}: it cannot move to {target} "
             f"(allowed from {', '.join(ALLOWED_PREVIOUS[target])})"
         ) from None
-
-    @staticmethod
-    def _key(session_id: str) -> dict[str, Any]:
-        return {"PK": {"S": session_id}, "SK": {"S": SORT_KEY}}

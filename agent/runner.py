@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from strands import Agent
 from strands.types.exceptions import EventLoopException
 
-from agent.faults import Fault
-from agent.journal import IllegalTransition, Journal, JournalError, SessionStatus
+from agent.journal import IllegalTransition, Journal, JournalError
 from agent.models.factory import build_model
 from agent.settings import AgentSettings
 from agent.tools import analyze_text, journal_tool
+from contract import TERMINAL_STATUSES, SessionStatus
+
+if TYPE_CHECKING:  # a test double, absent from the production image
+    from agent.testing.faults import Fault
 
 logger = logging.getLogger(__name__)
 
@@ -110,13 +113,13 @@ def run_session(
         cancelled.set()
         return _final_status(journal, session_id)
     if "error" in outcome:
-        error = outcome["error"]
-        if isinstance(error, EventLoopException):  # Strands wraps what the loop raised
-            error = error.original_exception
-        reason = f"agent crashed: {type(error).__name__}: {error}"
+        crash = outcome["error"]
+        if isinstance(crash, EventLoopException):  # Strands wraps what the loop raised
+            crash = crash.original_exception
+        reason = f"agent crashed: {type(crash).__name__}: {crash}"
     else:
         status = _final_status(journal, session_id)
-        if status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
+        if status in TERMINAL_STATUSES:
             logger.info("session_id=<%s>, status=<%s> | agent run ended", session_id, status)
             return status
         reason = f"agent ended without a terminal status (last status: {status})"

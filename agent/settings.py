@@ -1,52 +1,41 @@
 """Every environment variable the agent reads, in one place, with local defaults.
 
-JOURNAL_TABLE_NAME, AGENT_MODEL (scripted|bedrock|openai; scripted), BEDROCK_MODEL_ID,
+JOURNAL_TABLE_NAME, AGENT_MODEL (bedrock|openai|scripted; bedrock), BEDROCK_MODEL_ID,
 OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL_ID, AGENT_HOST (127.0.0.1), AGENT_PORT (8080),
 AGENT_ALLOW_FAULTS ("1" enables), AGENT_SESSION_TIMEOUT_SECONDS (900), SESSION_ID (one-shot
 CLI). The AWS endpoint, region and credentials come from the standard AWS variables, read by
-boto3 itself (locally AWS_ENDPOINT_URL=http://127.0.0.1:4566).
+boto3 itself (locally AWS_ENDPOINT_URL=http://127.0.0.1:4566). A bad value is a SettingError
+naming the variable (agent/environment.py).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from agent.environment import flag, http_url, one_of, port_number, seconds, setting, text
+
 MODELS = ("scripted", "bedrock", "openai")
-# Logs go to stderr (logging.basicConfig) with timestamps.
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
 
 
 @dataclass(frozen=True)
 class AgentSettings:
-    journal_table_name: str
-    model: str
-    bedrock_model_id: str
-    openai_base_url: str
-    openai_api_key: str
-    openai_model_id: str
-    host: str
-    port: int
-    allow_faults: bool
-    session_timeout_seconds: float
-    session_id: str
+    """Fields default to their environment variables, then to local defaults."""
+
+    journal_table_name: str = setting("JOURNAL_TABLE_NAME", "", text)
+    model: str = setting("AGENT_MODEL", "bedrock", one_of(*MODELS))
+    bedrock_model_id: str = setting(
+        "BEDROCK_MODEL_ID", "us.anthropic.claude-sonnet-4-20250514-v1:0", text
+    )
+    openai_base_url: str = setting("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1", http_url)
+    openai_api_key: str = setting("OPENAI_API_KEY", "local", text)
+    openai_model_id: str = setting("OPENAI_MODEL_ID", "llama3.2", text)
+    host: str = setting("AGENT_HOST", "127.0.0.1", text)
+    port: int = setting("AGENT_PORT", 8080, port_number)
+    allow_faults: bool = setting("AGENT_ALLOW_FAULTS", False, flag)
+    session_timeout_seconds: float = setting("AGENT_SESSION_TIMEOUT_SECONDS", 900.0, seconds)
+    session_id: str = setting("SESSION_ID", "", text)
 
     @classmethod
     def from_env(cls) -> AgentSettings:
-        return cls(
-            journal_table_name=_env("JOURNAL_TABLE_NAME"),
-            model=_env("AGENT_MODEL", "scripted").lower(),
-            bedrock_model_id=_env("BEDROCK_MODEL_ID", "us.anthropic.claude-sonnet-4-20250514-v1:0"),
-            openai_base_url=_env("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
-            openai_api_key=_env("OPENAI_API_KEY", "local"),
-            openai_model_id=_env("OPENAI_MODEL_ID", "llama3.2"),
-            host=_env("AGENT_HOST", "127.0.0.1"),
-            port=int(_env("AGENT_PORT", "8080")),
-            allow_faults=_env("AGENT_ALLOW_FAULTS") == "1",
-            session_timeout_seconds=float(_env("AGENT_SESSION_TIMEOUT_SECONDS", "900")),
-            session_id=_env("SESSION_ID"),
-        )
+        """Every field from the environment; raises SettingError for a bad value."""
+        return cls()

@@ -5,27 +5,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from strands import tool
 
-from agent.faults import Fault
-from agent.journal import Journal, JournalError, SessionStatus
+from agent.journal import Journal, JournalError
+from contract import SessionStatus
+
+if TYPE_CHECKING:  # a test double, absent from the production image
+    from agent.testing.faults import Fault
 
 logger = logging.getLogger(__name__)
 
 
 def _error(message: str) -> dict[str, Any]:
     return {"status": "error", "content": [{"text": message}]}
-
-
-def _injected_write_error() -> ClientError:
-    """What boto3 raises when DynamoDB fails a write (fault ``journal_error``)."""
-    return ClientError(
-        {"Error": {"Code": "InternalServerError", "Message": "injected fault journal_error"}},
-        "UpdateItem",
-    )
 
 
 def journal_tool(
@@ -51,8 +46,8 @@ def journal_tool(
         except ValueError:
             return _error(f"unknown status {status!r}: use BUSY, COMPLETED or FAILED")
         try:
-            if fault is Fault.JOURNAL_ERROR:
-                raise _injected_write_error()
+            if fault is not None:
+                fault.before_journal_write()
             journal.transition(
                 session_id,
                 target,
@@ -67,9 +62,8 @@ def journal_tool(
         except (ClientError, BotoCoreError) as failed:
             logger.error("session_id=<%s>, error=<%s> | journal write failed", session_id, failed)
             return _error(f"the journal write failed: {failed}")
-        if target is SessionStatus.BUSY and fault is Fault.HANG:
-            logger.warning("session_id=<%s> | injected fault hang: blocking", session_id)
-            cancelled.wait()
+        if fault is not None:
+            fault.after_journal_write(session_id, target, cancelled)
         return {"status": "success", "content": [{"text": f"session is now {target}"}]}
 
     return journal_update

@@ -8,6 +8,7 @@ and the memory (RSS) of every runtime process. Figures are printed and written a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import statistics
@@ -18,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract import TERMINAL_STATUSES, SessionStatus
 from harness import aws, deploy
 from harness.errors import HarnessError
+from harness.polling import PollTimeout, poll
 from harness.runtime import select_runtime
 from harness.runtime.host import HostRuntime
 from harness.runtime.processes import (
@@ -39,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 POLL = 0.02  # seconds between journal reads while timing a session
 SERVICES = ("localstack", "agent", "agentcore-standin")
+# The journal history of a session that went right.
+HAPPY_PATH = [SessionStatus.INITIATED, SessionStatus.BUSY, SessionStatus.COMPLETED]
 
 
 @dataclass
@@ -47,7 +52,6 @@ class SessionTiming:
     journal_completed: float | None = None
     execution_succeeded: float | None = None
     statuses: list[str] = field(default_factory=list)
-    executions: int = 0
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -128,36 +132,50 @@ class Bench:
         session_id = publish(self.settings, manual_trigger_detail(task), outputs.event_bus_name)
         timing = SessionTiming(session_id)
         execution_arn = ""
-        while time.monotonic() - started < timeout:
+
+        def ended() -> bool:
+            """The journal's terminal status first, then the execution's end (if it has one)."""
+            nonlocal execution_arn
             if timing.journal_completed is None:
                 item = reader.item(session_id)
-                if item and item.get("status") in ("COMPLETED", "FAILED"):
+                if item and item.get("status") in TERMINAL_STATUSES:
                     timing.journal_completed = time.monotonic() - started
                     timing.statuses = [h["status"] for h in item.get("history", [])]
                     execution_arn = item.get("execution_arn", "")
-            elif not execution_arn:
-                break  # an item the workflow did not write: no execution to time
-            else:
-                status = sfn.describe_execution(executionArn=execution_arn)["status"]
-                if status != "RUNNING":
-                    timing.execution_succeeded = (
-                        time.monotonic() - started if status == "SUCCEEDED" else None
-                    )
-                    break
-            time.sleep(POLL)
+                return False
+            if not execution_arn:
+                return True  # an item the workflow did not write: no execution to time
+            status = sfn.describe_execution(executionArn=execution_arn)["status"]
+            if status == "RUNNING":
+                return False
+            timing.execution_succeeded = (
+                time.monotonic() - started if status == "SUCCEEDED" else None
+            )
+            return True
+
+        # A session that does not end in time is reported as such (no figures), not raised.
+        with contextlib.suppress(PollTimeout):
+            poll(
+                ended,
+                timeout=max(0.0, started + timeout - time.monotonic()),  # from the publish
+                interval=POLL,
+                what=f"session {session_id} to end",
+            )
         return timing
 
     def sequential(self, outputs: StackOutputs, count: int) -> None:
         self.report(f"{count} sequential sessions")
         self.time_session(outputs, "warm-up")
         timings = [self.time_session(outputs, f"bench task {i}") for i in range(count)]
-        ok = [t for t in timings if t.statuses == ["INITIATED", "BUSY", "COMPLETED"]]
+        ok = [t for t in timings if t.statuses == HAPPY_PATH]
         self.figures["sequential"] = {
             "sessions": count,
             "completed": len(ok),
-            "journal_completed_s": summary([t.journal_completed for t in ok]),
+            "journal_completed_s": summary(
+                [seconds for t in ok if (seconds := t.journal_completed) is not None]
+            ),
             "execution_succeeded_s": summary(
-                [t.execution_succeeded for t in ok if t.execution_succeeded is not None]
+                [seconds for t in ok if (seconds := t.execution_succeeded) is not None]
             ),
         }
 
@@ -176,22 +194,27 @@ class Bench:
             )
         pending = set(ids)
         histories: dict[str, list[str]] = {}
-        deadline = started + outputs.session_timeout_seconds + 60
-        while pending and time.monotonic() < deadline:
+
+        def all_ended() -> bool:
             for session_id in list(pending):
                 item = reader.item(session_id)
-                if item and item.get("status") in ("COMPLETED", "FAILED"):
+                if item and item.get("status") in TERMINAL_STATUSES:
                     histories[session_id] = [h["status"] for h in item["history"]]
                     pending.discard(session_id)
-            time.sleep(0.1)
+            return not pending
+
+        # Sessions still pending at the bound are reported as lost, not raised.
+        bound = started + outputs.session_timeout_seconds + 60 - time.monotonic()
+        with contextlib.suppress(PollTimeout):
+            poll(all_ended, timeout=max(0.0, bound), interval=0.1, what="the burst to end")
         wall = time.monotonic() - started
-        complete = [s for s, h in histories.items() if h == ["INITIATED", "BUSY", "COMPLETED"]]
+        complete = [s for s, h in histories.items() if h == HAPPY_PATH]
         self.figures["concurrent"] = {
             "sessions": count,
             "wall_s": round(wall, 3),
             "completed_full_history": len(complete),
             "lost": len(pending),
-            "duplicate_runs": sum(h.count("BUSY") > 1 for h in histories.values()),
+            "duplicate_runs": sum(h.count(SessionStatus.BUSY) > 1 for h in histories.values()),
         }
 
     def agent_reload(self, outputs: StackOutputs) -> None:
@@ -207,12 +230,12 @@ class Bench:
             self.figures["agent_change_to_completed_s"] = round(time.monotonic() - started, 3)
 
     # -- memory ------------------------------------------------------------------------------
-    def _process_groups(self) -> dict[str, list[int]]:
+    def _process_groups(self, runtime: HostRuntime) -> dict[str, list[int]]:
         """The runtime's processes by role (the emulator's children split into DynamoDB Local
         and Lambda environments, zygotes included)."""
         groups: dict[str, list[int]] = {}
-        for spec in self.runtime.specs():
-            pid = ManagedProcess(spec, self.runtime.run_dir).pid()
+        for spec in runtime.specs():
+            pid = ManagedProcess(spec, runtime.run_dir).pid()
             if pid is None:
                 continue
             if spec.name != "localstack":
@@ -228,7 +251,7 @@ class Bench:
         """Memory of every runtime process, as RSS and as PSS (shared pages counted once)."""
         if not isinstance(self.runtime, HostRuntime):
             return
-        groups = self._process_groups()
+        groups = self._process_groups(self.runtime)
         for measure, read in (("rss_mb", rss_mb), ("pss_mb", pss_mb)):
             figures = {name: round(sum(read(p) for p in pids), 1) for name, pids in groups.items()}
             figures["total"] = round(sum(figures.values()), 1)
@@ -238,15 +261,21 @@ class Bench:
     def settle(self, idle_processes: int) -> None:
         """Wait for LocalStack to stop the burst's idle Lambda environments (keep-alive).
         MiniStack keeps its Lambda workers, so there is nothing to wait for."""
-        if not isinstance(self.runtime, HostRuntime) or self.settings.emulator != "localstack":
+        runtime = self.runtime
+        if not isinstance(runtime, HostRuntime) or self.settings.emulator != "localstack":
             return
         keepalive = self.settings.lambda_keepalive_ms / 1000
         self.report(f"waiting for idle Lambda environments to end (keep-alive {keepalive:g} s)")
         started = time.monotonic()
-        while time.monotonic() - started < keepalive + 30:
-            if len(self._process_groups().get("lambda_processes", [])) <= idle_processes:
-                break
-            time.sleep(1)
+        with contextlib.suppress(PollTimeout):  # environments left at the bound are reported
+            poll(
+                lambda: (
+                    len(self._process_groups(runtime).get("lambda_processes", [])) <= idle_processes
+                ),
+                timeout=keepalive + 30,
+                interval=1,
+                what="idle Lambda environments to end",
+            )
         self.figures["settle_s"] = round(time.monotonic() - started, 1)
 
 

@@ -9,11 +9,17 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from agent.environment import SettingError, exit_on
+from agent.journal import SessionNotFound
+from agent.logs import configure_logging
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, SessionStatus
 from harness import bench, deploy, undelivered
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
@@ -21,9 +27,9 @@ from harness.errors import HarnessError
 from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
 from harness.runtime.engine import Engine
-from harness.runtime.images import ImageBuilder, offline_base_wanted
+from harness.runtime.images import ImageBuilder
 from harness.runtime.processes import running_instances
-from harness.sessions import Session, SessionNotFound, SessionReader
+from harness.sessions import Session, SessionReader
 from harness.settings import REPO_ROOT, Settings
 from harness.stack import StackOutputs
 from harness.timeline import progress_line, timeline_table
@@ -141,7 +147,7 @@ def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     ensure_current(settings, report, ["localstack"])  # never into another checkout's emulator
     mode = select_runtime(settings).mode if settings.is_local else "aws"
-    context = dict(item.split("=", 1) for item in args.context or [])
+    context = dict(args.context or [])
     result = deploy.deploy(
         settings, runtime_mode=mode, context=context, force=args.force, report=report
     )
@@ -182,7 +188,7 @@ def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
         detail["fault"] = args.fault
     log_offset = len(runtime.log_text("localstack")) if runtime else 0
     session_id = publish(settings, detail, outputs.event_bus_name)
-    console.print(f"published ManualTrigger: session [bold]{session_id}[/bold]")
+    console.print(f"published {EVENT_DETAIL_TYPE}: session [bold]{session_id}[/bold]")
     if not args.wait:
         console.print(f"follow it with: python -m harness watch {session_id}")
         return 0
@@ -209,7 +215,10 @@ def watch_session(
     log, and stops with the reason as soon as one is found."""
     reader = SessionReader(settings, outputs)
     limit = timeout or outputs.session_timeout_seconds + 30
-    emulator_log = (lambda: runtime.log_text("localstack")) if runtime else (lambda: "")
+
+    def emulator_log() -> str:
+        return runtime.log_text("localstack") if runtime else ""
+
     offset = len(emulator_log()) if log_offset is None else log_offset
     next_check = [NO_SESSION_GRACE_SECONDS]
 
@@ -220,19 +229,22 @@ def watch_session(
             if lost := undelivered.explain(settings, outputs, session_id, emulator_log, offset):
                 raise EventUndelivered(lost.message() + UNDELIVERED_HINT)
 
-    with Live(console=console, refresh_per_second=8, transient=True) as live:
-        session = reader.wait(session_id, timeout=limit, on_update=on_update)
+    try:
+        with Live(console=console, refresh_per_second=8, transient=True) as live:
+            session = reader.wait(session_id, timeout=limit, on_update=on_update)
+    except BotoCoreError as error:
+        raise HarnessError(unreachable(settings, error, session_id)) from None
     if session is None:
         raise SessionNotFound(
             f"no session {session_id} appeared within {limit:.0f} s, and neither the "
             "dead-letter queue nor the emulator's log mentions it. Check the id (the event id "
-            "put-events returned), and that the event had source agent.workflow and "
-            "detail-type ManualTrigger on the stack's event bus (other events do not match "
+            f"put-events returned), and that the event had source {EVENT_SOURCE} and "
+            f"detail-type {EVENT_DETAIL_TYPE} on the stack's event bus (other events do not match "
             "the rule); `python -m harness status` checks the runtime."
         )
     console.print(timeline_table(session))
-    if session.status == "COMPLETED":
-        console.print(f"[green]COMPLETED[/green]: {session.item.get('result', '')}")
+    if session.status == SessionStatus.COMPLETED:
+        console.print(f"[green]COMPLETED[/green]: {(session.item or {}).get('result', '')}")
         return 0
     if session.done:
         console.print(f"[red]FAILED[/red]\n{describe(session, session_id)}")
@@ -241,6 +253,24 @@ def watch_session(
             f"[yellow]still running after {limit:.0f} s[/yellow]\n{describe(session, session_id)}"
         )
     return 1
+
+
+def unreachable(settings: Settings, error: BotoCoreError, session_id: str = "") -> str:
+    """What to say, and to do, when AWS or the local runtime stops answering mid-command."""
+    if not settings.is_local:
+        message = f"lost contact with AWS ({settings.region}): {error}. Check the network and "
+        message += "your credentials"
+        return message + (f", then `python -m harness watch {session_id}`." if session_id else ".")
+    message = (
+        f"lost contact with the local runtime at {settings.endpoint_url}: {error}. "
+        "`python -m harness status` shows whether it is still up."
+    )
+    if session_id:
+        message += f" If it is, follow the session again: `python -m harness watch {session_id}`."
+    return message + (
+        " If it stopped, `make up` and `make deploy` bring it back (LocalStack keeps its state in"
+        " memory: sessions it held are gone), then trigger the work again."
+    )
 
 
 @command("history")
@@ -290,7 +320,9 @@ def cmd_engine(args: argparse.Namespace, settings: Settings) -> int:
         console.print("Docker engine stopped" if engine.stop() else "Docker engine was not running")
     elif args.action == "images":
         engine.start()
-        built = ImageBuilder(engine, report).build_all(offline_base=offline_base_wanted())
+        built = ImageBuilder(engine, report).build_all(
+            offline_base=settings.docker_base == "offline"
+        )
         console.print(f"built: {', '.join(built)}" if built else "images up to date")
     elif args.action == "env":
         for name, value in engine.environment().items():
@@ -303,7 +335,7 @@ def cmd_engine(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
+def _flatten(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
     for key, value in figures.items():
         if isinstance(value, dict):
@@ -311,6 +343,14 @@ def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
         else:
             rows.append((f"{prefix}{key}", value))
     return rows
+
+
+def context_item(value: str) -> tuple[str, str]:
+    """``-c KEY=VALUE`` (argparse turns the error into a usage error)."""
+    key, equals, item = value.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
+    return key, item
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -351,7 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deploy_parser = sub.add_parser("deploy", help="deploy the CDK stack (cdklocal when local)")
     deploy_parser.add_argument(
-        "-c", "--context", action="append", metavar="KEY=VALUE", help="CDK context override"
+        "-c",
+        "--context",
+        action="append",
+        type=context_item,
+        metavar="KEY=VALUE",
+        help="CDK context override",
     )
     deploy_parser.add_argument(
         "--force", action="store_true", help="deploy even if nothing changed since the last one"
@@ -398,15 +443,19 @@ def main(argv: list[str] | None = None) -> int:
     # And Ctrl-C (SIGINT) always does, even for a command started with SIGINT ignored, as a
     # script's background jobs are: Python then keeps it ignored unless told otherwise.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         settings = Settings(target=args.target) if args.target else Settings()
+    except SettingError as error:
+        exit_on(error, "python -m harness")  # as argparse stops on a bad argument
+    try:
         return COMMANDS[args.command](args, settings)
-    except HarnessError as error:
+    except (HarnessError, SessionNotFound) as error:
         console.print(f"[bold red]error:[/bold red] {error}")
+        return 1
+    except BotoCoreError as error:
+        # The endpoint went away mid-command (LocalStack stopped, the network dropped).
+        console.print(f"[bold red]error:[/bold red] {unreachable(settings, error)}")
         return 1
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")

@@ -7,14 +7,13 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from harness import aws
+from harness import aws, commands
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
@@ -23,6 +22,7 @@ from harness.settings import REPO_ROOT, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Set
 logger = logging.getLogger(__name__)
 
 INFRA_DIR = REPO_ROOT / "infra"
+CONTRACT_DIR = REPO_ROOT / "contract"  # imported by the CDK app, bundled into the invoker
 BOOTSTRAP_STACK = "CDKToolkit"
 # Stack tags (`cdk deploy --tags`) saying what a deployed stack is: the fingerprint of the
 # infra code, context and checkout it was deployed from, and that checkout (for people).
@@ -37,7 +37,6 @@ class DeployError(HarnessError):
 @dataclass(frozen=True)
 class DeployResult:
     seconds: float
-    bootstrapped: bool = False
     skipped: bool = False
 
 
@@ -104,18 +103,9 @@ def _cli(settings: Settings) -> str:
 
 
 def _run(command: list[str], settings: Settings, what: str) -> None:
-    logger.debug("command=<%s> | running", " ".join(command))
-    result = subprocess.run(
-        command,
-        cwd=INFRA_DIR,
-        env=cdk_environment(settings),
-        capture_output=True,
-        text=True,
-        check=False,
+    commands.run(
+        command, what=what, error=DeployError, cwd=INFRA_DIR, env=cdk_environment(settings)
     )
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
-        raise DeployError(f"{what} failed (exit {result.returncode}):\n{tail}")
 
 
 def _bootstrapped(settings: Settings) -> bool:
@@ -153,8 +143,14 @@ def tag_value(text: str) -> str:
 
 def deploy_fingerprint(settings: Settings, args: list[str]) -> str:
     """What a deploy from this checkout with ``args`` would put in the emulator: the infra
-    code (and the agent, which the aws stage packages), the context, and the checkout."""
-    sources = [INFRA_DIR / "app.py", INFRA_DIR / "cdk.json", INFRA_DIR / "agent_workflow"]
+    code and the contract it imports (and bundles into the invoker), the agent (which the aws
+    stage packages), the context, and the checkout."""
+    sources = [
+        INFRA_DIR / "app.py",
+        INFRA_DIR / "cdk.json",
+        INFRA_DIR / "agent_workflow",
+        CONTRACT_DIR,
+    ]
     if not settings.is_local:
         sources.append(REPO_ROOT / "agent")  # the agent image is an asset of the aws stage
     return fingerprint(*sources, extra=f"{' '.join(args)} checkout={REPO_ROOT}")
@@ -189,13 +185,11 @@ def deploy(
     ensure_cdk_cli(settings, report)
     if settings.is_local:
         _remove_failed_stack(settings, report)
-    bootstrapped = False
     if not _bootstrapped(settings):
         report("bootstrapping CDK (first deploy into this runtime)")
         account = "000000000000" if settings.is_local else ""
         target = [f"aws://{account}/{settings.region}"] if account else []
         _run([_cli(settings), "bootstrap", *target], settings, "cdk bootstrap")
-        bootstrapped = True
     report(f"deploying stack {settings.stack_name}")
     _run(
         [
@@ -215,7 +209,7 @@ def deploy(
         settings,
         "cdk deploy",
     )
-    return DeployResult(seconds=time.monotonic() - started, bootstrapped=bootstrapped)
+    return DeployResult(seconds=time.monotonic() - started)
 
 
 FAILED_STACK_STATES = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"}

@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
+import math
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
 from agent.identity import code_files
+from harness import polling
 from harness.runtime.host import HostRuntime
 from harness.runtime.processes import ProcessSpec, stop_tree
 from harness.settings import REPO_ROOT
@@ -40,9 +42,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1
 
 
-def _code_state(agent_dir: Path) -> dict[str, float]:
-    """The agent's code files (those its identity fingerprints) and their modification times."""
-    return {str(path): path.stat().st_mtime for path in code_files(agent_dir)}
+def _code_state(code_root: Path) -> dict[str, float]:
+    """The agent's code files (those its identity fingerprints: the agent package and the
+    contract it imports) and their modification times."""
+    return {
+        str(path): path.stat().st_mtime
+        for folder in (code_root / "agent", code_root / "contract")
+        for path in code_files(folder)
+    }
 
 
 class _StopRequests:
@@ -103,6 +110,29 @@ def _start(spec: ProcessSpec, env: dict[str, str], cwd: Path) -> subprocess.Pope
     )
 
 
+def _watch[T](check: Callable[[], T], interval: float, what: str) -> T:
+    """Wait, with no bound, for ``check`` to return something truthy (the one poller)."""
+    return polling.poll(check, timeout=math.inf, interval=interval, what=what)
+
+
+def _run_ended(
+    requests: _StopRequests,
+    process: subprocess.Popen[bytes] | None,
+    reload: bool,
+    code_root: Path,
+    state: dict[str, float],
+) -> str | None:
+    """What ends a run of the agent, if anything yet, most urgent first: "stop" (a signal),
+    "changed" (an edit, when reloading), "exited" (the agent ``process``, if there is one)."""
+    if requests.stop:
+        return "stop"
+    if reload and _code_state(code_root) != state:
+        return "changed"
+    if process is not None and process.poll() is not None:
+        return "exited"
+    return None
+
+
 def _stop(process: subprocess.Popen[bytes], requests: _StopRequests) -> None:
     """Stop the agent's process tree (bounded) and reap it."""
     stop_tree(process.pid, STOP_TIMEOUT, hurry=lambda: requests.hurry)
@@ -123,7 +153,6 @@ def run_agent_foreground(
     ``code_root`` holds the ``agent`` package that is run and watched (tests use a copy).
     Returns 0 when stopped by a signal, else the agent's exit status (without ``reload``).
     """
-    agent_dir = code_root / "agent"
     runtime.refuse_foreign()  # never take over another checkout's agent (or run on its stack)
     with _StopRequests().installed() as requests:
         if runtime.down(["agent"]):
@@ -135,13 +164,16 @@ def run_agent_foreground(
         process: subprocess.Popen[bytes] | None = None
         try:
             while not requests.stop:
-                state = _code_state(agent_dir)  # before the start: a save during it counts
+                state = _code_state(code_root)  # before the start: a save during it counts
                 report(f"agent on {url} (Ctrl-C to stop)")
                 process = _start(spec, env, code_root)
-                changed = False
-                while not requests.stop and process.poll() is None and not changed:
-                    time.sleep(poll)
-                    changed = reload and _code_state(agent_dir) != state
+                # Unbounded on purpose: the agent runs until a signal, an exit or an edit.
+                ended_by = _watch(
+                    functools.partial(_run_ended, requests, process, reload, code_root, state),
+                    poll,
+                    "the agent to exit or its code to change",
+                )
+                changed = ended_by == "changed"
                 if requests.stop:
                     break
                 if changed:
@@ -156,8 +188,11 @@ def run_agent_foreground(
                     f"the agent exited with status {status} (its error is above): fix the code "
                     "and save, it restarts on the next change (Ctrl-C to stop)"
                 )
-                while not requests.stop and _code_state(agent_dir) == state:
-                    time.sleep(poll)
+                _watch(
+                    functools.partial(_run_ended, requests, None, True, code_root, state),
+                    poll,
+                    "the agent code to change",
+                )
                 if not requests.stop:
                     report("agent code changed: restarting")
             return 0

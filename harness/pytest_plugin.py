@@ -23,7 +23,7 @@ from harness import aws, deploy
 from harness.errors import HarnessError
 from harness.runtime import ComposeRuntime, select_runtime, settings_of_this_checkout
 from harness.runtime.docker import COMPOSE_FILE
-from harness.runtime.images import ImageBuilder, offline_base_wanted
+from harness.runtime.images import ImageBuilder
 from harness.sessions import SessionReader
 from harness.settings import LOCAL_REGION, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 from harness.stack import StackOutputs
@@ -144,7 +144,7 @@ def docker_compose(request: pytest.FixtureRequest, harness_settings: Settings) -
         if runtime.private_engine:
             engine_started = runtime.engine.start()
             ImageBuilder(runtime.engine, lambda line: _say(request, line)).build_all(
-                offline_base=offline_base_wanted()
+                offline_base=harness_settings.docker_base == "offline"
             )
     except HarnessError as problem:
         if engine_started:

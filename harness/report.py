@@ -6,14 +6,15 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract import SessionStatus
 from harness.sessions import Session
 from harness.timeline import timeline_rows
 
-COLORS = {
-    "INITIATED": "#4aa3df",
-    "BUSY": "#f0ad4e",
-    "COMPLETED": "#5cb85c",
-    "FAILED": "#d9534f",
+COLORS: dict[str, str] = {
+    SessionStatus.INITIATED: "#4aa3df",
+    SessionStatus.BUSY: "#f0ad4e",
+    SessionStatus.COMPLETED: "#5cb85c",
+    SessionStatus.FAILED: "#d9534f",
     "state": "#8e8cd8",
     "failed_state": "#d9534f",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -13,19 +14,16 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from agent.journal import SessionNotFound
+from contract import TERMINAL_STATUSES, journal_key
 from harness import aws
-from harness.errors import HarnessError
+from harness.polling import PollTimeout, poll
 from harness.settings import Settings
 from harness.stack import StackOutputs
 
 logger = logging.getLogger(__name__)
 
-TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
 _DESERIALIZER = TypeDeserializer()
-
-
-class SessionNotFound(HarnessError):
-    """No journal item and no execution for this session id."""
 
 
 def parse_time(value: str | datetime) -> datetime:
@@ -123,7 +121,7 @@ class SessionReader:
     def item(self, session_id: str) -> dict[str, Any] | None:
         response = self.dynamodb.get_item(
             TableName=self.outputs.journal_table_name,
-            Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}},
+            Key=journal_key(session_id),
             ConsistentRead=True,
         )
         raw = response.get("Item")
@@ -193,7 +191,9 @@ class SessionReader:
         started = time.monotonic()
         arns: list[str] = []
         snapshot: Session | None = None
-        while True:
+
+        def done() -> bool:
+            nonlocal arns, snapshot
             elapsed = time.monotonic() - started
             item = self.item(session_id)
             if not arns or (item is not None and item.get("execution_arn") not in arns):
@@ -203,11 +203,11 @@ class SessionReader:
                     session_id, item, tuple(self.execution(a, with_steps=False) for a in arns)
                 )
             on_update(snapshot, elapsed)
-            if snapshot is not None and snapshot.done:
-                break
-            if elapsed > timeout:
-                break
-            time.sleep(interval)
+            return snapshot is not None and snapshot.done
+
+        # On timeout the caller gets the last snapshot (and says what it shows), not an error.
+        with contextlib.suppress(PollTimeout):
+            poll(done, timeout=timeout, interval=interval, what=f"session {session_id} to end")
         if snapshot is None:
             return None
         # Re-read with the execution history (state steps) once, at the end.
@@ -230,7 +230,7 @@ def steps_from_history(events: list[dict[str, Any]]) -> list[Step]:
                 i = open_index.pop(name)
                 steps[i] = Step(steps[i].name, steps[i].entered, at, steps[i].error, steps[i].cause)
         elif kind.endswith("Failed") or kind.endswith("TimedOut"):
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            details: Any = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             if steps and isinstance(details, dict) and details.get("error"):
                 last = steps[-1]
                 steps[-1] = Step(

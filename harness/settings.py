@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from agent.environment import (
+    http_url,
+    integer,
+    one_of,
+    port_number,
+    seconds,
+    setting,
+    text,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The local stage is deployed to LocalStack's account in this region (infra/.../config.py),
 # whatever AWS_REGION the shell exports for real AWS.
 LOCAL_REGION = "us-east-1"
 DEFAULT_TASK = "Summarise the quarterly cost report"
+RUNTIME_MODES = ("auto", "host", "docker")
+EMULATORS = ("localstack", "ministack")
+TARGETS = ("local", "aws")
+DOCKER_BASES = ("offline", "official")
 # What a shell may export for real AWS that must not reach the local runtime's tools
 # (prefixes; AWS_ENDPOINT_URL itself is the harness's endpoint setting and is kept).
 SHELL_AWS_VARIABLES_IGNORED_LOCALLY = (
@@ -22,46 +36,35 @@ SHELL_AWS_VARIABLES_IGNORED_LOCALLY = (
 )
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
-
-
 @dataclass(frozen=True)
 class Settings:
-    """Harness configuration; fields default to environment variables, then local defaults."""
+    """Harness configuration; fields default to environment variables, then local defaults
+    (agent/environment.py: a bad value is a SettingError naming the variable)."""
 
-    endpoint_url: str = field(
-        default_factory=lambda: _env("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    )
+    endpoint_url: str = setting("AWS_ENDPOINT_URL", "http://127.0.0.1:4566", http_url)
     # The AWS target's region; the local target always uses LOCAL_REGION.
-    region: str = field(
-        default_factory=lambda: _env("AWS_REGION", _env("AWS_DEFAULT_REGION", LOCAL_REGION))
-    )
+    region: str = setting(("AWS_REGION", "AWS_DEFAULT_REGION"), LOCAL_REGION, text)
     # auto: Docker compose when a Docker engine answers, host processes otherwise.
-    runtime_mode: str = field(default_factory=lambda: _env("HARNESS_RUNTIME", "auto"))
-    runtime_dir: Path = field(
-        default_factory=lambda: Path(_env("HARNESS_RUNTIME_DIR", str(REPO_ROOT / ".runtime")))
-    )
-    agent_port: int = field(default_factory=lambda: int(_env("AGENT_PORT", "8080")))
-    standin_port: int = field(default_factory=lambda: int(_env("AGENTCORE_STANDIN_PORT", "8090")))
+    runtime_mode: str = setting("HARNESS_RUNTIME", "auto", one_of(*RUNTIME_MODES))
+    runtime_dir: Path = setting("HARNESS_RUNTIME_DIR", REPO_ROOT / ".runtime", Path)
+    agent_port: int = setting("AGENT_PORT", 8080, port_number)
+    standin_port: int = setting("AGENTCORE_STANDIN_PORT", 8090, port_number)
     # The AWS emulator in the "localstack" slot: localstack (default) or ministack (for
     # parity and speed comparisons, e.g. `make bench-ministack`).
-    emulator: str = field(default_factory=lambda: _env("HARNESS_EMULATOR", "localstack"))
-    localstack_python: str = field(default_factory=lambda: _env("LOCALSTACK_PYTHON", ""))
-    lambda_python: str = field(default_factory=lambda: _env("LAMBDA_PYTHON", ""))
-    startup_timeout: float = field(
-        default_factory=lambda: float(_env("HARNESS_STARTUP_TIMEOUT", "120"))
-    )
+    emulator: str = setting("HARNESS_EMULATOR", "localstack", one_of(*EMULATORS))
+    localstack_python: str = setting("LOCALSTACK_PYTHON", "", text)
+    lambda_python: str = setting("LAMBDA_PYTHON", "", text)
+    startup_timeout: float = setting("HARNESS_STARTUP_TIMEOUT", 120.0, seconds)
     # How long LocalStack keeps an idle Lambda environment (host mode). Forking one from the
     # zygote takes milliseconds, so a short keep-alive frees a burst's memory at little cost.
-    lambda_keepalive_ms: int = field(
-        default_factory=lambda: int(_env("LAMBDA_KEEPALIVE_MS", "30000"))
-    )
+    lambda_keepalive_ms: int = setting("LAMBDA_KEEPALIVE_MS", 30000, integer(1))
     # The task `trigger` publishes without --task: the Makefile's TASK, byte for byte.
-    task: str = field(default_factory=lambda: os.environ.get("TASK", DEFAULT_TASK))
-    stack_name: str = field(default_factory=lambda: _env("STACK_NAME", "AgentWorkflow"))
-    target: str = field(default_factory=lambda: _env("HARNESS_TARGET", "local"))
+    task: str = setting("TASK", DEFAULT_TASK, text, verbatim=True)
+    stack_name: str = setting("STACK_NAME", "AgentWorkflow", text)
+    target: str = setting("HARNESS_TARGET", "local", one_of(*TARGETS))
+    # Base images on the private Docker engine: built offline from Debian's packages, or the
+    # official ones from a registry.
+    docker_base: str = setting("HARNESS_DOCKER_BASE", "offline", one_of(*DOCKER_BASES))
 
     def __post_init__(self) -> None:
         if self.is_local:
@@ -73,7 +76,8 @@ class Settings:
 
     @property
     def gateway_port(self) -> int:
-        return int(self.endpoint_url.rsplit(":", 1)[-1].split("/", 1)[0])
+        parts = urlsplit(self.endpoint_url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
 
     @property
     def agent_url(self) -> str:

@@ -19,9 +19,7 @@ class StackNotDeployed(HarnessError):
 class StackOutputs:
     state_machine_arn: str
     journal_table_name: str
-    rule_name: str
     event_bus_name: str
-    invoker_function_name: str
     poll_interval_seconds: float
     max_polls: int
     # Where EventBridge puts events it could not deliver (absent from older deploys).
@@ -54,9 +52,7 @@ class StackOutputs:
             return cls(
                 state_machine_arn=outputs["StateMachineArn"],
                 journal_table_name=outputs["JournalTableName"],
-                rule_name=outputs["RuleName"],
                 event_bus_name=outputs["EventBusName"],
-                invoker_function_name=outputs["InvokerFunctionName"],
                 poll_interval_seconds=float(outputs["PollIntervalSeconds"]),
                 max_polls=int(outputs["MaxPolls"]),
                 dead_letter_queue_url=outputs.get("DeadLetterQueueUrl", ""),

@@ -8,9 +8,15 @@ from datetime import datetime
 from rich.table import Table
 from rich.text import Text
 
+from contract import SessionStatus
 from harness.sessions import Session
 
-STATUS_STYLE = {"INITIATED": "cyan", "BUSY": "yellow", "COMPLETED": "green", "FAILED": "red"}
+STATUS_STYLE: dict[str, str] = {
+    SessionStatus.INITIATED: "cyan",
+    SessionStatus.BUSY: "yellow",
+    SessionStatus.COMPLETED: "green",
+    SessionStatus.FAILED: "red",
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ def timeline_rows(session: Session) -> list[TimelineRow]:
                 label=transition.status,
                 seconds=(following - transition.at).total_seconds() if following else None,
                 detail=transition.note,
-                failed=transition.status == "FAILED",
+                failed=transition.status == SessionStatus.FAILED,
             )
         )
     execution = session.execution

@@ -6,14 +6,12 @@ import json
 import logging
 from typing import Any
 
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 from harness import aws
 from harness.errors import HarnessError
 from harness.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-EVENT_SOURCE = "agent.workflow"
-EVENT_DETAIL_TYPE = "ManualTrigger"
 
 
 class PublishFailed(HarnessError):
@@ -42,5 +40,6 @@ def publish(settings: Settings, detail: dict[str, Any], event_bus_name: str = "d
         raise PublishFailed(
             f"EventBridge rejected the event: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
         )
-    logger.debug("session_id=<%s> | ManualTrigger published", entry["EventId"])
-    return entry["EventId"]
+    event_id: str = entry["EventId"]
+    logger.debug("session_id=<%s> | ManualTrigger published", event_id)
+    return event_id

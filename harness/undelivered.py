@@ -103,7 +103,7 @@ def _event_id(body: str) -> str | None:
     return event.get("id") if isinstance(event, dict) else None
 
 
-def _dead_letter_reason(message: dict) -> str:
+def _dead_letter_reason(message: dict[str, Any]) -> str:
     attributes = {
         name: value.get("StringValue", "")
         for name, value in message.get("MessageAttributes", {}).items()

@@ -1,6 +1,12 @@
 """CDK app entry point: one stack, its stage chosen by context (`-c stage=local|aws`)."""
 
+import sys
+from pathlib import Path
+
 import aws_cdk as cdk
+
+# The contract package (names shared with the agent and the harness) is at the repo root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent_workflow.config import StageConfig
 from agent_workflow.stack import AgentWorkflowStack

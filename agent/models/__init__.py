@@ -1,1 +1,2 @@
-"""Model selection: scripted (no LLM), Bedrock, or any OpenAI-compatible server."""
+"""Model selection: Bedrock, any OpenAI-compatible server, or (a test double, in agent/testing/)
+the scripted model."""

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent.faults import Fault
-from agent.models.scripted import ScriptedModel
+from agent import doubles
 from agent.settings import MODELS, AgentSettings
+
+if TYPE_CHECKING:  # a test double, absent from the production image
+    from agent.testing.faults import Fault
 
 
 def build_model(settings: AgentSettings, fault: Fault | None = None) -> Any:
     if settings.model == "scripted":
-        return ScriptedModel(fault=fault)
+        return doubles.scripted_model(fault)
     if settings.model == "bedrock":
         from strands.models.bedrock import BedrockModel
 

@@ -11,8 +11,9 @@ from dataclasses import replace
 
 from harness.runtime.docker import ComposeRuntime, docker_engine_available
 from harness.runtime.host import ForeignRuntime, HostRuntime, RuntimeProblem, ServiceStatus
-from harness.runtime.ownership import Owner, free_ports
-from harness.settings import Settings
+from harness.runtime.ownership import Owner
+from harness.runtime.ports import free_ports
+from harness.settings import RUNTIME_MODES, Settings
 
 __all__ = [
     "ComposeRuntime",
@@ -31,7 +32,7 @@ def select_runtime(
 ) -> HostRuntime | ComposeRuntime:
     """The runtime for ``HARNESS_RUNTIME`` (host | docker | auto: docker if an engine answers)."""
     mode = settings.runtime_mode
-    if mode not in {"auto", "host", "docker"}:
+    if mode not in RUNTIME_MODES:
         raise RuntimeProblem(f"HARNESS_RUNTIME must be auto, host or docker (got {mode!r})")
     if mode == "auto":
         mode = "docker" if docker_engine_available() else "host"

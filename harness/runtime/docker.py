@@ -13,11 +13,13 @@ import shutil
 import subprocess
 from collections.abc import Callable, Collection
 
+from harness import commands
+from harness.errors import HarnessError
 from harness.runtime.engine import Engine, EngineProblem
 from harness.runtime.health import get_json
 from harness.runtime.host import RuntimeProblem, ServiceStatus
-from harness.runtime.images import ImageBuilder, offline_base_wanted
-from harness.runtime.processes import port_in_use
+from harness.runtime.images import ImageBuilder
+from harness.runtime.ports import port_in_use
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -37,16 +39,15 @@ def docker_engine_available(env: dict[str, str] | None = None) -> bool:
     if not shutil.which("docker"):
         return False
     try:
-        result = subprocess.run(
+        commands.run(
             ["docker", "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
+            what="docker info",
             timeout=10,
-            check=False,
             env={**os.environ, **(env or {})},
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except HarnessError:
         return False
-    return result.returncode == 0
+    return True
 
 
 class ComposeRuntime:
@@ -98,14 +99,9 @@ class ComposeRuntime:
             str(COMPOSE_FILE),
             *args,
         ]
-        result = subprocess.run(
-            command, capture_output=True, text=True, env=self.environment(), check=False
+        return commands.run(
+            command, what=f"`{' '.join(command)}`", error=RuntimeProblem, env=self.environment()
         )
-        if result.returncode != 0:
-            raise RuntimeProblem(
-                f"`{' '.join(command)}` failed (exit {result.returncode}):\n{result.stderr.strip()}"
-            )
-        return result
 
     def _urls(self) -> dict[str, str]:
         return {
@@ -148,7 +144,9 @@ class ComposeRuntime:
         if self.private_engine:
             try:
                 self.engine.start()
-                ImageBuilder(self.engine, self.report).build_all(offline_base=offline_base_wanted())
+                ImageBuilder(self.engine, self.report).build_all(
+                    offline_base=self.settings.docker_base == "offline"
+                )
             except EngineProblem as problem:
                 raise RuntimeProblem(str(problem)) from None
             build = ["--no-build"]

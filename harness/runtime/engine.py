@@ -24,7 +24,9 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
+from harness import commands
 from harness.errors import HarnessError
 from harness.settings import REPO_ROOT, Settings
 
@@ -147,12 +149,9 @@ class Engine:
                 [apt, "update", "-qq"],
                 [apt, "install", "-y", "-qq", "--no-install-recommends", *missing],
             ):
-                result = subprocess.run(
-                    command, capture_output=True, text=True, env=env, check=False
+                commands.run(
+                    command, what=f"`{' '.join(command)}`", error=EngineProblem, env=env, tail=10
                 )
-                if result.returncode != 0:
-                    tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
-                    raise EngineProblem(f"`{' '.join(command)}` failed:\n{tail}")
         finally:
             if created:
                 policy.unlink(missing_ok=True)
@@ -260,11 +259,16 @@ class Engine:
             if len(line.split()) > 1
         ]
         for point in sorted((p for p in points if p.startswith(root + "/")), reverse=True):
-            subprocess.run(["umount", "--lazy", point], capture_output=True, check=False)
+            commands.run(["umount", "--lazy", point], what=f"umount {point}", check=False)
 
-    def docker(self, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
-        """Run ``docker ARGS`` against this engine (output captured, no check)."""
-        env = {**os.environ, **self.environment(), **kwargs.pop("env", {})}
+    def docker(
+        self, *args: str, stdin: IO[bytes] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``docker ARGS`` against this engine (output captured; the caller checks it).
+        ``stdin``: a stream to feed it (``docker import -``), which commands.run has no way for."""
+        env = {**os.environ, **self.environment()}
+        if stdin is None:
+            return commands.run(["docker", *args], what=f"docker {args[0]}", env=env, check=False)
         return subprocess.run(
-            ["docker", *args], capture_output=True, text=True, env=env, check=False, **kwargs
+            ["docker", *args], stdin=stdin, capture_output=True, text=True, env=env, check=False
         )

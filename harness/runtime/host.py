@@ -6,14 +6,18 @@ import logging
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.identity import AGENT_CODE, STANDIN_CODE, code_fingerprint
+from agent.identity import AGENT_CODE, code_fingerprint
+from contract import ENV_AGENT_ALLOW_FAULTS, ENV_AGENT_MODEL, ENV_BEDROCK_MODEL_ID
+from harness.agentcore_standin import STANDIN_CODE
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
-from harness.runtime.health import NotReady, get_json, wait_until
+from harness.polling import PollTimeout, poll
+from harness.runtime.health import NotReady, get_json
 from harness.runtime.installer import (
     HOST_LAMBDA_PLUGIN,
     LOCALSTACK_LOCK,
@@ -24,25 +28,27 @@ from harness.runtime.ownership import (
     CHECKOUT_ENV,
     FINGERPRINT_ENV,
     Owner,
-    free_port,
     identity_owner,
     process_owner,
 )
-from harness.runtime.processes import ManagedProcess, ProcessSpec, port_in_use
+from harness.runtime.ports import free_port, port_in_use
+from harness.runtime.processes import ManagedProcess, ProcessSpec
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
 
 # Agent settings a user may set in their shell; the harness hands them to the agent process.
 AGENT_PASSTHROUGH = (
-    "AGENT_MODEL",
+    ENV_AGENT_MODEL,
     "AGENT_SESSION_TIMEOUT_SECONDS",
-    "BEDROCK_MODEL_ID",
+    ENV_BEDROCK_MODEL_ID,
     "OPENAI_BASE_URL",
     "OPENAI_API_KEY",
     "OPENAI_MODEL_ID",
     "AWS_PROFILE",
 )
+# The local runtime's model: a test double (agent/testing/), deterministic, no LLM.
+LOCAL_AGENT_MODEL = "scripted"
 LOCALSTACK_PASSTHROUGH = ("LOCALSTACK_AUTH_TOKEN", "DEBUG", "LS_LOG")
 
 
@@ -167,7 +173,7 @@ class HostRuntime:
     def _standin(self) -> ProcessSpec:
         return self._python_service(
             "agentcore-standin",
-            "agent.agentcore_standin",
+            "harness.agentcore_standin",
             self.settings.standin_port,
             {
                 "AGENTCORE_STANDIN_HOST": "127.0.0.1",
@@ -189,8 +195,11 @@ class HostRuntime:
                 "AWS_DEFAULT_REGION": self.settings.region,
                 "AWS_ACCESS_KEY_ID": "test",
                 "AWS_SECRET_ACCESS_KEY": "test",
-                # The local runtime is a test bed: tests inject faults per invocation.
-                "AGENT_ALLOW_FAULTS": os.environ.get("AGENT_ALLOW_FAULTS", "1"),
+                # The local runtime is a test bed: the scripted model (no LLM) unless the shell
+                # asks for another, and tests inject faults per invocation. Both are explicit:
+                # the agent's own default is Bedrock, and no faults.
+                ENV_AGENT_MODEL: os.environ.get(ENV_AGENT_MODEL) or LOCAL_AGENT_MODEL,
+                ENV_AGENT_ALLOW_FAULTS: os.environ.get(ENV_AGENT_ALLOW_FAULTS, "1"),
                 **_passthrough(AGENT_PASSTHROUGH),
             },
         )
@@ -233,18 +242,26 @@ class HostRuntime:
         process.stop()  # a stale pid file from a crashed run
         process.start()
         self.report(f"starting {spec.name} on port {spec.port} (log: {process.log_file})")
+
+        def healthy() -> bool:
+            if process.exited_early():
+                raise NotReady(f"{spec.name} on port {spec.port}: the process exited")
+            return get_json(spec.health_url) is not None
+
+        started = time.monotonic()
         try:
-            waited = wait_until(
-                lambda: get_json(spec.health_url) is not None,
+            poll(
+                healthy,
                 timeout=self.settings.startup_timeout,
-                what=f"{spec.name} on port {spec.port}",
-                abort=lambda: "the process exited" if process.exited_early() else None,
+                interval=0.2,
+                what=f"{spec.name} on port {spec.port} answering {spec.health_url}",
             )
-        except NotReady as problem:
+        except (NotReady, PollTimeout) as problem:
             process.stop()
             raise RuntimeProblem(
                 f"{problem}. Last lines of {process.log_file}:\n{process.log_tail()}"
             ) from None
+        waited = time.monotonic() - started
         self.report(f"{spec.name} ready in {waited:.1f} s")
         return not restarting
 
@@ -260,7 +277,7 @@ class HostRuntime:
         return fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN)
 
     def _owner_markers(self, name: str) -> dict[str, str]:
-        """Environment that names the emulator's owner (read back from /proc by others)."""
+        """Environment that names the emulator's owner (read back by process_owner)."""
         return {CHECKOUT_ENV: str(REPO_ROOT), FINGERPRINT_ENV: self.code_fingerprint(name)}
 
     def owner(self, spec: ProcessSpec) -> Owner:

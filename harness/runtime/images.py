@@ -17,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
+from harness import commands
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.runtime.engine import Engine
@@ -101,9 +102,15 @@ def image_specs(base_image: str | None) -> list[ImageSpec]:
         ImageSpec(
             tag="agent-workflow/agent:local",
             dockerfile=REPO_ROOT / "agent" / "Dockerfile",
-            inputs=(REPO_ROOT / "agent",),
-            context=REPO_ROOT / "agent",
+            inputs=(
+                REPO_ROOT / "agent",
+                REPO_ROOT / "contract",
+                REPO_ROOT / "harness" / "__init__.py",
+                REPO_ROOT / "harness" / "agentcore_standin.py",
+                REPO_ROOT / ".dockerignore",
+            ),
             build_args=args,
+            target="local",
         ),
     ]
 
@@ -115,8 +122,8 @@ class ImageBuilder:
         self.engine = engine
         self.report = report
 
-    def _docker(self, *args: str, what: str, **kwargs) -> str:
-        result = self.engine.docker(*args, **kwargs)
+    def _docker(self, *args: str, what: str, stdin: IO[bytes] | None = None) -> str:
+        result = self.engine.docker(*args, stdin=stdin)
         if result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
             raise ImageProblem(f"{what} failed (exit {result.returncode}):\n{tail}")
@@ -139,11 +146,10 @@ class ImageBuilder:
         prefixes = {}
         for version in ("3.12", "3.13"):
             python = find_python(version)
-            prefix = subprocess.run(
+            prefix = commands.run(
                 [python, "-c", "import sys; print(sys.base_prefix)"],
-                capture_output=True,
-                text=True,
-                check=True,
+                what=f"python{version}",
+                error=ImageProblem,
             ).stdout.strip()
             prefixes[version] = Path(prefix)
         return prefixes
@@ -223,10 +229,7 @@ class ImageBuilder:
 
     @staticmethod
     def _run(command: list[str], what: str) -> None:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-            raise ImageProblem(f"{what} failed (exit {result.returncode}):\n{tail}")
+        commands.run(command, what=what, error=ImageProblem, tail=15)
 
     def _customise(self, rootfs: Path, prefixes: dict[str, Path]) -> None:
         """The machine's CAs, its interpreters (same paths), and python/pip on PATH."""
@@ -306,8 +309,3 @@ class ImageBuilder:
         """Build every image the compose file needs; returns the tags that were (re)built."""
         base = self.offline_base() if offline_base else None
         return [spec.tag for spec in image_specs(base) if self.build(spec)]
-
-
-def offline_base_wanted() -> bool:
-    """Build on the offline base unless HARNESS_OFFLINE_BASE=0 (users with a registry)."""
-    return os.environ.get("HARNESS_OFFLINE_BASE", "1") != "0"

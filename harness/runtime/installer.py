@@ -10,13 +10,15 @@ import glob
 import logging
 import os
 import shutil
-import subprocess
+import sys
 import tarfile
 import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from harness import commands
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.settings import REPO_ROOT, Settings
@@ -48,14 +50,12 @@ def find_python(version: str, override: str = "") -> str:
     candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
     for candidate in filter(None, candidates):
         try:
-            out = subprocess.run(
+            out = commands.run(
                 [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
+                what=f"{candidate} version probe",
                 timeout=20,
-                check=True,
             ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
+        except HarnessError:
             continue
         if out == version:
             return candidate
@@ -66,15 +66,15 @@ def find_python(version: str, override: str = "") -> str:
     )
 
 
-def _run(command: list[str], what: str, **kwargs) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip().splitlines()[-15:]
-        raise InstallError(
-            f"{what} failed (exit {result.returncode}):\n"
-            + "\n".join(output)
-            + "\nFix the cause above and run it again: finished install steps are kept."
-        )
+def _run(command: list[str], what: str, **options: Any) -> None:
+    commands.run(
+        command,
+        what=what,
+        error=InstallError,
+        tail=15,
+        advice="Fix the cause above and run it again: finished install steps are kept.",
+        **options,
+    )
 
 
 class Installer:
@@ -126,7 +126,12 @@ class Installer:
         stamp.write_text(key)
 
     def _uv(self, *args: str, what: str) -> None:
-        uv = shutil.which("uv", path=str(REPO_ROOT / ".venv" / "bin")) or shutil.which("uv")
+        # uv is a dependency of the project: in .venv (make venv), next to the interpreter
+        # that runs the harness (pip install -e . elsewhere), or on PATH.
+        beside = os.pathsep.join(
+            [str(REPO_ROOT / ".venv" / "bin"), str(Path(sys.executable).parent)]
+        )
+        uv = shutil.which("uv", path=beside) or shutil.which("uv")
         if not uv:
             raise InstallError("uv is missing from .venv: run `make venv` first")
         env = {

@@ -10,18 +10,17 @@ which code it started with:
   over HTTP works whoever started them (``make up``, ``make agent``, by hand) and for any user.
 - LocalStack (and MiniStack), which we cannot change, get two environment variables from the
   harness, ``HARNESS_CHECKOUT`` and ``HARNESS_CODE_FINGERPRINT``, read back from
-  ``/proc/<pid>/environ`` of the process that listens on the port (found through
-  ``/proc/net/tcp`` and the processes' socket fds). That names the owner even when the pid
-  file lives in another checkout's ``.runtime``; a process of another user cannot be read,
-  and is then reported as of unknown owner.
+  the environment of the process that listens on the port (psutil: its listening socket,
+  then ``Process.environ()``). That names the owner even when the pid file lives in another
+  checkout's ``.runtime``; a process of another user cannot be read, and is then reported as
+  of unknown owner.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
-from pathlib import Path
+
+import psutil
 
 from agent.identity import IDENTITY_PATH
 from harness.runtime.health import get_json
@@ -29,7 +28,6 @@ from harness.runtime.processes import cmdline
 
 CHECKOUT_ENV = "HARNESS_CHECKOUT"
 FINGERPRINT_ENV = "HARNESS_CODE_FINGERPRINT"
-_LISTEN = "0A"
 
 
 @dataclass(frozen=True)
@@ -75,77 +73,27 @@ def process_owner(port: int) -> Owner:
 
 
 def listening_pid(port: int) -> int | None:
-    """The process that listens on TCP ``port`` (the oldest, if a socket is shared), if visible."""
-    inodes = _listening_inodes(port)
-    if not inodes:
+    """The process that listens on TCP ``port`` (the oldest, if a socket is shared), if visible.
+
+    psutil maps the socket to its process through the processes' fds, as ``ss -p`` does: a
+    socket of another user's process is listed without a pid (unless we are root).
+    """
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:  # macOS lists sockets only for root
         return None
-    holders = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fds = list((entry / "fd").iterdir())
-        except OSError:  # gone, or another user's
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:[") and target[8:-1] in inodes:
-                holders.append(int(entry.name))
-                break
+    holders = [
+        c.pid
+        for c in connections
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
+    ]
     return min(holders) if holders else None
 
 
-def _listening_inodes(port: int) -> set[str]:
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if (
-                len(fields) > 9
-                and fields[3] == _LISTEN
-                and int(fields[1].rsplit(":", 1)[1], 16) == port
-            ):
-                inodes.add(fields[9])
-    return inodes
-
-
 def process_environment(pid: int) -> dict[str, str]:
+    """The environment ``pid`` started with; empty if it is gone or not ours to read (the
+    kernel lets only its user, or root, read it: psutil raises AccessDenied then)."""
     try:
-        raw = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
+        return psutil.Process(pid).environ()
+    except psutil.Error:
         return {}
-    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
-    return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
-
-
-def free_port(near: int | None = None) -> int:
-    """A free loopback port: the first one after ``near`` (readable advice), else any."""
-    for candidate in range(near + 1, near + 100) if near else ():
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return candidate
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free loopback ports (held together while chosen, so all differ)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()

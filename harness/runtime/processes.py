@@ -6,12 +6,15 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
+
+from harness.polling import PollTimeout, poll
 
 logger = logging.getLogger(__name__)
 
@@ -151,130 +154,132 @@ def stop_tree(
     group, or in sessions of their own, as LocalStack's DynamoDB JVM) are left to it to stop,
     and get SIGTERM themselves if they outlive it by ``ORPHAN_GRACE``. Whatever is still
     alive after ``timeout`` (or as soon as ``hurry()`` is true) gets SIGKILL, and is waited
-    for (bounded). Processes are tracked by pid and start time, so a reused pid is never
-    signalled. True if everything ended before SIGKILL.
+    for (bounded). Processes are tracked as ``psutil.Process`` (pid and start time), so a
+    reused pid is never signalled. True if everything ended before SIGKILL.
     """
-    tree = _identities({pid} | descendants(pid))
+    tree = _processes({pid} | descendants(pid))
     if pid not in tree:
         return True
     # Not its whole group: that killed LocalStack's Lambda environments under it, and after a
     # burst its shutdown then never ended (SIGTERM to LocalStack alone: ~3 s, children too).
-    _signal(pid, tree[pid], signal.SIGTERM)
-    started = time.monotonic()
+    _signal(tree[pid], signal.SIGTERM)
     parent_gone_at: float | None = None
     orphans_signalled = False
-    polls = 0
-    while True:
+    checks = 0
+
+    def ended() -> str | None:
+        """Once the whole tree is gone: "ended"; "hurry" to kill at once. Meanwhile it tracks
+        new children and signals orphans that outlive their parent."""
+        nonlocal parent_gone_at, orphans_signalled, checks
         alive = _alive(tree)
         if not alive:
-            return True
-        now = time.monotonic()
-        if now - started >= timeout or hurry():
-            break
+            return "ended"
+        if hurry():
+            return "hurry"
         if pid in alive:
-            if polls % 5 == 0:
-                tree.update(_identities(descendants(pid)))
+            if checks % 5 == 0:
+                tree.update(_processes(descendants(pid)))
         elif parent_gone_at is None:
-            parent_gone_at = now
-        elif not orphans_signalled and now - parent_gone_at >= ORPHAN_GRACE:
-            for orphan in alive:
-                _signal(orphan, alive[orphan], signal.SIGTERM)
+            parent_gone_at = time.monotonic()
+        elif not orphans_signalled and time.monotonic() - parent_gone_at >= ORPHAN_GRACE:
+            for orphan in alive.values():
+                _signal(orphan, signal.SIGTERM)
             orphans_signalled = True
-        polls += 1
-        time.sleep(0.1)
+        checks += 1
+        return None
+
+    try:
+        outcome = poll(ended, timeout=timeout, interval=0.1, what=f"process tree of {pid} to end")
+    except PollTimeout:
+        outcome = "timeout"
+    if outcome == "ended":
+        return True
     alive = _alive(tree)
     if pid in alive:  # its group too: children started since the last look
         _signal_group(pid, signal.SIGKILL)
-    for survivor, start in alive.items():
-        _signal(survivor, start, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while _alive(tree) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    for survivor in alive.values():
+        _signal(survivor, signal.SIGKILL)
+    with contextlib.suppress(PollTimeout):  # the caller reports that it had to kill
+        poll(lambda: not _alive(tree), timeout=5, interval=0.05, what=f"killed tree of {pid}")
     return False
 
 
-def _start_time(pid: int) -> int | None:
-    """The process's start time (clock ticks since boot): with the pid, its identity."""
-    fields = _proc(pid, "stat").rsplit(")", 1)
-    if len(fields) != 2:
+def _process(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.Error:  # gone (or not ours to look at)
         return None
-    rest = fields[1].split()
-    return int(rest[19]) if len(rest) > 19 and rest[0] != "Z" else None
 
 
-def _identities(pids: set[int]) -> dict[int, int]:
-    return {pid: start for pid in pids if (start := _start_time(pid)) is not None}
+def _processes(pids: set[int]) -> dict[int, psutil.Process]:
+    return {pid: process for pid in pids if (process := _process(pid)) is not None}
 
 
-def _alive(tree: dict[int, int]) -> dict[int, int]:
+def _running(process: psutil.Process) -> bool:
+    """Still running: not exited, not a zombie, and its pid not reused by another process
+    (``is_running`` compares the start time)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def _alive(tree: dict[int, psutil.Process]) -> dict[int, psutil.Process]:
     """The processes of ``tree`` that still run (not exited, not zombies, pid not reused)."""
-    return {pid: start for pid, start in tree.items() if _start_time(pid) == start}
+    return {pid: process for pid, process in tree.items() if _running(process)}
 
 
-def _signal(pid: int, start: int, sig: signal.Signals) -> None:
-    if _start_time(pid) == start:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
+def _signal(process: psutil.Process, sig: signal.Signals) -> None:
+    """Signal ``process`` unless it is gone (psutil refuses a pid reused since we saw it)."""
+    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+        process.send_signal(sig)
 
 
 def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """A process with this pid runs (a zombie, exited but not yet reaped, does not)."""
+    if not psutil.pid_exists(pid):
         return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive.
-    fields = _proc(pid, "stat").rsplit(")", 1)
-    return len(fields) != 2 or fields[1].split()[0] != "Z"
-
-
-def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def _proc(pid: int, name: str) -> str:
-    try:
-        return Path(f"/proc/{pid}/{name}").read_text(errors="replace")
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return ""
+    process = _process(pid)
+    return process is None or _running(process)  # None: there, but not ours to look at
 
 
 def cmdline(pid: int) -> str:
     """The process's command line, arguments separated by spaces ("" if it is gone)."""
-    return _proc(pid, "cmdline").replace("\0", " ").strip()
+    try:
+        return " ".join(psutil.Process(pid).cmdline()).strip()
+    except psutil.Error:  # gone, a zombie, or another user's on a locked-down /proc
+        return ""
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of one process, in MiB (0 if it is gone)."""
-    for line in _proc(pid, "status").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of one process, in MiB (0 if it is gone): the kernel's VmRSS, which is
+    what psutil's ``rss`` reads (``/proc/<pid>/statm`` on Linux)."""
+    try:
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except psutil.Error:
+        return 0.0
 
 
 def pss_mb(pid: int) -> float:
     """Proportional set size in MiB: shared pages split between their users, so forked
-    processes (the host Lambda environments) are not counted many times over."""
-    for line in _proc(pid, "smaps_rollup").splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) / 1024
-    return rss_mb(pid)
+    processes (the host Lambda environments) are not counted many times over. psutil reads it
+    from ``/proc/<pid>/smaps_rollup`` (``memory_full_info``); where it cannot (another user's
+    process, a system without smaps), this falls back to RSS, as before."""
+    try:
+        info = psutil.Process(pid).memory_full_info()
+    except psutil.AccessDenied:
+        return rss_mb(pid)
+    except psutil.Error:
+        return 0.0
+    pss = getattr(info, "pss", None)  # only where the OS has it (Linux)
+    return pss / 2**20 if pss is not None else info.rss / 2**20
 
 
 def descendants(root: int) -> set[int]:
     """Every live process below ``root`` (children, grandchildren, ...)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _proc(int(entry.name), "stat").rsplit(")", 1)
-            if len(fields) == 2:
-                parents[int(entry.name)] = int(fields[1].split()[1])
-    found: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
+    try:
+        return {child.pid for child in psutil.Process(root).children(recursive=True)}
+    except psutil.Error:
+        return set()

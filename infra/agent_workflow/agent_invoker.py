@@ -1,17 +1,73 @@
-"""The agent-invoker Lambda (code in agent_invoker_lambda/, a plain zip asset: no Docker)."""
+"""The agent-invoker Lambda: handler.py from agent_invoker_lambda/ and the ``contract``
+package beside it, in one zip asset bundled on the host (no Docker)."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from agent_workflow.iam import log_group_write
+from contract import (
+    ENV_AGENT_RUNTIME_ARN,
+    ENV_AGENTCORE_ENDPOINT,
+    ENV_JOURNAL_TABLE_NAME,
+    ENV_MAX_TASK_CHARS,
+)
 
 CODE_DIR = Path(__file__).parent / "agent_invoker_lambda"
+CONTRACT_DIR = Path(__file__).resolve().parents[2] / "contract"
+
+
+def bundle_files() -> dict[str, Path]:
+    """What the zip holds: its paths, and the files they come from."""
+    files = {"handler.py": CODE_DIR / "handler.py"}
+    for source in sorted(CONTRACT_DIR.rglob("*.py")):
+        if "__pycache__" not in source.parts:
+            files[f"contract/{source.relative_to(CONTRACT_DIR).as_posix()}"] = source
+    return files
+
+
+def bundle_hash() -> str:
+    """The asset's hash: the names and contents of what it holds, so an edit of the handler
+    or of the contract is a new asset (a new S3 key: the Lambda's code is updated)."""
+    sha = hashlib.sha256()
+    for name, source in bundle_files().items():
+        sha.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _HostBundling:
+    """Copies the handler and the contract package into the asset, on the host."""
+
+    def try_bundle(self, output_dir: str, options: cdk.BundlingOptions) -> bool:
+        for name, source in bundle_files().items():
+            target = Path(output_dir) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return True
+
+
+def invoker_code() -> lambda_.Code:
+    return lambda_.Code.from_asset(
+        str(CODE_DIR),
+        asset_hash=bundle_hash(),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        bundling=cdk.BundlingOptions(
+            # Never pulled: local bundling always succeeds, so no Docker is needed.
+            image=cdk.DockerImage.from_registry("unused"),
+            # jsii hands try_bundle the options as one struct (as _HostBundling takes them);
+            # its typing protocol spells them out as keywords, hence the ignore.
+            local=_HostBundling(),  # type: ignore[arg-type]
+        ),
+    )
 
 
 class AgentInvoker(Construct):
@@ -33,20 +89,20 @@ class AgentInvoker(Construct):
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         self.role.add_to_policy(log_group_write(stack, f"/aws/lambda/{function_name}:*"))
         environment = {
-            "JOURNAL_TABLE_NAME": journal_table_name,
-            "AGENT_RUNTIME_ARN": agent_runtime_arn,
-            "MAX_TASK_CHARS": str(max_task_chars),
+            ENV_JOURNAL_TABLE_NAME: journal_table_name,
+            ENV_AGENT_RUNTIME_ARN: agent_runtime_arn,
+            ENV_MAX_TASK_CHARS: str(max_task_chars),
         }
         if agentcore_endpoint:
             # A service-specific endpoint beats the general AWS_ENDPOINT_URL LocalStack sets.
-            environment["AWS_ENDPOINT_URL_BEDROCK_AGENTCORE"] = agentcore_endpoint
+            environment[ENV_AGENTCORE_ENDPOINT] = agentcore_endpoint
         self.function = lambda_.Function(
             self,
             "Function",
             function_name=function_name,
             runtime=lambda_.Runtime.PYTHON_3_12,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=["__pycache__"]),
+            code=invoker_code(),
             role=self.role,
             environment=environment,
             timeout=cdk.Duration.seconds(30),

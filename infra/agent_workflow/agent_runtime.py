@@ -1,6 +1,8 @@
 """The agent on Bedrock AgentCore Runtime (aws stage only: LocalStack skips this resource type).
 
-The agent image is a Docker asset built from ../agent at deploy time (synth needs no Docker).
+The agent image is a Docker asset built at deploy time (synth needs no Docker): agent/Dockerfile's
+``production`` target, from the repository root with only agent/ (less its test doubles) and
+contract/ in the context. Its environment names the model (Bedrock) and never allows faults.
 """
 
 from __future__ import annotations
@@ -15,8 +17,16 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from agent_workflow.iam import log_group_write
+from contract import ENV_AGENT_MODEL, ENV_BEDROCK_MODEL_ID, ENV_JOURNAL_TABLE_NAME
 
-AGENT_DIR = Path(__file__).resolve().parents[2] / "agent"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AGENT_DOCKERFILE = "agent/Dockerfile"
+AGENT_IMAGE_TARGET = "production"
+# On top of the root .dockerignore (which lets in only agent/, contract/ and the stand-in):
+# what the production target does not copy (the stand-in, the LocalStack image's inputs) stays
+# out of the asset, and so out of its hash.
+AGENT_IMAGE_EXCLUDE = ["harness", "requirements", "agent/testing", "**/__pycache__", "**/*.pyc"]
+AGENT_MODEL = "bedrock"
 
 
 class AgentRuntime(Construct):
@@ -33,9 +43,11 @@ class AgentRuntime(Construct):
         image = ecr_assets.DockerImageAsset(
             self,
             "Image",
-            directory=str(AGENT_DIR),
+            directory=str(REPO_ROOT),
+            file=AGENT_DOCKERFILE,
+            target=AGENT_IMAGE_TARGET,
             platform=ecr_assets.Platform.LINUX_ARM64,  # AgentCore Runtime runs arm64
-            exclude=["__pycache__", "*.pyc"],
+            exclude=AGENT_IMAGE_EXCLUDE,
         )
         self.role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("bedrock-agentcore.amazonaws.com")
@@ -69,10 +81,11 @@ class AgentRuntime(Construct):
                 network_mode="PUBLIC"
             ),
             role_arn=self.role.role_arn,
+            # No ENV_AGENT_ALLOW_FAULTS, ever: the production image has no faults to allow.
             environment_variables={
-                "AGENT_MODEL": "bedrock",
-                "BEDROCK_MODEL_ID": bedrock_model_id,
-                "JOURNAL_TABLE_NAME": table.table_name,
+                ENV_AGENT_MODEL: AGENT_MODEL,
+                ENV_BEDROCK_MODEL_ID: bedrock_model_id,
+                ENV_JOURNAL_TABLE_NAME: table.table_name,
             },
         )
         self.runtime.node.add_dependency(self.role)

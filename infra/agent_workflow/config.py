@@ -8,6 +8,8 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Node
 
+from contract import DEFAULT_MAX_TASK_CHARS
+
 LOCAL_ACCOUNT = "000000000000"
 LOCAL_AGENT_RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
 STAGE_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -23,7 +25,7 @@ class StageConfig:
     stage: str
     poll_interval_seconds: int
     max_polls: int
-    max_task_chars: int = 16_000
+    max_task_chars: int = DEFAULT_MAX_TASK_CHARS
     # local only: where the invoker reaches the AgentCore stand-in, and the ARN it names.
     agentcore_endpoint: str = "http://127.0.0.1:8090"
     local_agent_runtime_arn: str = LOCAL_AGENT_RUNTIME_ARN

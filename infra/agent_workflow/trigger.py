@@ -19,8 +19,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-EVENT_SOURCE = "agent.workflow"
-EVENT_DETAIL_TYPE = "ManualTrigger"
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
+
 # EventBridge retries a failed delivery with backoff for up to this long, then dead-letters it.
 DELIVERY_RETRY_ATTEMPTS = 8
 DELIVERY_MAX_EVENT_AGE = cdk.Duration.hours(1)

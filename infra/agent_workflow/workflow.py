@@ -20,6 +20,20 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from contract import (
+    ALLOWED_PREVIOUS,
+    PARTITION_KEY,
+    SESSION_SORT_KEY,
+    SORT_KEY,
+    SessionStatus,
+)
+
+# The journal's statuses, as the plain strings the template holds (contract.SessionStatus).
+INITIATED = SessionStatus.INITIATED.value
+COMPLETED = SessionStatus.COMPLETED.value
+FAILED = SessionStatus.FAILED.value
+# A new item only: a redelivered event must not start a second agent run.
+NEW_ITEM_ONLY = f"attribute_not_exists({PARTITION_KEY})"
 CONDITIONAL_CHECK_FAILED = "DynamoDB.ConditionalCheckFailedException"
 NOW = "$$.State.EnteredTime"
 SESSION_ID = "$.id"
@@ -70,7 +84,10 @@ class Workflow(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table
-        key = {"PK": _s(sfn.JsonPath.string_at(SESSION_ID)), "SK": _s("SESSION")}
+        key = {
+            PARTITION_KEY: _s(sfn.JsonPath.string_at(SESSION_ID)),
+            SORT_KEY: _s(SESSION_SORT_KEY),
+        }
         self.key = key
 
         success = sfn.Succeed(self, "Success")
@@ -99,17 +116,17 @@ class Workflow(Construct):
             table=table,
             item={
                 **key,
-                "status": _s("FAILED"),
+                "status": _s(FAILED),
                 "error": _s(INVALID_TASK),
                 **_created_now(),
                 "history": tasks.DynamoAttributeValue.from_list(
                     [
-                        _history_entry("INITIATED", "session initiated by workflow"),
-                        _history_entry("FAILED", INVALID_TASK),
+                        _history_entry(INITIATED, "session initiated by workflow"),
+                        _history_entry(FAILED, INVALID_TASK),
                     ]
                 ),
             },
-            condition_expression="attribute_not_exists(PK)",
+            condition_expression=NEW_ITEM_ONLY,
             result_path=sfn.JsonPath.DISCARD,
         )
         reject.add_catch(duplicate, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error")
@@ -121,14 +138,14 @@ class Workflow(Construct):
             table=table,
             item={
                 **key,
-                "status": _s("INITIATED"),
+                "status": _s(INITIATED),
                 "task": _s(sfn.JsonPath.string_at(TASK)),
                 **_created_now(),
                 "history": tasks.DynamoAttributeValue.from_list(
-                    [_history_entry("INITIATED", "session initiated by workflow")]
+                    [_history_entry(INITIATED, "session initiated by workflow")]
                 ),
             },
-            condition_expression="attribute_not_exists(PK)",
+            condition_expression=NEW_ITEM_ONLY,
             result_path=sfn.JsonPath.DISCARD,
         )
         initialize.add_catch(duplicate, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error")
@@ -205,8 +222,8 @@ class Workflow(Construct):
         )
         evaluate = (
             sfn.Choice(self, "EvaluateStatus")
-            .when(sfn.Condition.string_equals("$.journal.status", "COMPLETED"), success)
-            .when(sfn.Condition.string_equals("$.journal.status", "FAILED"), failure)
+            .when(sfn.Condition.string_equals("$.journal.status", COMPLETED), success)
+            .when(sfn.Condition.string_equals("$.journal.status", FAILED), failure)
             .when(
                 sfn.Condition.number_greater_than_equals("$.poll.count", max_polls),
                 record_timeout,
@@ -235,6 +252,11 @@ class Workflow(Construct):
 
     def _mark_failed(self, state_id: str, error: str) -> tasks.DynamoUpdateItem:
         """A conditional UpdateItem: INITIATED or BUSY -> FAILED, with the error and history."""
+        # ":initiated", ":busy": the statuses FAILED may follow, as the contract says.
+        allowed = {
+            f":{status.value.lower()}": _s(status.value)
+            for status in ALLOWED_PREVIOUS[SessionStatus.FAILED]
+        }
         return tasks.DynamoUpdateItem(
             self,
             state_id,
@@ -244,15 +266,14 @@ class Workflow(Construct):
                 "SET #status = :failed, #error = :error, updated_at = :now, "
                 "history = list_append(history, :entry)"
             ),
-            condition_expression="#status IN (:initiated, :busy)",
+            condition_expression=f"#status IN ({', '.join(allowed)})",
             expression_attribute_names={"#status": "status", "#error": "error"},
             expression_attribute_values={
-                ":failed": _s("FAILED"),
+                ":failed": _s(FAILED),
                 ":error": _s(error),
                 ":now": _s(sfn.JsonPath.string_at(NOW)),
-                ":entry": tasks.DynamoAttributeValue.from_list([_history_entry("FAILED", error)]),
-                ":initiated": _s("INITIATED"),
-                ":busy": _s("BUSY"),
+                ":entry": tasks.DynamoAttributeValue.from_list([_history_entry(FAILED, error)]),
+                **allowed,
             },
             result_path=sfn.JsonPath.DISCARD,
         )

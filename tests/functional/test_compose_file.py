@@ -106,6 +106,9 @@ def test_lambdas_need_no_docker_socket_and_the_network_name_is_fixed(config):
 
 def test_standin_forwards_to_the_agent_service_and_matches_the_deploy_endpoint(config):
     standin = config["services"]["agentcore-standin"]
+    # the harness's stand-in, from the agent's local image (the production one lacks it)
+    assert standin["command"] == ["python", "-m", "harness.agentcore_standin"]
+    assert standin["image"] == config["services"]["agent"]["image"]
     assert standin["environment"]["AGENT_URL"] == "http://agent:8080"
     port = standin["environment"]["AGENTCORE_STANDIN_PORT"]
     assert f"http://agentcore-standin:{port}" == STANDIN_URL_IN_COMPOSE
@@ -113,37 +116,56 @@ def test_standin_forwards_to_the_agent_service_and_matches_the_deploy_endpoint(c
 
 def test_agent_image_builds_from_the_agent_dockerfile(config):
     build = config["services"]["agent"]["build"]
+    assert Path(build["context"]) == REPO_ROOT  # so the image gets contract/ too
     dockerfile = Path(build["context"]) / build["dockerfile"]
     assert dockerfile == REPO_ROOT / "agent" / "Dockerfile"
+    assert build["target"] == "local"  # the test doubles and the stand-in
     text = dockerfile.read_text()
     assert "EXPOSE 8080" in text
     assert "USER agent" in text
     assert 'CMD ["python", "-m", "agent.app"]' in text
 
 
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", re.M)
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """``name: version`` of every ``name==version`` line (names normalised, PEP 503)."""
+    return {
+        re.sub(r"[-_.]+", "-", name).lower(): version
+        for name, version in PIN.findall(path.read_text())
+    }
+
+
 def test_agent_image_installs_what_the_tests_ran():
-    """agent/requirements.txt pins the same versions as requirements/dev.lock."""
-    locked = dict(
-        line.split("==", 1)
-        for line in (REPO_ROOT / "requirements" / "dev.lock").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    )
-    pinned = [
-        line.strip()
-        for line in (REPO_ROOT / "agent" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert pinned
-    for requirement in pinned:
-        name, version = requirement.split("==", 1)
-        assert locked[name.split("[", 1)[0]].strip() == version, requirement
+    """agent/requirements.txt is the full closure of agent/requirements.in, every package
+    hashed, and pins the same versions as requirements/dev.lock for every package both list."""
+    locked = _pins(REPO_ROOT / "requirements" / "dev.lock")
+    top_level = _pins(REPO_ROOT / "agent" / "requirements.in")
+    closure_file = REPO_ROOT / "agent" / "requirements.txt"
+    closure = _pins(closure_file)
+    assert {"strands-agents", "bedrock-agentcore", "boto3"} <= set(top_level)
+    assert top_level.items() <= closure.items()  # the .in's pins, as compiled
+    assert len(closure) > len(top_level)  # with every dependency (pip runs --no-deps)
+    assert {"pydantic", "starlette", "uvicorn", "urllib3"} <= set(closure)
+    shared = set(closure) & set(locked)
+    assert shared == set(closure)  # the image installs nothing the tests did not run
+    assert {name: closure[name] for name in shared} == {name: locked[name] for name in shared}
+    # --require-hashes: every pin carries its hashes
+    entries = re.split(r"\n(?=[A-Za-z0-9])", closure_file.read_text().split("\n", 2)[2])
+    for entry in entries:
+        if PIN.match(entry):
+            assert "--hash=sha256:" in entry, entry.splitlines()[0]
 
 
 def test_agent_dockerfile_is_slim_non_root_and_copies_what_exists():
     dockerfile = (REPO_ROOT / "agent" / "Dockerfile").read_text()
     assert re.search(r"^ARG BASE_IMAGE=python:3\.12-slim$", dockerfile, re.M)
-    assert re.search(r"^FROM \$\{BASE_IMAGE\}$", dockerfile, re.M)
+    assert re.search(r"^FROM \$\{BASE_IMAGE\} AS production$", dockerfile, re.M)
     assert "PYTHONUNBUFFERED=1" in dockerfile
-    for source in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
-        assert (REPO_ROOT / "agent" / source).exists(), source
+    copies = re.findall(r"^COPY (?!--from)(.+)$", dockerfile, re.M)
+    assert copies
+    for arguments in copies:  # sources are relative to the build context, the repo root
+        for source in arguments.split()[:-1]:
+            assert (REPO_ROOT / source).exists(), source
     assert dockerfile.index("USER agent") < dockerfile.index("CMD")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.settings import REPO_ROOT
-from tests.support.helpers import wait_for
+from tests.support.helpers import PollTimeout, wait_for
 
 # The journal table the agent's HTTP tests create in moto's server.
 AGENT_HTTP_TABLE = "agent-http-journal"
@@ -42,13 +42,15 @@ def start(
             stderr=subprocess.STDOUT,
         )
     process.log_path = log_path  # type: ignore[attr-defined]
+
+    def answering() -> Any:
+        if process.poll() is not None:
+            raise RuntimeError(f"{module} exited with status {process.returncode}")
+        return http_json(f"http://127.0.0.1:{port}/ping")
+
     try:
-        wait_for(
-            lambda: process.poll() is None and http_json(f"http://127.0.0.1:{port}/ping"),
-            30,
-            f"{module} on {port}",
-        )
-    except AssertionError as error:
+        wait_for(answering, 30, f"{module} answering /ping on {port}")
+    except (PollTimeout, RuntimeError) as error:
         stop(process)
         raise AssertionError(f"{error}\n--- {log_path}:\n{log_path.read_text()[-4000:]}") from None
     return process

@@ -4,6 +4,7 @@ copy of the agent package (so a test may edit or break the code without touching
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,16 +16,19 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
+from harness.runtime.ports import port_in_use
+from harness.runtime.processes import cmdline, descendants, pid_alive
 from harness.settings import REPO_ROOT
-from tests.support.helpers import free_port, wait_for
+from tests.support.helpers import PollTimeout, free_port, wait_for
 
 
 def copy_agent_code(destination: Path) -> Path:
-    """A copy of the agent package under ``destination``; returns the code root to pass."""
-    shutil.copytree(
-        REPO_ROOT / "agent", destination / "agent", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    """A copy of the agent package (and the contract it imports) under ``destination``;
+    returns the code root to pass."""
+    for package in ("agent", "contract"):
+        shutil.copytree(
+            REPO_ROOT / package, destination / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return destination
 
 
@@ -97,9 +101,8 @@ class ForegroundAgent:
         def alive() -> set[int]:
             return {p for p in self.seen if pid_alive(p) and "agent.app" in cmdline(p)}
 
-        deadline = time.monotonic() + timeout
-        while alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        with contextlib.suppress(PollTimeout):  # the caller asserts on what is left
+            wait_for(alive, timeout, "the agent processes to end", 0.1, accept=lambda a: not a)
         return alive()
 
     def port_free(self) -> bool:

@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.runtime.ownership import free_port
+from harness import commands
+from harness.polling import PollTimeout, poll
+from harness.runtime.ports import free_port, free_ports
 from harness.settings import REPO_ROOT
 
-__all__ = ["free_port", "run_harness", "wait_for"]
+__all__ = [
+    "PollTimeout",
+    "free_port",
+    "free_ports",
+    "run_command",
+    "run_harness",
+    "wait_for",
+]
 
 
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something truthy, and return that (bounded; an OSError
-    counts as not yet). Raises AssertionError naming ``what`` and the last thing seen."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except OSError as error:
-            last = error
-        else:
-            if last:
-                return last
-        time.sleep(interval)
-    raise AssertionError(f"{what} not seen within {timeout} s (last: {last!r})")
+def wait_for(
+    check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05, **options: Any
+) -> Any:
+    """``harness.polling.poll`` with the tests' defaults: positional bound and ``what``, a short
+    interval, and an OSError (a service not listening yet) counted as "not yet". Raises
+    ``PollTimeout`` naming ``what``, the bound and the last value or error seen."""
+    options.setdefault("retry_on", OSError)
+    return poll(check, timeout=timeout, what=what, interval=interval, **options)
 
 
 def run_harness(
@@ -40,13 +42,25 @@ def run_harness(
     cwd: Path = REPO_ROOT,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m harness ARGS`` in ``cwd`` (the repository), its output captured as text;
-    ``env`` is the whole environment (default: this process's)."""
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
+    ``env`` is the whole environment (default: this process's). The exit status is the
+    caller's to assert; a run past ``timeout`` raises with the tail of its output."""
+    return run_command([sys.executable, "-m", "harness", *args], env=env, timeout=timeout, cwd=cwd)
+
+
+def run_command(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    cwd: Path = REPO_ROOT,
+) -> subprocess.CompletedProcess[str]:
+    """``command`` as a user runs it, through the harness's one command wrapper, unchecked:
+    output captured as text, the exit status left to the test's assertions."""
+    return commands.run(
+        command,
+        what=f"`{shlex.join(command)}`",
         cwd=cwd,
         env=os.environ.copy() if env is None else env,
-        capture_output=True,
-        text=True,
         timeout=timeout,
         check=False,
     )

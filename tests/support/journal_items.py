@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.journal import now_iso
+from contract import journal_key
 
 # The journal table the functional tests create in moto.
 MOTO_JOURNAL_TABLE = "journal-test"
@@ -15,8 +16,7 @@ def initiated_item(session_id: str, task: str) -> dict[str, Any]:
     """A DynamoDB item (attribute-value form) for put_item."""
     at = now_iso()
     return {
-        "PK": {"S": session_id},
-        "SK": {"S": "SESSION"},
+        **journal_key(session_id),
         "status": {"S": "INITIATED"},
         "task": {"S": task},
         "start_time": {"S": at},

@@ -22,7 +22,7 @@ import time
 import traceback
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, TextIO
 
 
 def runtime_id() -> str:
@@ -72,7 +72,7 @@ class LambdaContext:
 class InvocationOutput(io.TextIOBase):
     """stdout/stderr of the handler: echoed to the process output and kept for CloudWatch."""
 
-    def __init__(self, echo: io.TextIOBase) -> None:
+    def __init__(self, echo: TextIO) -> None:
         self.echo = echo
         self.buffer_text: list[str] = []
 
@@ -89,7 +89,7 @@ class InvocationOutput(io.TextIOBase):
         return text
 
 
-OUTPUT = InvocationOutput(sys.__stdout__)
+OUTPUT = InvocationOutput(sys.__stdout__ or sys.stdout)
 
 
 def configure_logging() -> None:
@@ -181,7 +181,7 @@ def main() -> None:
     serve(handler)
 
 
-def zygote_main(socket_path: str) -> None:
+def zygote_main(socket_path: str, ready_fd: int) -> None:
     """Import the handler once, then fork a ready-to-serve environment per request.
 
     A request is one JSON line, the environment's variables; the answer is the child's pid.
@@ -196,6 +196,8 @@ def zygote_main(socket_path: str) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(socket_path)
     server.listen(64)
+    os.write(ready_fd, b"ready\n")  # the executor waits for this line (EOF: we died)
+    os.close(ready_fd)  # not inherited by the environments forked below
     while True:
         connection, _ = server.accept()
         with connection:
@@ -215,7 +217,7 @@ def zygote_main(socket_path: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--zygote":
-        zygote_main(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--zygote":
+        zygote_main(sys.argv[2], int(sys.argv[3]))
     else:
         main()

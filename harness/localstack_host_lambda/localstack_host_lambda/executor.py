@@ -12,15 +12,16 @@ import contextlib
 import json
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
-import time
 from collections import deque
 from pathlib import Path
 
+import psutil
 from localstack import config
 from localstack.services.lambda_.invocation.executor_endpoint import (
     ExecutorEndpoint,
@@ -35,6 +36,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 LOG = logging.getLogger(__name__)
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+ZYGOTE_READY = b"ready\n"  # what bootstrap.py's zygote writes once it listens
 HOST = "127.0.0.1"
 LOG_LINES_KEPT = 2000
 # Variables that differ between environments of one function (not part of a zygote's key).
@@ -78,19 +80,29 @@ class Zygote:
     START_TIMEOUT = 30.0
 
     def __init__(self, interpreter: str, code_dir: str, env: dict[str, str]) -> None:
-        self.socket_path = tempfile.mktemp(prefix="host-lambda-", suffix=".sock")
-        self.process = subprocess.Popen(
-            [interpreter, str(BOOTSTRAP), "--zygote", self.socket_path],
-            cwd=code_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + self.START_TIMEOUT
-        while not os.path.exists(self.socket_path):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise LambdaRuntimeException("the host Lambda zygote did not start")
-            time.sleep(0.01)
+        # The socket goes in a fresh directory only this user can enter (mkdtemp, mode 0700):
+        # no other process can take its name first, or connect to it.
+        self.socket_dir = tempfile.mkdtemp(prefix="host-lambda-")
+        self.socket_path = os.path.join(self.socket_dir, "zygote.sock")
+        # The zygote says "ready" on a pipe once it listens, and the pipe closes if it dies
+        # first: one bounded blocking read, no polling for the socket file.
+        ready_read, ready_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [interpreter, str(BOOTSTRAP), "--zygote", self.socket_path, str(ready_write)],
+                cwd=code_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                pass_fds=(ready_write,),
+            )
+        finally:
+            os.close(ready_write)
+        with os.fdopen(ready_read, "rb") as ready:
+            answered, _, _ = select.select([ready], [], [], self.START_TIMEOUT)
+            said = ready.readline() if answered else b""
+        if said != ZYGOTE_READY:
+            self.stop()
+            raise LambdaRuntimeException("the host Lambda zygote did not start")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -106,6 +118,8 @@ class Zygote:
             self.process.terminate()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.socket_path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.socket_dir)
 
 
 _ZYGOTES: dict[tuple[str, str, str], Zygote] = {}
@@ -135,18 +149,11 @@ def stop_zygotes(code_dir: str) -> None:
             _ZYGOTES.pop(key).stop()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class HostRuntimeExecutor(RuntimeExecutor):
@@ -210,14 +217,18 @@ class HostRuntimeExecutor(RuntimeExecutor):
             startup.set_exception(StatusErrorException(message, payload=self.get_logs().encode()))
 
     def _watch_fork(self) -> None:
-        """Fail a pending startup if the forked environment dies before it is ready."""
+        """Fail a pending startup if the forked environment dies before it is ready.
+
+        The environment is the zygote's child, not ours: psutil's wait blocks on the kernel
+        for its end (pidfd on Linux, kqueue on macOS), with no polling.
+        """
+        if self.forked_pid is not None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(self.forked_pid).wait()
         startup = self.executor_endpoint.startup_future
-        while startup is not None and not startup.done():
-            if self.forked_pid is None or not _alive(self.forked_pid):
-                message = "forked host Lambda process exited before it was ready"
-                startup.set_exception(StatusErrorException(message, payload=b""))
-                return
-            time.sleep(0.05)
+        if startup is not None and not startup.done():
+            message = "forked host Lambda process exited before it was ready"
+            startup.set_exception(StatusErrorException(message, payload=b""))
 
     def stop(self) -> None:
         if self.forked_pid is not None:

@@ -4,8 +4,10 @@ Input (from the workflow): ``{"session_id": <event id>, "detail": <the event's d
 the task is ``detail.task``. The agent's payload is ``{session_id, task, journal_table_name,
 detail}``.
 
-The same code runs in AWS and locally; locally only the endpoint differs
-(``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE`` points the client at the AgentCore stand-in).
+It is deployed with the ``contract`` package beside it (agent_invoker.py bundles both): the
+names it shares with the workflow and the agent. The same code runs in AWS and locally;
+locally only the endpoint differs (``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE`` points the client
+at the AgentCore stand-in).
 Raising makes the workflow's catch record the session as FAILED with the message.
 """
 
@@ -21,10 +23,17 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contract import (
+    DEFAULT_MAX_TASK_CHARS,
+    ENV_AGENT_RUNTIME_ARN,
+    ENV_JOURNAL_TABLE_NAME,
+    ENV_MAX_TASK_CHARS,
+    MIN_SESSION_ID_CHARS,
+)
+
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
-MIN_SESSION_ID_CHARS = 33  # AgentCore's runtimeSessionId minimum length
 # Fail fast on a dead agent; the state machine retries the whole invocation.
 CLIENT_CONFIG = Config(
     connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
@@ -72,12 +81,13 @@ def validate(event: Any, max_task_chars: int) -> tuple[str, str]:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    session_id, task = validate(event, int(os.environ.get("MAX_TASK_CHARS", "16000")))
-    runtime_arn = os.environ["AGENT_RUNTIME_ARN"]
+    max_task_chars = int(os.environ.get(ENV_MAX_TASK_CHARS, DEFAULT_MAX_TASK_CHARS))
+    session_id, task = validate(event, max_task_chars)
+    runtime_arn = os.environ[ENV_AGENT_RUNTIME_ARN]
     payload: dict[str, Any] = {
         "session_id": session_id,
         "task": task,
-        "journal_table_name": os.environ["JOURNAL_TABLE_NAME"],
+        "journal_table_name": os.environ[ENV_JOURNAL_TABLE_NAME],
         "detail": event["detail"],  # the whole event detail, for the agent
     }
     logger.info("session_id=<%s>, runtime=<%s> | invoking agent", session_id, runtime_arn)

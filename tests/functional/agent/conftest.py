@@ -9,8 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agent.journal import JOURNAL_TABLE_SCHEMA, Journal
+from agent.journal import Journal
 from agent.settings import AgentSettings
+from contract import JOURNAL_TABLE_SCHEMA
 from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 from tests.support.journal_items import initiated_item
 

@@ -10,11 +10,12 @@ from strands.models.bedrock import BedrockModel
 from strands.models.openai import OpenAIModel
 
 from agent.app import InvalidInvocation, parse_invocation
-from agent.faults import Fault, requested_fault
+from agent.doubles import requested_fault
 from agent.journal import Journal
 from agent.models.factory import build_model
-from agent.models.scripted import ScriptedModel
 from agent.runner import build_agent, run_session
+from agent.testing.faults import Fault
+from agent.testing.scripted_model import ScriptedModel
 from agent.tools import text_digest
 from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 

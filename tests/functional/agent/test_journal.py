@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from agent.journal import IllegalTransition, SessionNotFound, SessionStatus
+from agent.journal import IllegalTransition, SessionNotFound
+from contract import SessionStatus, journal_key
 from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 
 
@@ -105,7 +106,7 @@ def test_a_terminal_repeat_changes_nothing(journal, initiated):
 def test_an_item_without_history_gets_one(journal, dynamodb, initiated):
     dynamodb.update_item(
         TableName=TABLE,
-        Key={"PK": {"S": initiated}, "SK": {"S": "SESSION"}},
+        Key=journal_key(initiated),
         UpdateExpression="REMOVE history",
     )
     journal.transition(initiated, "BUSY", note="started")

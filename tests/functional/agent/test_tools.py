@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from strands import Agent
 
-from agent.faults import Fault
-from agent.models.scripted import ScriptedModel
+from agent.testing.faults import Fault
+from agent.testing.scripted_model import ScriptedModel
 from agent.tools import journal_tool
 
 

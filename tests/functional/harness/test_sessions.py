@@ -9,12 +9,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from agent.journal import SessionNotFound
+from contract import JOURNAL_TABLE_SCHEMA, journal_key
 from harness.assertions import TransitionMismatch, assert_transitions, describe
 from harness.sessions import (
     Execution,
     Session,
-    SessionNotFound,
     SessionReader,
     Step,
     steps_from_history,
@@ -114,7 +114,13 @@ def reader(monkeypatch):
             definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
             roleArn="arn:aws:iam::123456789012:role/r",
         )["stateMachineArn"]
-        outputs = StackOutputs(machine, "journal", "rule", "default", "fn", 0.1, 5)
+        outputs = StackOutputs(
+            state_machine_arn=machine,
+            journal_table_name="journal",
+            event_bus_name="default",
+            poll_interval_seconds=0.1,
+            max_polls=5,
+        )
         settings = Settings(target="aws", region="us-east-1")
         yield SessionReader(settings, outputs), ddb, sfn, machine
 
@@ -129,8 +135,7 @@ def _put_history(
     ddb.put_item(
         TableName="journal",
         Item={
-            "PK": {"S": session_id},
-            "SK": {"S": "SESSION"},
+            **journal_key(session_id),
             "status": {"S": statuses[-1]},
             "history": {"L": history},
             **({"execution_arn": {"S": execution_arn}} if execution_arn else {}),

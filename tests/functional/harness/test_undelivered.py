@@ -36,7 +36,14 @@ def dead_letters(monkeypatch):
                 },
             },
         )
-        outputs = StackOutputs("arn:sm", "journal", "rule", "default", "fn", 1, 5, url)
+        outputs = StackOutputs(
+            state_machine_arn="arn:sm",
+            journal_table_name="journal",
+            event_bus_name="default",
+            poll_interval_seconds=1,
+            max_polls=5,
+            dead_letter_queue_url=url,
+        )
         yield Settings(target="aws", region="us-east-1"), outputs, sqs, url
 
 

@@ -13,7 +13,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from contract import JOURNAL_TABLE_SCHEMA
 from harness.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "infra"))

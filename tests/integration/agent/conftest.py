@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,7 +13,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from contract import JOURNAL_TABLE_SCHEMA, journal_key
 from tests.support.agent_process import AGENT_HTTP_TABLE, start, stop
 from tests.support.helpers import free_port
 from tests.support.journal_items import initiated_item
@@ -51,8 +52,11 @@ def dynamodb(moto_endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def agent_url(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app (scripted model, faults allowed, 3 s session timeout) on a loopback port."""
+def agent_app(
+    moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """The real app (scripted model, faults allowed, 3 s session timeout) on a loopback port:
+    its URL and the file its output (stdout and stderr) goes to."""
     port = free_port()
     process = start(
         "agent.app",
@@ -71,8 +75,18 @@ def agent_url(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> I
         port,
         tmp_path_factory.mktemp("agent-logs"),
     )
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", process.log_path  # type: ignore[attr-defined]
     stop(process)
+
+
+@pytest.fixture(scope="session")
+def agent_url(agent_app: tuple[str, Path]) -> str:
+    return agent_app[0]
+
+
+@pytest.fixture(scope="session")
+def agent_log(agent_app: tuple[str, Path]) -> Path:
+    return agent_app[1]
 
 
 @pytest.fixture
@@ -92,9 +106,7 @@ def session_item(dynamodb: Any) -> Callable[[str], dict[str, Any]]:
     """Read a session's item as plain python values ({} when absent)."""
 
     def read(session_id: str) -> dict[str, Any]:
-        raw = dynamodb.get_item(
-            TableName=TABLE, Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}}
-        ).get("Item", {})
+        raw = dynamodb.get_item(TableName=TABLE, Key=journal_key(session_id)).get("Item", {})
         return {k: DESERIALIZER.deserialize(v) for k, v in raw.items()}
 
     return read

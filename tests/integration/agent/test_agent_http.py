@@ -9,12 +9,11 @@ import urllib.error
 import pytest
 
 from agent.identity import AGENT_CODE, IDENTITY_PATH, code_fingerprint
+from contract import TERMINAL_STATUSES
 from harness.settings import REPO_ROOT
 from tests.support.agent_process import AGENT_HTTP_TABLE as TABLE
 from tests.support.agent_process import http_json
 from tests.support.helpers import wait_for
-
-TERMINAL = ("COMPLETED", "FAILED")
 
 
 def _invoke(agent_url, session_id, **extra):
@@ -24,7 +23,7 @@ def _invoke(agent_url, session_id, **extra):
 
 def _ended(session_item, session_id):
     return wait_for(
-        lambda: (item := session_item(session_id)).get("status") in TERMINAL and item,
+        lambda: (item := session_item(session_id)).get("status") in TERMINAL_STATUSES and item,
         timeout=20,
         what=f"session {session_id} terminal",
     )
@@ -96,3 +95,18 @@ def test_the_agent_says_whose_code_it_runs(agent_url):
     assert identity["checkout"] == str(REPO_ROOT)
     assert identity["fingerprint"] == code_fingerprint(*AGENT_CODE)
     assert isinstance(identity["pid"], int)
+
+
+def test_each_log_line_is_written_once(agent_url, agent_log):
+    """One logging setup: bedrock_agentcore's app logs through the process's one handler, not
+    also through a JSON handler of its own (every SDK line used to appear twice)."""
+    sdk_line = "WARNING bedrock_agentcore.app: Invocation returned HTTP 400"
+    before = agent_log.read_text().count(sdk_line)
+    with pytest.raises(urllib.error.HTTPError) as rejected:
+        http_json(f"{agent_url}/invocations", {"task": "no session id"})
+    assert rejected.value.code == 400
+    wait_for(lambda: agent_log.read_text().count(sdk_line) > before, 10, "the SDK's log line")
+    # A handler on the SDK's logger runs before the root's, in the same call: by now it wrote.
+    log = agent_log.read_text()
+    assert log.count(sdk_line) == before + 1, log[-2000:]
+    assert '"logger": "bedrock_agentcore.app"' not in log, "the SDK's own JSON handler wrote"

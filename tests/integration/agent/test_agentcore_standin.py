@@ -15,8 +15,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
-from agent.identity import IDENTITY_PATH, STANDIN_CODE, code_fingerprint
+from agent.identity import IDENTITY_PATH, code_fingerprint
 from agent.tools import text_digest
+from contract import MIN_SESSION_ID_CHARS
+from harness.agentcore_standin import STANDIN_CODE
 from harness.settings import REPO_ROOT
 from tests.support.agent_process import AGENT_HTTP_TABLE as TABLE
 from tests.support.agent_process import http_json, start, stop
@@ -54,7 +56,7 @@ def _api_error(endpoint: str, payload: bytes = b"{}") -> tuple[str, int, str]:
 def standin(agent_url):
     port = free_port()
     process = start(
-        "agent.agentcore_standin",
+        "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": agent_url},
         port,
     )
@@ -66,7 +68,7 @@ def standin(agent_url):
 def standin_without_agent():
     port = free_port()
     process = start(
-        "agent.agentcore_standin",
+        "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": f"http://127.0.0.1:{free_port()}"},
         port,
     )
@@ -149,7 +151,7 @@ def failing_agent_url():
 def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
     port = free_port()
     process = start(
-        "agent.agentcore_standin",
+        "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": failing_agent_url},
         port,
     )
@@ -168,7 +170,7 @@ def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
 def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status):
     port = free_port()
     process = start(
-        "agent.agentcore_standin",
+        "harness.agentcore_standin",
         {
             "AGENTCORE_STANDIN_PORT": str(port),
             "AGENT_URL": agent_url,
@@ -194,7 +196,9 @@ def test_the_standin_checks_the_session_id_itself(standin):
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 400
     assert refused.value.headers["X-Amzn-ErrorType"] == "ValidationException"
-    assert "at least 33 characters" in json.loads(refused.value.read())["message"]
+    assert (
+        f"at least {MIN_SESSION_ID_CHARS} characters" in json.loads(refused.value.read())["message"]
+    )
 
 
 def test_the_standin_says_whose_code_it_runs(standin):

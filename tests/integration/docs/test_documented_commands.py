@@ -12,6 +12,7 @@ import pytest
 
 from harness.assertions import assert_transitions
 from harness.settings import REPO_ROOT, Settings
+from tests.support.helpers import run_command
 
 DOC = REPO_ROOT / "LOCAL_DEVELOPMENT.md"
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
@@ -31,15 +32,7 @@ def run_as_written(command: str, settings: Settings) -> subprocess.CompletedProc
         env["AWS_ENDPOINT_URL"] = settings.endpoint_url
         env["LOCALSTACK_HOST"] = f"127.0.0.1:{settings.gateway_port}"  # awslocal's
         command = command.replace(DEFAULT_ENDPOINT, settings.endpoint_url)
-    return subprocess.run(
-        ["bash", "-c", command],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_command(["bash", "-c", command], env=env, timeout=180)
 
 
 def test_the_doc_has_the_documented_trigger_commands():

@@ -15,31 +15,31 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from harness import commands
 from harness.runtime import HostRuntime
-from harness.runtime.ownership import free_ports, process_owner
+from harness.runtime.ownership import Owner, process_owner
+from harness.runtime.ports import free_ports
 from harness.runtime.processes import ManagedProcess
 from harness.settings import REPO_ROOT, Settings
-from tests.support.helpers import run_harness
+from tests.support.helpers import run_command, run_harness, wait_for
 
-SCRIPTED_MODEL = REPO_ROOT / "agent" / "models" / "scripted.py"
+SCRIPTED_MODEL = REPO_ROOT / "agent" / "testing" / "scripted_model.py"
 ANSWER = 'f"Analysed the task: '
 
 
 def _copy_of_this_checkout(dest: Path) -> Path:
     """The working tree as it is (tracked and new files, not ignored ones): a second clone."""
-    listed = subprocess.run(
+    listed = commands.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        what="git ls-files",
         cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
+    ).stdout
     for name in filter(None, listed.split("\0")):
         source = REPO_ROOT / name
         if source.is_file():
@@ -129,14 +129,11 @@ def test_pytest_in_a_second_checkout_gets_a_runtime_of_its_own(
             """
         )
     )
-    result = subprocess.run(
+    result = run_command(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe)],
         cwd=second_checkout,
         env=_env(harness_settings, second_checkout),
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -175,11 +172,18 @@ def test_an_emulators_owner_is_read_from_its_process(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        owner = process_owner(port)
-        while owner.pid is None and server.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-            owner = process_owner(port)
+
+        def listening_owner() -> Owner:
+            assert server.poll() is None, f"the server exited with status {server.returncode}"
+            return process_owner(port)
+
+        owner = wait_for(
+            listening_owner,
+            30,
+            f"a process listening on {port}",
+            0.1,
+            accept=lambda found: found.pid is not None,
+        )
         assert (owner.checkout, owner.fingerprint, owner.pid) == ("/some/checkout", "f", server.pid)
         assert "http.server" in owner.command
     finally:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import boto3
 
-from harness.runtime.processes import cmdline, descendants, pid_alive, port_in_use
+from harness.runtime.ports import port_in_use
+from harness.runtime.processes import cmdline, descendants, pid_alive
 from harness.settings import Settings
 from tests.support.helpers import free_port, run_harness
 

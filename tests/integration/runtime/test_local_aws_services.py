@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 import zipfile
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from agent.journal import JOURNAL_TABLE_SCHEMA
+from contract import JOURNAL_TABLE_SCHEMA, journal_key
+from tests.support.helpers import wait_for
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/local-test-role"
 HANDLER_SOURCE = """
@@ -43,17 +41,6 @@ def _zip(source: str) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("handler.py", source)
     return buffer.getvalue()
-
-
-def _poll(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"{what} not seen within {timeout} s (last: {last!r})")
 
 
 @pytest.fixture(scope="module")
@@ -185,18 +172,17 @@ def test_state_machine_with_dynamodb_and_lambda_tasks_succeeds(
         stateMachineArn=state_machine_arn, input=json.dumps({"session_id": session_id})
     )["executionArn"]
 
-    execution = _poll(
+    execution = wait_for(
         lambda: (
             (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING" and d
         ),
         timeout=60,
         what="execution end",
+        interval=0.25,
     )
     assert execution["status"] == "SUCCEEDED", execution
     assert json.loads(execution["output"])["read_back"] == session_id
-    item = aws_client("dynamodb").get_item(
-        TableName=table, Key={"PK": {"S": session_id}, "SK": {"S": "SESSION"}}
-    )
+    item = aws_client("dynamodb").get_item(TableName=table, Key=journal_key(session_id))
     assert "Item" in item
 
 
@@ -243,7 +229,9 @@ def test_eventbridge_rule_with_input_transformer_starts_the_state_machine(
                     return described
             return None
 
-        execution = _poll(started_execution, timeout=30, what=f"execution for event {event_id}")
+        execution = wait_for(
+            started_execution, timeout=30, interval=0.25, what=f"execution for event {event_id}"
+        )
         assert json.loads(execution["input"]) == {
             "id": event_id,
             "session_id": event_id,

@@ -4,18 +4,19 @@ neither `make down` nor `make status` knew about them). Each test runs on free p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from harness.runtime.processes import descendants, pid_alive, port_in_use
+from harness.runtime.ports import port_in_use
+from harness.runtime.processes import descendants, pid_alive
 from harness.settings import REPO_ROOT, Settings
-from tests.support.helpers import free_port, run_harness
+from tests.support.helpers import PollTimeout, free_port, free_ports, run_harness, wait_for
 
 SERVICES = ("localstack", "agent", "agentcore-standin")
 
@@ -25,7 +26,7 @@ class Isolated:
     process it sees: the command's own children and each service's tree."""
 
     def __init__(self, **extra_env: str) -> None:
-        self.ports = {name: free_port() for name in SERVICES}
+        self.ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
         self.env = {
             **os.environ,
             "HARNESS_RUNTIME": "host",
@@ -51,10 +52,12 @@ class Isolated:
                 self.seen |= {pid} | descendants(pid)
 
     def leftovers(self, timeout: float = 60) -> set[int]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(pid_alive(p) for p in self.seen):
-            time.sleep(0.2)
-        return {p for p in self.seen if pid_alive(p)}
+        def alive() -> set[int]:
+            return {p for p in self.seen if pid_alive(p)}
+
+        with contextlib.suppress(PollTimeout):  # the caller asserts on what is left
+            wait_for(alive, timeout, "the runtime's processes to end", 0.2, accept=lambda a: not a)
+        return alive()
 
     def down(self) -> None:
         """Clean up after a failed test (the test's verdict is taken before)."""
@@ -81,13 +84,19 @@ def _follow(
     runtime: Isolated, command: subprocess.Popen[bytes], until: float, stop_when: str, log: Path
 ) -> bool:
     """Watch the command's processes until ``stop_when`` is in its log (True) or it exits."""
-    deadline = time.monotonic() + until
-    while command.poll() is None and time.monotonic() < deadline:
+
+    def outcome() -> str | None:
+        if command.poll() is not None:
+            return "exited"
         runtime.look(command)
         if stop_when and stop_when in log.read_text(errors="replace"):
-            return True
-        time.sleep(0.2)
-    return False
+            return "seen"
+        return None
+
+    try:
+        return wait_for(outcome, until, f"{stop_when!r} in the bench's log", 0.2) == "seen"
+    except PollTimeout:
+        return False
 
 
 def _assert_nothing_left(runtime: Isolated, log: Path) -> None:
@@ -149,15 +158,7 @@ def test_status_shows_services_this_checkout_runs_on_other_ports(tmp_path: Path)
         (run_dir / f"agent-{other_port}.pid").write_text(str(sleeper.pid))
 
         # WHEN the status is asked for with the usual ports
-        status = subprocess.run(
-            [sys.executable, "-m", "harness", "status"],
-            cwd=REPO_ROOT,
-            env={**runtime.env, "COLUMNS": "200"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        status = run_harness("status", env={**runtime.env, "COLUMNS": "200"}, timeout=60)
 
         # THEN it names the other instance and how to stop it
         assert f"agent on port {other_port} (pid {sleeper.pid})" in status.stdout, status.stdout

@@ -4,15 +4,17 @@ LocalStack that did not stop in time). Real processes shaped like LocalStack's, 
 
 from __future__ import annotations
 
-import subprocess
+import contextlib
+import os
+import signal
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from harness.runtime.processes import ManagedProcess, ProcessSpec, descendants, pid_alive
+from tests.support.helpers import wait_for
 
 SLEEPER = "import signal, sys, time\n{ignore}time.sleep(600)\n"
 IGNORE_TERM = "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
@@ -31,13 +33,6 @@ def _service(*, service_ignores_term: bool, child_ignores_term: bool) -> str:
         time.sleep(600)
         """
     )
-
-
-def _wait_gone(pids: set[int], timeout: float = 30) -> set[int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and {p for p in pids if pid_alive(p)}:
-        time.sleep(0.1)
-    return {p for p in pids if pid_alive(p)}
 
 
 @pytest.mark.parametrize(
@@ -67,17 +62,27 @@ def test_stop_ends_every_process_of_the_tree(
     pid = process.start()
     tree: set[int] = set()
     try:
-        deadline = time.monotonic() + 30
-        while len(tree) < 2 and time.monotonic() < deadline:
-            tree = descendants(pid)
-            time.sleep(0.1)
-        assert len(tree) == 2, f"the fake service's children did not start: {tree}"
+
+        def children() -> set[int]:
+            tree.update(descendants(pid))  # kept for the clean-up below, whatever happens
+            return set(tree)
+
+        wait_for(children, 30, "the fake service's two children", accept=lambda t: len(t) >= 2)
+        assert len(tree) == 2, f"the fake service has other children than the two: {tree}"
 
         assert process.stop(timeout=1)
 
-        assert _wait_gone({pid} | tree) == set(), "processes of the tree outlived stop()"
+        # PollTimeout (processes of the tree outlived stop()) names the ones still alive.
+        wait_for(
+            lambda: {p for p in {pid} | tree if pid_alive(p)},
+            30,
+            "every process of the tree gone after stop()",
+            interval=0.1,
+            accept=lambda alive: not alive,
+        )
         assert not process.pid_file.exists()
     finally:
         for leftover in {pid} | tree:  # never leave this test's own processes behind
             if pid_alive(leftover):
-                subprocess.run(["kill", "-KILL", str(leftover)], check=False)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(leftover, signal.SIGKILL)

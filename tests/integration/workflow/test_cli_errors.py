@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from harness.settings import REPO_ROOT
-from tests.support.helpers import free_port, run_harness, wait_for
+from tests.support.helpers import free_port, free_ports, run_harness, wait_for
 
 
 def harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -27,6 +27,17 @@ def _assert_clear_error(result: subprocess.CompletedProcess[str], *phrases: str)
     flat = " ".join(output.split())
     for phrase in phrases:
         assert phrase in flat, output
+
+
+def test_a_bad_setting_is_one_line_and_exit_status_2():
+    """The real process (tests/unit/harness/test_cli.py has the other variables in-process)."""
+    result = harness("status", AGENT_PORT="abc")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        "python -m harness: error: AGENT_PORT='abc' is not valid: "
+        "expected an integer from 1 to 65535\n"
+    )
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize("command", [["watch", "x"], ["trigger", "--task", "t"], ["history", "x"]])
@@ -56,10 +67,11 @@ def test_watching_a_session_that_never_appears_times_out_clearly(deployed_stack)
 def _isolated_up(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
     """`harness up` in host mode on free ports (``env`` overrides), with its own (empty)
     runtime dir."""
+    gateway, agent, standin = free_ports(3)
     defaults = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
-        "AGENT_PORT": str(free_port()),
-        "AGENTCORE_STANDIN_PORT": str(free_port()),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{gateway}",
+        "AGENT_PORT": str(agent),
+        "AGENTCORE_STANDIN_PORT": str(standin),
         "HARNESS_RUNTIME": "host",
         "HARNESS_RUNTIME_DIR": str(tmp_path / "runtime"),
     }

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from agent.journal import IllegalTransition, Journal, SessionStatus
+from agent.journal import IllegalTransition, Journal
+from contract import SessionStatus
 from harness import aws
 from harness.assertions import assert_transitions
 from harness.runtime import select_runtime

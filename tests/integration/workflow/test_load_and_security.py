@@ -3,17 +3,21 @@ resources deployed, no credentials in the repository or in the runtime's logs (i
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
 import re
-import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psutil
 import pytest
 
+from contract import TERMINAL_STATUSES
+from harness import commands
 from harness.runtime import HostRuntime, select_runtime
 from harness.runtime.processes import ManagedProcess, cmdline, descendants
 from harness.settings import REPO_ROOT
+from tests.support.helpers import PollTimeout, wait_for
 
 CONCURRENT_SESSIONS = 50
 # AWS access key ids and secret-looking assignments; LocalStack's "test"/"test" is not one.
@@ -34,14 +38,19 @@ def test_fifty_concurrent_sessions_all_complete_once(
     assert len(set(ids)) == CONCURRENT_SESSIONS
 
     # THEN every session reaches COMPLETED with a full history, and ran once
-    deadline = time.monotonic() + deployed_stack.session_timeout_seconds + 120
     histories: dict[str, list[str]] = {}
-    while len(histories) < len(ids) and time.monotonic() < deadline:
+
+    def all_ended() -> bool:
         for session_id in set(ids) - set(histories):
             item = session_reader.item(session_id)
-            if item and item["status"] in ("COMPLETED", "FAILED"):
+            if item and item["status"] in TERMINAL_STATUSES:
                 histories[session_id] = [h["status"] for h in item["history"]]
-        time.sleep(0.2)
+        return len(histories) == len(ids)
+
+    with contextlib.suppress(PollTimeout):  # the assertion below names the lost sessions
+        wait_for(
+            all_ended, deployed_stack.session_timeout_seconds + 120, "every session to end", 0.2
+        )
     lost = set(ids) - set(histories)
     assert not lost, f"{len(lost)} sessions never ended: {sorted(lost)[:5]}"
     bad = {s: h for s, h in histories.items() if h != ["INITIATED", "BUSY", "COMPLETED"]}
@@ -56,20 +65,22 @@ def test_fifty_concurrent_sessions_all_complete_once(
     assert {session_id: names.count(session_id) for session_id in ids} == dict.fromkeys(ids, 1)
 
 
-LOOPBACK = {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}
+def _is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1, or an IPv4 loopback address mapped into IPv6 (::ffff:127.0.0.1)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
 
 
 def _listening_sockets() -> list[tuple[str, int, set[int]]]:
-    """(address, port, pids) of every listening TCP socket on this machine."""
-    output = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
-    sockets = []
-    for line in output.splitlines():
-        fields = line.split()
-        if len(fields) >= 4:
-            address, port = fields[3].rsplit(":", 1)
-            pids = {int(pid) for pid in re.findall(r"pid=(\d+)", line)}
-            sockets.append((address, int(port), pids))
-    return sockets
+    """(address, port, pids) of every listening TCP socket on this machine (IPv4 and IPv6); the
+    pids are those psutil can map to the socket, as ``ss -p`` (all of them for our own user)."""
+    sockets: dict[tuple[str, int], set[int]] = {}
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.status == psutil.CONN_LISTEN:
+            address = (connection.laddr.ip, connection.laddr.port)
+            sockets.setdefault(address, set()).update({connection.pid} - {None})
+    return [(address, port, pids) for (address, port), pids in sockets.items()]
 
 
 def test_runtime_listens_on_loopback_only(
@@ -87,7 +98,7 @@ def test_runtime_listens_on_loopback_only(
         }
         seen = [(address, port) for address, port, _ in _listening_sockets() if port in published]
         assert {port for _, port in seen} == published, seen
-        assert {address for address, _ in seen} <= LOOPBACK, seen
+        assert all(_is_loopback(address) for address, _ in seen), seen
         return
     pids: dict[int, str] = {}
     for spec in runtime.specs():
@@ -105,7 +116,7 @@ def test_runtime_listens_on_loopback_only(
     exposed = {
         address: [pids[p][:120] for p in owners]
         for address, owners in ours
-        if address not in LOOPBACK
+        if not _is_loopback(address)
     }
     assert not exposed, f"runtime processes listening beyond loopback: {exposed}"
 
@@ -136,9 +147,7 @@ def test_deployed_policies_have_no_star_resources(aws_client, deployed_stack):
 
 
 def test_no_credentials_in_the_repository_or_the_runtime_logs(agent_services, harness_settings):
-    tracked = subprocess.run(
-        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
+    tracked = commands.run(["git", "ls-files"], what="git ls-files", cwd=REPO_ROOT).stdout.split()
     files = [REPO_ROOT / name for name in tracked]
     files += list((harness_settings.runtime_dir / "run").glob("*.log"))
     scanned = 0

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 
-from harness.settings import REPO_ROOT
-from tests.support.helpers import run_harness
+from tests.support.helpers import run_command, run_harness
 
 # Make and shell syntax that must stay text: quotes, $, a backtick command, a backslash.
 TYPED_TASK = 'Say "hello" to Bob\'s team: cost is $5, $(TASK), ${HOME} and `date` \\ done\t!'
@@ -30,9 +28,7 @@ SESSION_LINE = re.compile(r"published ManualTrigger: session\s+([0-9a-f-]{36})")
 
 
 def _run(command: list[str], env: dict[str, str], timeout: float = 300):
-    return subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    return run_command(command, env=env, timeout=timeout)
 
 
 def test_make_trigger_workflow_sends_the_task_exactly_as_typed(

@@ -11,6 +11,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from contract import MIN_SESSION_ID_CHARS
 from harness.settings import REPO_ROOT
 
 HANDLER_PATH = REPO_ROOT / "infra/agent_workflow/agent_invoker_lambda/handler.py"
@@ -50,7 +51,7 @@ def _body(data: bytes) -> StreamingBody:
         ({"detail": {"task": "t"}}, "session_id is missing"),
         (
             {"session_id": "short", "detail": {"task": "t"}},
-            "session_id must be at least 33 characters",
+            f"session_id must be at least {MIN_SESSION_ID_CHARS} characters",
         ),
         ({"session_id": SESSION_ID}, "detail must be a JSON object, got NoneType"),
         ({"session_id": SESSION_ID, "detail": "t"}, "detail must be a JSON object, got str"),

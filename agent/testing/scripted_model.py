@@ -13,30 +13,34 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from strands.models import Model
+from strands.types.content import Messages
+from strands.types.event_loop import StopReason
+from strands.types.streaming import StreamEvent
+from strands.types.tools import ToolResult, ToolSpec, ToolUse
 
-from agent.faults import Fault, InjectedFault
+from agent.testing.faults import Fault, InjectedFault
 
 
-def _tool_results(messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _tool_results(messages: Messages) -> dict[str, ToolResult]:
     return {
         block["toolResult"]["toolUseId"]: block["toolResult"]
         for message in messages
-        for block in message.get("content", [])
+        for block in message["content"]
         if "toolResult" in block
     }
 
 
-def _tool_uses(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _tool_uses(messages: Messages) -> list[ToolUse]:
     return [
         block["toolUse"]
         for message in messages
-        if message.get("role") == "assistant"
-        for block in message.get("content", [])
+        if message["role"] == "assistant"
+        for block in message["content"]
         if "toolUse" in block
     ]
 
 
-def _result_text(result: dict[str, Any]) -> str:
+def _result_text(result: ToolResult | dict[str, Any]) -> str:
     parts = []
     for item in result.get("content", []):
         if "text" in item:
@@ -58,11 +62,13 @@ class ScriptedModel(Model):
     def get_config(self) -> dict[str, Any]:
         return self.config
 
-    async def structured_output(self, output_model, prompt, system_prompt=None, **kwargs):
+    async def structured_output(
+        self, output_model: Any, prompt: Any, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[dict[str, Any], None]:
         raise NotImplementedError("the scripted model does not produce structured output")
         yield  # pragma: no cover - makes this an async generator
 
-    def next_turn(self, messages: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | str]:
+    def next_turn(self, messages: Messages) -> tuple[str, dict[str, Any] | str]:
         """("tool", {name, input}) or ("text", answer) for the conversation so far."""
         task = next(
             (
@@ -84,7 +90,7 @@ class ScriptedModel(Model):
                 }
             return "tool", {"name": "journal", "input": {"status": "BUSY", "note": "started"}}
         last = uses[-1]
-        last_result = results.get(last["toolUseId"], {})
+        last_result: ToolResult | dict[str, Any] = results.get(last["toolUseId"], {})
         if last_result.get("status") == "error":
             return "text", f"Stopping: {last['name']} failed: {_result_text(last_result)}"
         if last["name"] == "journal" and last["input"].get("status") == "BUSY":
@@ -102,11 +108,11 @@ class ScriptedModel(Model):
 
     async def stream(
         self,
-        messages: list[dict[str, Any]],
-        tool_specs: list[dict[str, Any]] | None = None,
+        messages: Messages,
+        tool_specs: list[ToolSpec] | None = None,
         system_prompt: str | None = None,
         **kwargs: Any,
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         kind, turn = self.next_turn(messages)
         yield {"messageStart": {"role": "assistant"}}
         if kind == "tool":
@@ -121,8 +127,9 @@ class ScriptedModel(Model):
                 "contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(turn["input"])}}}
             }
             yield {"contentBlockStop": {}}
-            stop_reason = "tool_use"
+            stop_reason: StopReason = "tool_use"
         else:
+            assert isinstance(turn, str)
             yield {"contentBlockStart": {"start": {}}}
             yield {"contentBlockDelta": {"delta": {"text": turn}}}
             yield {"contentBlockStop": {}}

@@ -1,5 +1,8 @@
 """Local stand-in for Bedrock AgentCore Runtime's InvokeAgentRuntime API (stdlib only).
 
+Part of the harness, not of the product: it emulates AWS for the local runtime, so it is not
+in the agent's production image (docker-compose.yml runs it from the image's ``local`` target).
+
 LocalStack has no AgentCore, so locally the invoker's ``bedrock-agentcore`` client is pointed
 here (``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE``). It accepts what botocore sends,
 ``POST /runtimes/{url-encoded agentRuntimeArn}/invocations?qualifier=...`` with the session id
@@ -9,7 +12,8 @@ The agent's answer comes back with status 200, its ``Content-Type`` and the sess
 
 Errors come back in the API's shape (``X-Amzn-ErrorType: <Name>`` + ``{"message": ...}``), with
 the codes botocore's service model gives them, so boto3 raises (and retries) them as in AWS:
-- session id missing or shorter than 33 characters, or the agent answers 4xx:
+- session id missing or shorter than ``contract.MIN_SESSION_ID_CHARS`` (33) characters, or the
+  agent answers 4xx:
   400 ``ValidationException``;
 - the agent answers 5xx: 424 ``RuntimeClientError`` (what AgentCore reports for a failing
   runtime);
@@ -22,47 +26,69 @@ optional fault ``AGENTCORE_STANDIN_FAULT`` = ``throttle`` (429 ThrottlingExcepti
 ``error`` (500 InternalServerException) | ``delay:<seconds>`` (then forward).
 ``GET /ping`` answers ``{"status": "Healthy"}``; ``GET /_harness/identity`` its checkout and
 code fingerprint (agent/identity.py).
+Run it with ``python -m harness.agentcore_standin``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-from agent.identity import IDENTITY_PATH, STANDIN_CODE, identity
+from agent import identity as agent_identity
+from agent.environment import SettingError, exit_on, http_url, port_number, seconds, setting, text
+from agent.identity import IDENTITY_PATH, identity
+from agent.logs import configure_logging
+from contract import MIN_SESSION_ID_CHARS
 
 logger = logging.getLogger("agentcore_standin")
 
 SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
-MIN_SESSION_ID = 33
 INVOKE_PATH = re.compile(r"^/runtimes/(?P<arn>[^/?]+)/invocations(?:\?.*)?$")
 FORWARDED_HEADERS = ("Content-Type", "Accept", "X-Amzn-Bedrock-AgentCore-Runtime-User-Id")
+# The code the stand-in runs, fingerprinted for GET /_harness/identity (and by the harness,
+# which restarts a stand-in whose code changed since it started).
+STANDIN_CODE = (
+    Path(__file__).resolve(),
+    Path(agent_identity.__file__).resolve(),
+    Path(__file__).resolve().parents[1] / "contract",
+)
+
+
+def fault_spec(value: str) -> str:
+    """AGENTCORE_STANDIN_FAULT: throttle, error or delay:<seconds>."""
+    accepted = "throttle, error or delay:<seconds>"
+    if value in ("throttle", "error"):
+        return value
+    if value.startswith("delay:"):
+        try:
+            seconds(value.removeprefix("delay:"))
+        except ValueError:
+            raise ValueError(accepted) from None
+        return value
+    raise ValueError(accepted)
 
 
 @dataclass(frozen=True)
 class StandInConfig:
-    host: str
-    port: int
-    agent_url: str
-    timeout: float
-    fault: str
+    """Fields default to their environment variables (agent/environment.py)."""
+
+    host: str = setting("AGENTCORE_STANDIN_HOST", "127.0.0.1", text)
+    port: int = setting("AGENTCORE_STANDIN_PORT", 8090, port_number)
+    agent_url: str = setting("AGENT_URL", "http://127.0.0.1:8080", http_url)
+    timeout: float = setting("AGENTCORE_STANDIN_TIMEOUT", 30.0, seconds)
+    fault: str = setting("AGENTCORE_STANDIN_FAULT", "", fault_spec)
 
     @classmethod
     def from_env(cls) -> StandInConfig:
-        return cls(
-            host=os.environ.get("AGENTCORE_STANDIN_HOST", "127.0.0.1"),
-            port=int(os.environ.get("AGENTCORE_STANDIN_PORT", "8090")),
-            agent_url=os.environ.get("AGENT_URL", "http://127.0.0.1:8080").rstrip("/"),
-            timeout=float(os.environ.get("AGENTCORE_STANDIN_TIMEOUT", "30")),
-            fault=os.environ.get("AGENTCORE_STANDIN_FAULT", "").strip(),
-        )
+        """Every field from the environment; raises SettingError for a bad value."""
+        return cls()
 
 
 class StandInServer(ThreadingHTTPServer):
@@ -106,11 +132,11 @@ class StandIn(BaseHTTPRequestHandler):
             self._error(404, "ResourceNotFoundException", f"no route POST {self.path}")
             return
         session_id = self.headers.get(SESSION_HEADER, "")
-        if len(session_id) < MIN_SESSION_ID:
+        if len(session_id) < MIN_SESSION_ID_CHARS:
             self._error(
                 400,
                 "ValidationException",
-                f"runtimeSessionId must be at least {MIN_SESSION_ID} characters",
+                f"runtimeSessionId must be at least {MIN_SESSION_ID_CHARS} characters",
             )
             return
         fault = self.server.config.fault
@@ -166,10 +192,11 @@ class StandIn(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    config = StandInConfig.from_env()
+    configure_logging()
+    try:
+        config = StandInConfig.from_env()
+    except SettingError as error:
+        exit_on(error, "python -m harness.agentcore_standin")
     server = StandInServer(config)
     logger.info(
         "host=<%s>, port=<%s>, agent_url=<%s>, fault=<%s> | AgentCore stand-in serving",

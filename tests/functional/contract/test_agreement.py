@@ -1,0 +1,304 @@
+"""The template, the invoker, the agent and the harness agree with the contract (contract/).
+
+The CDK app is synthesized in-process (both stages); what each deployable reads is then fed
+what the template gives it: the invoker (as bundled into its asset) gets the template's
+environment, the agent its runtime's environment, and the harness publishes what the rule
+matches and reads what the workflow writes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import boto3
+import pytest
+from aws_cdk.assertions import Template
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from moto import mock_aws
+
+import contract
+from agent.journal import Journal
+from agent.settings import AgentSettings
+from contract import (
+    ALLOWED_PREVIOUS,
+    ENV_AGENT_ALLOW_FAULTS,
+    ENV_AGENT_MODEL,
+    ENV_AGENT_RUNTIME_ARN,
+    ENV_AGENTCORE_ENDPOINT,
+    ENV_BEDROCK_MODEL_ID,
+    ENV_JOURNAL_TABLE_NAME,
+    ENV_MAX_TASK_CHARS,
+    EVENT_DETAIL_TYPE,
+    EVENT_SOURCE,
+    JOURNAL_TABLE_SCHEMA,
+    MIN_SESSION_ID_CHARS,
+    PARTITION_KEY,
+    SESSION_SORT_KEY,
+    SORT_KEY,
+    TERMINAL_STATUSES,
+    SessionStatus,
+    journal_key,
+)
+from harness import aws as harness_aws
+from harness import sessions as harness_sessions
+from harness import trigger as harness_trigger
+from harness.settings import REPO_ROOT, Settings
+from harness.stack import StackOutputs
+
+sys.path.insert(0, str(REPO_ROOT / "infra"))
+
+from agent_workflow.config import StageConfig
+from agent_workflow.stack import AgentWorkflowStack
+
+SESSION_ID = "5d0c7a8e-1f2b-4c3d-9e8f-7a6b5c4d3e2f"  # an event id
+
+
+class Synthesized:
+    """One stage's template and cloud assembly (with its staged assets)."""
+
+    def __init__(self, stage: str, outdir: Path) -> None:
+        app = cdk.App(context={"stage": stage}, outdir=str(outdir))
+        config = StageConfig.from_context(app.node)
+        stack = AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
+        self.template = Template.from_stack(stack)
+        self.outdir = Path(app.synth().directory)
+        self.assets = json.loads((self.outdir / "AgentWorkflow.assets.json").read_text())
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return self.template.find_resources(kind)
+
+    def one(self, kind: str) -> dict[str, Any]:
+        (resource,) = self.resources(kind).values()
+        return resource
+
+    def states(self) -> dict[str, Any]:
+        machine = self.one("AWS::StepFunctions::StateMachine")
+        parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+        text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
+        return json.loads(text)["States"]
+
+    def invoker_asset(self) -> Path:
+        function = self.one("AWS::Lambda::Function")
+        key = function["Properties"]["Code"]["S3Key"]
+        (asset,) = [
+            a
+            for a in self.assets["files"].values()
+            if any(d["objectKey"] == key for d in a["destinations"].values())
+        ]
+        return self.outdir / asset["source"]["path"]
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory) -> Synthesized:
+    return Synthesized("local", tmp_path_factory.mktemp("cdk-local"))
+
+
+@pytest.fixture(scope="module")
+def aws(tmp_path_factory) -> Synthesized:
+    return Synthesized("aws", tmp_path_factory.mktemp("cdk-aws"))
+
+
+@pytest.fixture
+def fake_aws(monkeypatch):
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield
+
+
+# -- the template ------------------------------------------------------------------------------
+def test_the_table_has_the_contracts_schema(local):
+    table = local.one("AWS::DynamoDB::Table")["Properties"]
+    for field in ("KeySchema", "AttributeDefinitions", "BillingMode"):
+        assert table[field] == JOURNAL_TABLE_SCHEMA[field], field
+
+
+def test_the_workflow_reads_and_writes_the_contracts_key(local):
+    states = local.states()
+    want = {PARTITION_KEY: {"S.$": "$.id"}, SORT_KEY: {"S": SESSION_SORT_KEY}}
+    for name in ("InitializeSession", "RejectInvalidInput"):
+        item = states[name]["Parameters"]["Item"]
+        assert {k: item[k] for k in (PARTITION_KEY, SORT_KEY)} == want, name
+        assert states[name]["Parameters"]["ConditionExpression"] == (
+            f"attribute_not_exists({PARTITION_KEY})"
+        )
+    for name in ("CheckStatus", "RecordTimeout", "RecordInvokeFailure"):
+        assert states[name]["Parameters"]["Key"] == want, name
+
+
+def test_the_workflow_writes_and_ends_on_the_contracts_statuses(local):
+    states = local.states()
+    assert states["InitializeSession"]["Parameters"]["Item"]["status"] == {
+        "S": SessionStatus.INITIATED
+    }
+    rejected = states["RejectInvalidInput"]["Parameters"]["Item"]
+    assert rejected["status"] == {"S": SessionStatus.FAILED}
+    history = [entry["M"]["status"]["S"] for entry in rejected["history"]["L"]]
+    assert history == [SessionStatus.INITIATED, SessionStatus.FAILED]
+    # The workflow's FAILED write is allowed from exactly the contract's previous statuses.
+    for name in ("RecordTimeout", "RecordInvokeFailure"):
+        parameters = states[name]["Parameters"]
+        values = parameters["ExpressionAttributeValues"]
+        assert values[":failed"] == {"S": SessionStatus.FAILED}
+        condition = parameters["ConditionExpression"]
+        allowed = {values[name]["S"] for name in condition.split("IN (")[1].rstrip(")").split(", ")}
+        assert allowed == set(ALLOWED_PREVIOUS[SessionStatus.FAILED]), name
+    # It ends on the terminal statuses, and on no other.
+    compared = {
+        choice["StringEquals"]
+        for choice in states["EvaluateStatus"]["Choices"]
+        if choice.get("Variable") == "$.journal.status"
+    }
+    assert compared == set(TERMINAL_STATUSES)
+
+
+def test_the_rule_matches_the_contracts_event(local):
+    rule = local.one("AWS::Events::Rule")
+    assert rule["Properties"]["EventPattern"] == {
+        "source": [EVENT_SOURCE],
+        "detail-type": [EVENT_DETAIL_TYPE],
+    }
+
+
+@pytest.mark.parametrize("stage", ["local", "aws"])
+def test_the_invoker_gets_the_contracts_environment(stage, local, aws):
+    synthesized = local if stage == "local" else aws
+    function = synthesized.one("AWS::Lambda::Function")
+    names = set(function["Properties"]["Environment"]["Variables"])
+    shared = {ENV_JOURNAL_TABLE_NAME, ENV_AGENT_RUNTIME_ARN, ENV_MAX_TASK_CHARS}
+    assert names == (shared | {ENV_AGENTCORE_ENDPOINT} if stage == "local" else shared)
+
+
+def test_the_agent_runtime_runs_bedrock_and_never_allows_faults(aws):
+    variables = aws.one("AWS::BedrockAgentCore::Runtime")["Properties"]["EnvironmentVariables"]
+    assert set(variables) == {ENV_AGENT_MODEL, ENV_BEDROCK_MODEL_ID, ENV_JOURNAL_TABLE_NAME}
+    assert variables[ENV_AGENT_MODEL] == "bedrock"
+    assert ENV_AGENT_ALLOW_FAULTS not in variables
+
+
+# -- the deployables, fed what the template gives them ----------------------------------------
+def _template_env(variables: dict[str, Any]) -> dict[str, str]:
+    """The template's environment, references replaced by their names."""
+    return {
+        name: value if isinstance(value, str) else name.lower() for name, value in variables.items()
+    }
+
+
+def test_the_bundled_invoker_reads_the_templates_environment(local, monkeypatch):
+    asset = local.invoker_asset()
+    files = sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file())
+    assert files == ["contract/__init__.py", "handler.py"]
+    assert (asset / "contract/__init__.py").read_bytes() == Path(contract.__file__).read_bytes()
+    # GIVEN the handler as Lambda loads it: from the asset, with the asset's contract
+    monkeypatch.delitem(sys.modules, "contract")
+    monkeypatch.syspath_prepend(str(asset))
+    spec = importlib.util.spec_from_file_location("bundled_handler", asset / "handler.py")
+    handler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(handler)
+    assert Path(sys.modules["contract"].__file__).parent == asset / "contract"
+    variables = local.one("AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+    for name, value in _template_env(variables).items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client(
+        "bedrock-agentcore",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    monkeypatch.setattr(handler, "agentcore_client", lambda: client)
+    body = b'{"status": "accepted"}'
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "invoke_agent_runtime",
+            {
+                "response": StreamingBody(io.BytesIO(body), len(body)),
+                "contentType": "application/json",
+                "statusCode": 200,
+            },
+        )
+        # WHEN the workflow invokes it
+        result = handler.handler({"session_id": SESSION_ID, "detail": {"task": "t"}}, None)
+    # THEN it used the runtime and the table the template named
+    assert result["accepted"] is True
+    with pytest.raises(handler.InvalidInput, match=f"at least {MIN_SESSION_ID_CHARS} characters"):
+        handler.validate({"session_id": "x" * (MIN_SESSION_ID_CHARS - 1)}, 10)
+    handler.validate({"session_id": "x" * MIN_SESSION_ID_CHARS, "detail": {"task": "t"}}, 10)
+
+
+def test_the_agent_reads_its_runtimes_environment(aws, monkeypatch):
+    for name in ("AGENT_MODEL", "AGENT_ALLOW_FAULTS", "JOURNAL_TABLE_NAME", "BEDROCK_MODEL_ID"):
+        monkeypatch.delenv(name, raising=False)
+    variables = aws.one("AWS::BedrockAgentCore::Runtime")["Properties"]["EnvironmentVariables"]
+    for name, value in _template_env(variables).items():
+        monkeypatch.setenv(name, value)
+    settings = AgentSettings.from_env()
+    assert settings.model == "bedrock"
+    assert settings.bedrock_model_id == variables[ENV_BEDROCK_MODEL_ID]
+    assert settings.journal_table_name == ENV_JOURNAL_TABLE_NAME.lower()
+    assert settings.allow_faults is False
+
+
+def test_the_agent_and_the_harness_share_the_journal(fake_aws, monkeypatch):
+    # GIVEN a journal table of the contract's shape, and a session the workflow initiated
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(TableName="journal", **JOURNAL_TABLE_SCHEMA)
+    client.put_item(
+        TableName="journal",
+        Item={**journal_key(SESSION_ID), "status": {"S": SessionStatus.INITIATED}},
+    )
+    # WHEN the agent moves it to the end
+    journal = Journal("journal", client=client)
+    journal.transition(SESSION_ID, SessionStatus.BUSY)
+    journal.transition(SESSION_ID, SessionStatus.COMPLETED, result="done")
+    # THEN the item at the contract's key says so, and the harness reads it as ended
+    raw = client.get_item(TableName="journal", Key=journal_key(SESSION_ID))["Item"]
+    assert raw["status"] == {"S": SessionStatus.COMPLETED}
+    assert [h["M"]["status"]["S"] for h in raw["history"]["L"]] == ["BUSY", "COMPLETED"]
+    monkeypatch.setattr(harness_aws, "client", lambda service, settings: client)
+    outputs = StackOutputs(
+        state_machine_arn="arn:aws:states:us-east-1:000000000000:stateMachine:x",
+        journal_table_name="journal",
+        event_bus_name="default",
+        poll_interval_seconds=1,
+        max_polls=30,
+    )
+    item = harness_sessions.SessionReader(Settings(target="local"), outputs).item(SESSION_ID)
+    assert item["status"] in harness_sessions.TERMINAL_STATUSES
+    assert harness_sessions.TERMINAL_STATUSES is TERMINAL_STATUSES
+
+
+def test_the_harness_publishes_what_the_rule_matches(local, monkeypatch):
+    pattern = local.one("AWS::Events::Rule")["Properties"]["EventPattern"]
+    events = boto3.client(
+        "events", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    monkeypatch.setattr(harness_aws, "client", lambda service, settings: events)
+    with Stubber(events) as stubber:
+        stubber.add_response(
+            "put_events",
+            {"FailedEntryCount": 0, "Entries": [{"EventId": SESSION_ID}]},
+            {
+                "Entries": [
+                    {
+                        "Source": pattern["source"][0],
+                        "DetailType": pattern["detail-type"][0],
+                        "Detail": json.dumps({"task": "t"}),
+                        "EventBusName": "default",
+                    }
+                ]
+            },
+        )
+        session_id = harness_trigger.publish(Settings(target="local"), {"task": "t"})
+    assert session_id == SESSION_ID
+    assert len(session_id) >= MIN_SESSION_ID_CHARS

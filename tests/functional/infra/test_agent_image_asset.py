@@ -1,0 +1,57 @@
+"""The aws stage's agent image asset: agent/Dockerfile's production target, built from the
+repository root with only the agent (less its test doubles) and the contract in its context."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+
+from harness.settings import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "infra"))
+
+from agent_workflow.config import StageConfig
+from agent_workflow.stack import AgentWorkflowStack
+
+
+def _product_files(folder: str) -> set[str]:
+    """The files of the repository folder that the production image needs."""
+    return {
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in (REPO_ROOT / folder).rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix != ".pyc"
+        and "testing" not in path.relative_to(REPO_ROOT).parts
+    }
+
+
+@pytest.fixture(scope="module")
+def image_asset(tmp_path_factory) -> tuple[dict, Path]:
+    app = cdk.App(context={"stage": "aws"}, outdir=str(tmp_path_factory.mktemp("cdk-aws")))
+    config = StageConfig.from_context(app.node)
+    AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
+    outdir = Path(app.synth().directory)
+    assets = json.loads((outdir / "AgentWorkflow.assets.json").read_text())
+    (image,) = assets["dockerImages"].values()
+    return image["source"], outdir / image["source"]["directory"]
+
+
+def test_the_image_is_the_production_target_for_arm64(image_asset):
+    source, _ = image_asset
+    assert source["dockerFile"] == "agent/Dockerfile"
+    assert source["dockerBuildTarget"] == "production"
+    assert source["platform"] == "linux/arm64"
+
+
+def test_the_build_context_holds_the_agent_and_the_contract_only(image_asset):
+    _, context = image_asset
+    staged = {path.relative_to(context).as_posix() for path in context.rglob("*") if path.is_file()}
+    assert staged == {".dockerignore"} | _product_files("agent") | _product_files("contract")
+    assert "agent/testing/scripted_model.py" not in staged
+    assert not any(name.startswith("harness/") for name in staged)
+    assert {"agent/Dockerfile", "agent/requirements.txt", "contract/__init__.py"} <= staged
