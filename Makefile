@@ -163,4 +163,5 @@ clean: ## Stop the runtime and remove its state, logs, synth output and reports 
 
 .PHONY: distclean
 distclean: clean ## Also remove every install (.venv, .runtime, infra/node_modules): back to a fresh clone
+	@if [ -x $(PY) ]; then $(HARNESS) engine stop; fi
 	rm -rf .runtime .venv infra/node_modules
