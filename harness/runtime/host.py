@@ -159,12 +159,14 @@ class HostRuntime:
         )
 
     def _python_service(
-        self, name: str, module: str, port: int, env: dict[str, str]
+        self, name: str, module: str, port: int, *, settings_prefix: str, env: dict[str, str]
     ) -> ProcessSpec:
+        """``python -m module`` on loopback ``port`` (its <settings_prefix>_HOST and _PORT)."""
+        listen = {f"{settings_prefix}_HOST": "127.0.0.1", f"{settings_prefix}_PORT": str(port)}
         return ProcessSpec(
             name=name,
             command=[sys.executable, "-m", module],
-            env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT), **env},
+            env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT), **listen, **env},
             port=port,
             health_url=f"http://127.0.0.1:{port}/ping",
             cwd=REPO_ROOT,
@@ -175,11 +177,8 @@ class HostRuntime:
             "agentcore-standin",
             "harness.agentcore_standin",
             self.settings.standin_port,
-            {
-                "AGENTCORE_STANDIN_HOST": "127.0.0.1",
-                "AGENTCORE_STANDIN_PORT": str(self.settings.standin_port),
-                "AGENT_URL": self.settings.agent_url,
-            },
+            settings_prefix="AGENTCORE_STANDIN",
+            env={"AGENT_URL": self.settings.agent_url},
         )
 
     def agent_spec(self) -> ProcessSpec:
@@ -187,9 +186,8 @@ class HostRuntime:
             "agent",
             "agent.app",
             self.settings.agent_port,
-            {
-                "AGENT_HOST": "127.0.0.1",
-                "AGENT_PORT": str(self.settings.agent_port),
+            settings_prefix="AGENT",
+            env={
                 "AWS_ENDPOINT_URL": self.settings.endpoint_url,
                 "AWS_REGION": self.settings.region,
                 "AWS_DEFAULT_REGION": self.settings.region,

@@ -110,43 +110,21 @@ class Workflow(Construct):
             comment="The session already exists (a redelivered event): the agent is not run again.",
         )
 
-        reject = tasks.DynamoPutItem(
-            self,
+        reject = self._new_session(
             "RejectInvalidInput",
-            table=table,
-            item={
-                **key,
-                "status": _s(FAILED),
-                "error": _s(INVALID_TASK),
-                **_created_now(),
-                "history": tasks.DynamoAttributeValue.from_list(
-                    [
-                        _history_entry(INITIATED, "session initiated by workflow"),
-                        _history_entry(FAILED, INVALID_TASK),
-                    ]
-                ),
-            },
-            condition_expression=NEW_ITEM_ONLY,
-            result_path=sfn.JsonPath.DISCARD,
+            {"status": _s(FAILED), "error": _s(INVALID_TASK)},
+            [
+                _history_entry(INITIATED, "session initiated by workflow"),
+                _history_entry(FAILED, INVALID_TASK),
+            ],
         )
         reject.add_catch(duplicate, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error")
         reject.next(invalid)
 
-        initialize = tasks.DynamoPutItem(
-            self,
+        initialize = self._new_session(
             "InitializeSession",
-            table=table,
-            item={
-                **key,
-                "status": _s(INITIATED),
-                "task": _s(sfn.JsonPath.string_at(TASK)),
-                **_created_now(),
-                "history": tasks.DynamoAttributeValue.from_list(
-                    [_history_entry(INITIATED, "session initiated by workflow")]
-                ),
-            },
-            condition_expression=NEW_ITEM_ONLY,
-            result_path=sfn.JsonPath.DISCARD,
+            {"status": _s(INITIATED), "task": _s(sfn.JsonPath.string_at(TASK))},
+            [_history_entry(INITIATED, "session initiated by workflow")],
         )
         initialize.add_catch(duplicate, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error")
 
@@ -248,6 +226,28 @@ class Workflow(Construct):
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(validate),
             timeout=cdk.Duration.seconds(poll_interval_seconds * max_polls + 300),
+        )
+
+    def _new_session(
+        self,
+        state_id: str,
+        fields: dict[str, tasks.DynamoAttributeValue],
+        history: list[tasks.DynamoAttributeValue],
+    ) -> tasks.DynamoPutItem:
+        """A PutItem that creates the session's item, only if it does not exist yet (a
+        redelivered event finds it and fails the condition)."""
+        return tasks.DynamoPutItem(
+            self,
+            state_id,
+            table=self.table,
+            item={
+                **self.key,
+                **fields,
+                **_created_now(),
+                "history": tasks.DynamoAttributeValue.from_list(history),
+            },
+            condition_expression=NEW_ITEM_ONLY,
+            result_path=sfn.JsonPath.DISCARD,
         )
 
     def _mark_failed(self, state_id: str, error: str) -> tasks.DynamoUpdateItem:
