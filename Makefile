@@ -147,7 +147,8 @@ test-integration: $(VENV) ## End-to-end tests against the real local runtime (st
 # The end-to-end workflow and failure paths again, on docker compose: the user's engine, else
 # this checkout's private one (started, images built offline, stopped after). Skipped with
 # the reason where no engine can start; on CI (CI=true) that fails instead.
-DOCKER_TESTS := tests/integration/workflow/test_workflow.py tests/integration/workflow/test_failure_paths.py
+DOCKER_TESTS := tests/integration/workflow/test_workflow.py tests/integration/workflow/test_failure_paths.py \
+  tests/integration/workflow/test_docker_compose.py
 
 .PHONY: test-docker
 test-docker: $(VENV) ## The end-to-end workflow and failure-path tests in docker mode (docker compose)
