@@ -96,6 +96,7 @@ def image_specs(base_image: str | None) -> list[ImageSpec]:
                 REPO_ROOT / "harness" / "localstack_host_lambda",
                 REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_agent",
                 REPO_ROOT / "harness" / "runtime" / "localstack_image.py",
+                REPO_ROOT / ".dockerignore",
             ),
             build_args=args,
         ),
