@@ -72,7 +72,7 @@ deploy: $(VENV) ## Deploy the CDK stack into the local runtime with cdklocal (sk
 	@$(HARNESS) deploy
 
 .PHONY: deploy-aws
-deploy-aws: $(VENV) ## Deploy the aws stage to real AWS (agent image on AgentCore Runtime; needs Docker + credentials)
+deploy-aws: $(VENV) ## Deploy the aws stage to real AWS (agent image on AgentCore Runtime; checks first for Docker with arm64 builds, credentials and the model)
 	@$(HARNESS) --target aws deploy
 
 .PHONY: smoke-aws

@@ -31,6 +31,7 @@ from agent.journal import Journal
 from agent.logs import configure_logging
 from agent.runner import run_session
 from agent.settings import AgentSettings
+from contract.aws_calls import record_aws_calls
 
 if TYPE_CHECKING:  # a test double, absent from the production image
     from agent.testing.faults import Fault
@@ -44,6 +45,10 @@ except SettingError as bad_setting:
     # Read at import (the app's handlers use it): a bad variable stops the process with a
     # one-line message, whether it is started as ``python -m agent.app`` or imported.
     exit_on(bad_setting, "python -m agent.app")
+# Local runs log each AWS call for the IAM sufficiency check (RECORD_AWS_CALLS=1, which the
+# local runtime sets and AgentCore never does). Before any client exists.
+record_aws_calls("agent")
+
 # Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
 EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.environment import flag, http_url, one_of, port_number, seconds, setting, text
+from contract import DEFAULT_BEDROCK_MODEL_ID
 
 MODELS = ("scripted", "bedrock", "openai")
 
@@ -23,9 +24,7 @@ class AgentSettings:
 
     journal_table_name: str = setting("JOURNAL_TABLE_NAME", "", text)
     model: str = setting("AGENT_MODEL", "bedrock", one_of(*MODELS))
-    bedrock_model_id: str = setting(
-        "BEDROCK_MODEL_ID", "us.anthropic.claude-sonnet-4-20250514-v1:0", text
-    )
+    bedrock_model_id: str = setting("BEDROCK_MODEL_ID", DEFAULT_BEDROCK_MODEL_ID, text)
     openai_base_url: str = setting("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1", http_url)
     openai_api_key: str = setting("OPENAI_API_KEY", "local", text)
     openai_model_id: str = setting("OPENAI_MODEL_ID", "llama3.2", text)

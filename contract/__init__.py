@@ -10,7 +10,8 @@ of contract is one edit here (and tests/functional/contract/ shows they still ag
   (``journal_key``: ``PK=<session id>``, ``SK="SESSION"``);
 - the statuses a session moves through (``SessionStatus``), the forward-only moves
   (``ALLOWED_PREVIOUS``) and the statuses a session ends in (``TERMINAL_STATUSES``);
-- the names of the environment variables one deployable sets for another (``ENV_*``).
+- the names of the environment variables one deployable sets for another (``ENV_*``);
+- the invoker's client timeouts (``INVOKER_*``), which the CDK app sizes the Lambda from.
 
 Standard library only: it runs in the Lambda, the agent image and the CDK app alike.
 """
@@ -83,10 +84,25 @@ ENV_AGENTCORE_ENDPOINT: Final = "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE"
 # The agent's (set by the CDK stack on AgentCore Runtime, by the harness locally).
 ENV_AGENT_MODEL: Final = "AGENT_MODEL"
 ENV_BEDROCK_MODEL_ID: Final = "BEDROCK_MODEL_ID"
+# The model the agent uses on Bedrock unless the stack says otherwise (CDK context
+# bedrock_model_id): the US cross-region inference profile of Claude Sonnet 4 (May 2025).
+# make deploy-aws checks Bedrock still serves it, not LEGACY, before it deploys.
+DEFAULT_BEDROCK_MODEL_ID: Final = "us.anthropic.claude-sonnet-4-20250514-v1:0"
 ENV_AGENT_ALLOW_FAULTS: Final = "AGENT_ALLOW_FAULTS"
+# Local only (the local stage and the local runtime set it to 1): the agent and the invoker log
+# every AWS call they make, for the IAM sufficiency check (contract.aws_calls).
+ENV_RECORD_AWS_CALLS: Final = "RECORD_AWS_CALLS"
+
+# -- the invoker's call to AgentCore -----------------------------------------------------------
+# Its bedrock-agentcore client (botocore standard retries): each attempt may take a connect and
+# a read timeout. The invoker Lambda's timeout is sized from these so botocore's retry fits.
+INVOKER_CONNECT_TIMEOUT_SECONDS: Final = 5
+INVOKER_READ_TIMEOUT_SECONDS: Final = 60
+INVOKER_MAX_ATTEMPTS: Final = 2
 
 __all__ = [
     "ALLOWED_PREVIOUS",
+    "DEFAULT_BEDROCK_MODEL_ID",
     "DEFAULT_MAX_TASK_CHARS",
     "ENV_AGENTCORE_ENDPOINT",
     "ENV_AGENT_ALLOW_FAULTS",
@@ -95,8 +111,12 @@ __all__ = [
     "ENV_BEDROCK_MODEL_ID",
     "ENV_JOURNAL_TABLE_NAME",
     "ENV_MAX_TASK_CHARS",
+    "ENV_RECORD_AWS_CALLS",
     "EVENT_DETAIL_TYPE",
     "EVENT_SOURCE",
+    "INVOKER_CONNECT_TIMEOUT_SECONDS",
+    "INVOKER_MAX_ATTEMPTS",
+    "INVOKER_READ_TIMEOUT_SECONDS",
     "JOURNAL_TABLE_SCHEMA",
     "MIN_SESSION_ID_CHARS",
     "PARTITION_KEY",

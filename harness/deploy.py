@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from harness import aws, commands
+from harness import aws, commands, preflight
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
@@ -89,7 +89,10 @@ def ensure_cdk_cli(settings: Settings, report: Callable[[str], None]) -> None:
 
 
 def context_args(settings: Settings, runtime_mode: str, extra: dict[str, str]) -> list[str]:
+    # STACK_NAME reaches the app: the stack, and what is named after it (the AgentCore
+    # runtime, the invoker), are this name's, so two stacks in one account do not collide.
     context = {"stage": "local" if settings.is_local else "aws", **extra}
+    context.setdefault("stack_name", settings.stack_name)
     if settings.is_local and runtime_mode == "docker":
         context.setdefault("agentcore_endpoint", STANDIN_URL_IN_COMPOSE)
     elif settings.is_local:
@@ -171,7 +174,10 @@ def deploy(
     context, deployed from this checkout (``force`` deploys anyway).
     """
     started = time.monotonic()
-    args = context_args(settings, runtime_mode, context or {})
+    context = dict(context or {})
+    if not settings.is_local:
+        context.update(check_aws_deploy(settings, context, report))
+    args = context_args(settings, runtime_mode, context)
     want = deploy_fingerprint(settings, args)
     tags = _ready_stack_tags(settings)
     if not force and tags is not None and tags.get(FINGERPRINT_TAG) == want:
@@ -210,6 +216,22 @@ def deploy(
         "cdk deploy",
     )
     return DeployResult(seconds=time.monotonic() - started)
+
+
+def check_aws_deploy(
+    settings: Settings, context: dict[str, str], report: Callable[[str], None]
+) -> dict[str, str]:
+    """Before an AWS deploy starts: what it needs (Docker with arm64 builds, credentials, a
+    current model), each missing part named with how to get it. Returns the context the
+    checks add (the regions the model's inference profile routes to)."""
+    report("checking what the aws deploy needs (Docker, arm64 builds, credentials, the model)")
+    problems, added = preflight.aws_deploy_problems(
+        lambda service: aws.client(service, settings), settings.region, context
+    )
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        raise DeployError(f"make deploy-aws cannot start:\n{listed}")
+    return added
 
 
 FAILED_STACK_STATES = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"}

@@ -13,5 +13,7 @@ from agent_workflow.stack import AgentWorkflowStack
 
 app = cdk.App()
 config = StageConfig.from_context(app.node)
-AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
+# The stack's name comes from the harness (STACK_NAME -> -c stack_name=...): a second stack in
+# the same account and region gets its own runtime, invoker and log group names.
+AgentWorkflowStack(app, config.stack_name, config=config, env=config.environment)
 app.synth()

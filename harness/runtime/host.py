@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.identity import AGENT_CODE, code_fingerprint
-from contract import ENV_AGENT_ALLOW_FAULTS, ENV_AGENT_MODEL, ENV_BEDROCK_MODEL_ID
+from contract import (
+    ENV_AGENT_ALLOW_FAULTS,
+    ENV_AGENT_MODEL,
+    ENV_BEDROCK_MODEL_ID,
+    ENV_RECORD_AWS_CALLS,
+)
 from harness.agentcore_standin import STANDIN_CODE
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
@@ -198,6 +203,8 @@ class HostRuntime:
                 # the agent's own default is Bedrock, and no faults.
                 ENV_AGENT_MODEL: os.environ.get(ENV_AGENT_MODEL) or LOCAL_AGENT_MODEL,
                 ENV_AGENT_ALLOW_FAULTS: os.environ.get(ENV_AGENT_ALLOW_FAULTS, "1"),
+                # Each AWS call logged, for the IAM sufficiency check (local runs only).
+                ENV_RECORD_AWS_CALLS: "1",
                 **_passthrough(AGENT_PASSTHROUGH),
             },
         )

@@ -14,14 +14,34 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from agent_workflow.iam import log_group_write
+from agent_workflow.nag import acknowledge
 from contract import (
     ENV_AGENT_RUNTIME_ARN,
     ENV_AGENTCORE_ENDPOINT,
     ENV_JOURNAL_TABLE_NAME,
     ENV_MAX_TASK_CHARS,
+    ENV_RECORD_AWS_CALLS,
+    INVOKER_CONNECT_TIMEOUT_SECONDS,
+    INVOKER_MAX_ATTEMPTS,
+    INVOKER_READ_TIMEOUT_SECONDS,
 )
 
 CODE_DIR = Path(__file__).parent / "agent_invoker_lambda"
+# botocore's standard retry mode waits at most 20 s before an attempt.
+BOTOCORE_MAX_BACKOFF_SECONDS = 20
+# The Lambda's start (init phase: the client is built then) and its own work.
+INVOKER_OVERHEAD_SECONDS = 10
+
+
+def invoker_timeout_seconds() -> int:
+    """Long enough for every attempt of the client to time out, with botocore's waits between
+    them, and still return: the retry always fits, and a call that got no answer is reported
+    by the handler (AgentInvocationTimeout), not cut off by Lambda."""
+    per_attempt = INVOKER_CONNECT_TIMEOUT_SECONDS + INVOKER_READ_TIMEOUT_SECONDS
+    waits = (INVOKER_MAX_ATTEMPTS - 1) * BOTOCORE_MAX_BACKOFF_SECONDS
+    return INVOKER_MAX_ATTEMPTS * per_attempt + waits + INVOKER_OVERHEAD_SECONDS
+
+
 CONTRACT_DIR = Path(__file__).resolve().parents[2] / "contract"
 
 
@@ -81,7 +101,11 @@ class AgentInvoker(Construct):
         agent_runtime_arn: str,
         max_task_chars: int,
         agentcore_endpoint: str | None,
+        observability: bool = False,
+        record_aws_calls: bool = False,
     ) -> None:
+        """``observability``: X-Ray traces (aws stage). ``record_aws_calls``: log each AWS
+        call for the IAM sufficiency check (local stage only)."""
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         # An explicit role, so its only log permissions are on this function's own log group
@@ -96,6 +120,8 @@ class AgentInvoker(Construct):
         if agentcore_endpoint:
             # A service-specific endpoint beats the general AWS_ENDPOINT_URL LocalStack sets.
             environment[ENV_AGENTCORE_ENDPOINT] = agentcore_endpoint
+        if record_aws_calls:
+            environment[ENV_RECORD_AWS_CALLS] = "1"
         self.function = lambda_.Function(
             self,
             "Function",
@@ -105,6 +131,38 @@ class AgentInvoker(Construct):
             code=invoker_code(),
             role=self.role,
             environment=environment,
-            timeout=cdk.Duration.seconds(30),
+            timeout=cdk.Duration.seconds(invoker_timeout_seconds()),
             memory_size=256,
+            tracing=lambda_.Tracing.ACTIVE if observability else None,
         )
+        self._acknowledge_findings(function_name, observability)
+
+    def _acknowledge_findings(self, function_name: str, observability: bool) -> None:
+        """cdk-nag findings on the invoker that are reviewed choices, not defects."""
+        acknowledge(
+            self.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+            f"<AWS::AccountId>:log-group:/aws/lambda/{function_name}:*]",
+            "The log streams of the invoker's own log group (stream names are Lambda's).",
+        )
+        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+            acknowledge(
+                self.function,
+                rule,
+                "python3.12 on purpose: the local runtime runs the invoker on the project's "
+                "Python 3.12 (host executor), so the tested code is the deployed code; Lambda "
+                "supports python3.12 until its announced deprecation (2028).",
+            )
+        acknowledge(
+            self.function,
+            "Serverless-LambdaDLQ",
+            "Only Step Functions invokes it, synchronously: a failure returns to the InvokeAgent "
+            "state, whose Catch records the session FAILED. A DLQ only serves async invokes.",
+        )
+        if observability:
+            acknowledge(
+                self.role.node.find_child("DefaultPolicy"),
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level "
+                "permissions: '*' is their only form.",
+            )

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Node
 
-from contract import DEFAULT_MAX_TASK_CHARS
+from contract import DEFAULT_BEDROCK_MODEL_ID, DEFAULT_MAX_TASK_CHARS
 
 LOCAL_ACCOUNT = "000000000000"
 LOCAL_AGENT_RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
+DEFAULT_STACK_NAME = "AgentWorkflow"
+# A Bedrock model id: an inference profile (<geo>.<provider>.<model>) or an in-region model.
+MODEL_ID_PATTERN = re.compile(
+    r"(?:(?P<geo>us|eu|apac|jp|au|ca|us-gov|global)\.)?(?P<model>[a-z0-9-]+\.[A-Za-z0-9._:-]+)"
+)
+# The regions each geography's cross-region inference profiles route to (the foundation
+# model must be invocable in every one). `-c bedrock_model_regions=a,b` overrides; the deploy
+# check compares these with the profile's own list. A "global." profile routes anywhere.
+INFERENCE_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
+    "us": ("us-east-1", "us-east-2", "us-west-1", "us-west-2"),
+    "eu": ("eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"),
+    "apac": (
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-4",
+    ),
+    "global": ("*",),
+}
+# CloudFormation's stack name rule, at most 50 long: the invoker's function name
+# (<stack>-agent-invoker) must fit Lambda's 64; the AgentCore runtime name is derived from it.
+STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,49}")
+RUNTIME_NAME_MAX = 48  # AgentCore: [a-zA-Z][a-zA-Z0-9_]{0,47}
 STAGE_DEFAULTS: dict[str, dict[str, Any]] = {
     # LocalStack runs Wait states in real time: poll fast, give up after 30 s.
     "local": {"poll_interval_seconds": 1, "max_polls": 30},
@@ -29,12 +58,44 @@ class StageConfig:
     # local only: where the invoker reaches the AgentCore stand-in, and the ARN it names.
     agentcore_endpoint: str = "http://127.0.0.1:8090"
     local_agent_runtime_arn: str = LOCAL_AGENT_RUNTIME_ARN
-    # aws only: the model the agent may invoke on Bedrock.
-    bedrock_model_id: str = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    # The CloudFormation stack (harness: STACK_NAME); names what must be unique per account.
+    stack_name: str = DEFAULT_STACK_NAME
+    # aws only: the model the agent may invoke on Bedrock (a stack setting; make deploy-aws
+    # checks Bedrock serves it and it is not LEGACY), and the regions its inference
+    # profile routes to (comma-separated; empty: the profile's geography's, see above).
+    bedrock_model_id: str = DEFAULT_BEDROCK_MODEL_ID
+    bedrock_model_regions: str = ""
 
     @property
     def is_local(self) -> bool:
         return self.stage == "local"
+
+    @property
+    def foundation_model_id(self) -> str:
+        """The model behind the inference profile: us.anthropic.x -> anthropic.x."""
+        match = MODEL_ID_PATTERN.fullmatch(self.bedrock_model_id)
+        assert match, self.bedrock_model_id  # checked in from_context
+        return match["model"] if match["geo"] else self.bedrock_model_id
+
+    @property
+    def model_regions(self) -> tuple[str, ...] | None:
+        """Where the agent may invoke the foundation model; None: the stack's own region
+        (an in-region model id, no inference profile)."""
+        if self.bedrock_model_regions:
+            return tuple(r.strip() for r in self.bedrock_model_regions.split(",") if r.strip())
+        match = MODEL_ID_PATTERN.fullmatch(self.bedrock_model_id)
+        return INFERENCE_PROFILE_REGIONS[match["geo"]] if match and match["geo"] else None
+
+    @property
+    def agent_runtime_name(self) -> str:
+        """The AgentCore runtime's name, unique per stack (a second stack in the account and
+        region must not collide): the stack name with ``_agent``, in AgentCore's alphabet."""
+        base = re.sub(r"[^A-Za-z0-9_]", "_", self.stack_name)
+        name = f"{base}_agent"
+        if len(name) > RUNTIME_NAME_MAX:
+            digest = hashlib.sha256(self.stack_name.encode()).hexdigest()[:8]
+            name = f"{base[: RUNTIME_NAME_MAX - 15]}_{digest}_agent"
+        return name
 
     @property
     def environment(self) -> cdk.Environment | None:
@@ -57,6 +118,29 @@ class StageConfig:
                 default = values.get(name, field.default)
                 values[name] = int(raw) if isinstance(default, int) else str(raw)
         config = cls(**values)
-        if config.poll_interval_seconds < 1 or config.max_polls < 1:
-            raise ValueError("poll_interval_seconds and max_polls must be at least 1")
+        config.check()
         return config
+
+    def check(self) -> None:
+        """Refuse settings that would only fail at deploy time, naming the setting."""
+        if self.poll_interval_seconds < 1 or self.max_polls < 1:
+            raise ValueError("poll_interval_seconds and max_polls must be at least 1")
+        if not STACK_NAME_PATTERN.fullmatch(self.stack_name):
+            raise ValueError(
+                f"stack_name {self.stack_name!r} is not a CloudFormation stack name "
+                "(a letter, then letters, digits and hyphens; at most 50 here, so that the "
+                "invoker's function name, <stack>-agent-invoker, fits Lambda's 64)"
+            )
+        match = MODEL_ID_PATTERN.fullmatch(self.bedrock_model_id)
+        if not match:
+            raise ValueError(
+                f"bedrock_model_id {self.bedrock_model_id!r} is not a Bedrock model id "
+                f"(e.g. {DEFAULT_BEDROCK_MODEL_ID}; see `aws bedrock list-inference-profiles`)"
+            )
+        geo = match["geo"]
+        if geo and geo not in INFERENCE_PROFILE_REGIONS and not self.bedrock_model_regions:
+            raise ValueError(
+                f"bedrock_model_id {self.bedrock_model_id!r}: no default regions for "
+                f"{geo!r} inference profiles; set bedrock_model_regions to the regions "
+                "the profile routes to (aws bedrock get-inference-profile)"
+            )

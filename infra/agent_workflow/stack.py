@@ -27,24 +27,34 @@ class AgentWorkflowStack(cdk.Stack):
             runtime_arn = config.local_agent_runtime_arn
         else:
             runtime_arn = AgentRuntime(
-                self, "AgentRuntime", table=journal, bedrock_model_id=config.bedrock_model_id
+                self,
+                "AgentRuntime",
+                table=journal,
+                runtime_name=config.agent_runtime_name,
+                bedrock_model_id=config.bedrock_model_id,
+                foundation_model_id=config.foundation_model_id,
+                model_regions=config.model_regions,
             ).arn
 
+        invoker_name = f"{construct_id}-agent-invoker"
         invoker = AgentInvoker(
             self,
             "AgentInvoker",
-            function_name=f"{construct_id}-agent-invoker",
+            function_name=invoker_name,
             journal_table_name=journal.table_name,
             agent_runtime_arn=runtime_arn,
             max_task_chars=config.max_task_chars,
             agentcore_endpoint=config.agentcore_endpoint if config.is_local else None,
+            observability=not config.is_local,
+            record_aws_calls=config.is_local,
         )
-        # The same grant in both stages: InvokeAgentRuntime on this runtime only (locally the
-        # stand-in's ARN, which LocalStack does not enforce; in AWS the real runtime).
+        # The same grant in both stages: InvokeAgentRuntime on this runtime and the endpoint
+        # the invoker calls (no qualifier: DEFAULT) only (locally the stand-in's ARN, which
+        # LocalStack does not enforce; in AWS the real runtime).
         invoker.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["bedrock-agentcore:InvokeAgentRuntime"],
-                resources=[runtime_arn, f"{runtime_arn}/*"],
+                resources=[runtime_arn, f"{runtime_arn}/runtime-endpoint/DEFAULT"],
             )
         )
 
@@ -55,6 +65,7 @@ class AgentWorkflowStack(cdk.Stack):
             invoker=invoker.function,
             poll_interval_seconds=config.poll_interval_seconds,
             max_polls=config.max_polls,
+            observability=not config.is_local,
         )
         trigger = ManualTrigger(
             self,

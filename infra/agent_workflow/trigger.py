@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from agent_workflow.nag import acknowledge
 from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
 # EventBridge retries a failed delivery with backoff for up to this long, then dead-letters it.
@@ -46,6 +47,13 @@ class ManualTrigger(Construct):
                 cdk.RemovalPolicy.RETAIN if retain_dead_letters else cdk.RemovalPolicy.DESTROY
             ),
         )
+        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                self.dead_letter_queue,
+                rule,
+                "This queue is the dead-letter queue (of the rule's target below, which cdk-nag "
+                "does not see); nothing consumes it automatically, so it needs no DLQ of its own.",
+            )
         self.rule = events.Rule(
             self,
             "Rule",

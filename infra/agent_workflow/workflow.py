@@ -7,7 +7,8 @@ ValidateInput -> InitializeSession -> InvokeAgent -> InitPollCount -> WaitForCom
   -> CheckStatus -> EvaluateStatus -> Success | Failure | RecordTimeout -> TimedOut
                                     | IncrementPollCount -> WaitForCompletion
 Side exits: RejectInvalidInput -> InvalidInput; a redelivered event -> DuplicateSession;
-InvokeAgent failing after its retries -> RecordInvokeFailure -> Failure.
+InvokeAgent failing after its retries -> RecordInvokeFailure -> Failure; InvokeAgent with no
+answer in time (the agent may have started) -> InitPollCount: the journal decides.
 The journal's status only moves forward: every write is conditional.
 """
 
@@ -16,10 +17,12 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from agent_workflow.nag import acknowledge, token_ref
 from contract import (
     ALLOWED_PREVIOUS,
     PARTITION_KEY,
@@ -47,6 +50,9 @@ RETRYABLE_INVOKE_ERRORS = [
     "Lambda.TooManyRequestsException",
     "AgentInvocationError",
 ]
+# The invocation got no answer in time: the invoker's client gave up after its retries, or the
+# invoker itself (Lambda) or the task timed out.
+UNANSWERED_INVOKE_ERRORS = ["AgentInvocationTimeout", "Sandbox.Timedout", "States.Timeout"]
 
 
 def _s(value: str) -> tasks.DynamoAttributeValue:
@@ -81,7 +87,9 @@ class Workflow(Construct):
         invoker: lambda_.IFunction,
         poll_interval_seconds: int,
         max_polls: int,
+        observability: bool = False,
     ) -> None:
+        """``observability``: execution logs (level ALL) and X-Ray traces, for the aws stage."""
         super().__init__(scope, construct_id)
         self.table = table
         key = {
@@ -173,7 +181,6 @@ class Workflow(Construct):
             check, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error"
         )
         record_invoke_failure.next(failure)
-        invoke.add_catch(record_invoke_failure, errors=["States.ALL"], result_path="$.error")
 
         record_timeout = self._mark_failed(
             "RecordTimeout",
@@ -187,6 +194,12 @@ class Workflow(Construct):
         init_polls = sfn.Pass(
             self, "InitPollCount", result=sfn.Result.from_object({"count": 0}), result_path="$.poll"
         )
+        # No answer in time is not a refusal: AgentCore may have started the agent. Not retried
+        # (a second start of a running session) and not recorded FAILED (the agent would then
+        # fail its BUSY write): the journal decides, as for an accepted session, and an agent
+        # that never started ends as a recorded timeout.
+        invoke.add_catch(init_polls, errors=UNANSWERED_INVOKE_ERRORS, result_path="$.invocation")
+        invoke.add_catch(record_invoke_failure, errors=["States.ALL"], result_path="$.error")
         wait = sfn.Wait(
             self,
             "WaitForCompletion",
@@ -221,12 +234,46 @@ class Workflow(Construct):
         )
         initialize.next(invoke).next(init_polls).next(wait)
 
+        self.log_group: logs.LogGroup | None = None
+        if observability:
+            # Vended-logs prefix: CloudWatch keeps one resource policy for all of them. Named
+            # after the stack, so two stacks in one account never share it.
+            self.log_group = logs.LogGroup(
+                self,
+                "ExecutionLogs",
+                log_group_name=f"/aws/vendedlogs/states/{cdk.Stack.of(self).stack_name}-workflow",
+                retention=logs.RetentionDays.THREE_MONTHS,
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(validate),
             timeout=cdk.Duration.seconds(poll_interval_seconds * max_polls + 300),
+            # Every state's entry and exit (AwsSolutions-SF1), without the execution data: the
+            # task text stays in the journal, not in a second store with its own retention.
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            )
+            if self.log_group
+            else None,
+            tracing_enabled=observability or None,  # AwsSolutions-SF2, Serverless X-Ray
         )
+        policy = self.state_machine.role.node.find_child("DefaultPolicy")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{token_ref(invoker, 'Arn')}:*]",
+            "CDK's LambdaInvoke grant: the invoker function and its own versions and aliases "
+            "(the task may name a qualified ARN); no other function.",
+        )
+        if observability:
+            acknowledge(
+                policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Log delivery (logs:*LogDelivery*, PutResourcePolicy, Describe*) and X-Ray "
+                "(PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource-level "
+                "permissions: '*' is their only form (Step Functions logging/tracing docs).",
+            )
 
     def _new_session(
         self,

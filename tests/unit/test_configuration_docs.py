@@ -1,6 +1,6 @@
 """LOCAL_DEVELOPMENT.md's Configuration table names every environment variable product code
 reads: the settings classes' fields (by their declared variables) and any direct
-``os.environ`` read left in agent/, harness/ and infra/."""
+``os.environ`` read left in agent/, contract/, harness/ and infra/."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from harness.agentcore_standin import StandInConfig
 from harness.settings import REPO_ROOT, Settings
 
 SETTINGS_CLASSES = (Settings, AgentSettings, StandInConfig)
-PRODUCT_CODE = ("agent", "harness", "infra")
+PRODUCT_CODE = ("agent", "contract", "harness", "infra")
 # Names in os.environ.get("X"), os.environ["X"], os.getenv("X"), "X" in os.environ, and the
 # same reads through the contract's constants (os.environ[ENV_X]).
 DIRECT_READ = re.compile(

@@ -8,7 +8,9 @@ It is deployed with the ``contract`` package beside it (agent_invoker.py bundles
 names it shares with the workflow and the agent. The same code runs in AWS and locally;
 locally only the endpoint differs (``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE`` points the client
 at the AgentCore stand-in).
-Raising makes the workflow's catch record the session as FAILED with the message.
+Raising makes the workflow's catch record the session as FAILED with the message, except
+``AgentInvocationTimeout``: no answer in time, the agent may have started, so the workflow
+polls the journal instead (neither retried nor recorded FAILED).
 """
 
 from __future__ import annotations
@@ -21,22 +23,30 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 
 from contract import (
     DEFAULT_MAX_TASK_CHARS,
     ENV_AGENT_RUNTIME_ARN,
     ENV_JOURNAL_TABLE_NAME,
     ENV_MAX_TASK_CHARS,
+    INVOKER_CONNECT_TIMEOUT_SECONDS,
+    INVOKER_MAX_ATTEMPTS,
+    INVOKER_READ_TIMEOUT_SECONDS,
     MIN_SESSION_ID_CHARS,
 )
+from contract.aws_calls import record_aws_calls
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
-# Fail fast on a dead agent; the state machine retries the whole invocation.
+# botocore retries a refused or dropped call once; the Lambda's timeout (agent_invoker.py) is
+# sized so every attempt and the wait between them fit, so a timeout is this handler's to
+# report. The state machine retries a refused invocation as a whole.
 CLIENT_CONFIG = Config(
-    connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
+    connect_timeout=INVOKER_CONNECT_TIMEOUT_SECONDS,
+    read_timeout=INVOKER_READ_TIMEOUT_SECONDS,
+    retries={"max_attempts": INVOKER_MAX_ATTEMPTS, "mode": "standard"},
 )
 
 
@@ -46,6 +56,10 @@ class InvalidInput(Exception):
 
 class AgentInvocationError(Exception):
     """AgentCore did not accept the session (agent unreachable, throttled, erroring)."""
+
+
+class AgentInvocationTimeout(Exception):
+    """AgentCore took the request but sent no answer in time: the agent may have started."""
 
 
 @cache
@@ -98,6 +112,12 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             payload=json.dumps(payload).encode(),
         )
         body = response["response"].read()
+    except ReadTimeoutError as error:
+        raise AgentInvocationTimeout(
+            f"no answer from the agent runtime {runtime_arn} within "
+            f"{INVOKER_READ_TIMEOUT_SECONDS} s ({INVOKER_MAX_ATTEMPTS} attempts); the agent "
+            "may have started: the journal decides"
+        ) from error
     except (ClientError, BotoCoreError) as error:
         raise AgentInvocationError(
             f"could not reach the agent runtime {runtime_arn}: {error}"
@@ -114,4 +134,5 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 # environment, off the invocation's clock. Locally the host executor imports this module
 # once and forks environments from it, so they share the client's parsed service model.
 if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    record_aws_calls("invoker")  # local stage only (RECORD_AWS_CALLS=1); before the client
     agentcore_client()

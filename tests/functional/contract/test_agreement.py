@@ -36,6 +36,7 @@ from contract import (
     ENV_BEDROCK_MODEL_ID,
     ENV_JOURNAL_TABLE_NAME,
     ENV_MAX_TASK_CHARS,
+    ENV_RECORD_AWS_CALLS,
     EVENT_DETAIL_TYPE,
     EVENT_SOURCE,
     JOURNAL_TABLE_SCHEMA,
@@ -177,12 +178,20 @@ def test_the_invoker_gets_the_contracts_environment(stage, local, aws):
     function = synthesized.one("AWS::Lambda::Function")
     names = set(function["Properties"]["Environment"]["Variables"])
     shared = {ENV_JOURNAL_TABLE_NAME, ENV_AGENT_RUNTIME_ARN, ENV_MAX_TASK_CHARS}
-    assert names == (shared | {ENV_AGENTCORE_ENDPOINT} if stage == "local" else shared)
+    # Locally also the stand-in's endpoint, and the recording of its AWS calls (IAM check).
+    local_only = {ENV_AGENTCORE_ENDPOINT, ENV_RECORD_AWS_CALLS}
+    assert names == (shared | local_only if stage == "local" else shared)
 
 
 def test_the_agent_runtime_runs_bedrock_and_never_allows_faults(aws):
     variables = aws.one("AWS::BedrockAgentCore::Runtime")["Properties"]["EnvironmentVariables"]
-    assert set(variables) == {ENV_AGENT_MODEL, ENV_BEDROCK_MODEL_ID, ENV_JOURNAL_TABLE_NAME}
+    assert set(variables) == {
+        ENV_AGENT_MODEL,
+        ENV_BEDROCK_MODEL_ID,
+        ENV_JOURNAL_TABLE_NAME,
+        "AWS_REGION",  # the stack's region: boto3 has no other way to learn it there
+        "AWS_DEFAULT_REGION",
+    }
     assert variables[ENV_AGENT_MODEL] == "bedrock"
     assert ENV_AGENT_ALLOW_FAULTS not in variables
 
@@ -198,7 +207,7 @@ def _template_env(variables: dict[str, Any]) -> dict[str, str]:
 def test_the_bundled_invoker_reads_the_templates_environment(local, monkeypatch):
     asset = local.invoker_asset()
     files = sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file())
-    assert files == ["contract/__init__.py", "handler.py"]
+    assert files == ["contract/__init__.py", "contract/aws_calls.py", "handler.py"]
     assert (asset / "contract/__init__.py").read_bytes() == Path(contract.__file__).read_bytes()
     # GIVEN the handler as Lambda loads it: from the asset, with the asset's contract
     monkeypatch.delitem(sys.modules, "contract")

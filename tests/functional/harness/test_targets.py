@@ -28,17 +28,16 @@ def test_deploy_context_per_target():
         "-c",
         "stage=local",
         "-c",
+        "stack_name=AgentWorkflow",
+        "-c",
         "agentcore_endpoint=http://127.0.0.1:8090",
     ]
     assert f"agentcore_endpoint={STANDIN_URL_IN_COMPOSE}" in deploy.context_args(
         local, "docker", {}
     )
-    assert deploy.context_args(Settings(target="aws"), "aws", {"max_polls": "5"}) == [
-        "-c",
-        "stage=aws",
-        "-c",
-        "max_polls=5",
-    ]
+    assert deploy.context_args(
+        Settings(target="aws", stack_name="Other-Stack"), "aws", {"max_polls": "5"}
+    ) == ["-c", "stage=aws", "-c", "max_polls=5", "-c", "stack_name=Other-Stack"]
 
 
 def test_cdk_cli_and_environment_per_target(monkeypatch):

@@ -134,3 +134,22 @@ def test_in_lambda_the_client_is_built_during_init(monkeypatch):
     assert _load_handler_module().agentcore_client.cache_info().currsize == 0
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "agent-invoker")
     assert _load_handler_module().agentcore_client.cache_info().currsize == 1
+
+
+def test_no_answer_in_time_is_reported_as_a_timeout_not_a_refusal(handler, monkeypatch):
+    """Finding 4: after botocore's attempts, a read timeout means AgentCore may have started
+    the agent: AgentInvocationTimeout (the workflow polls), not AgentInvocationError (retried,
+    then recorded FAILED)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    class Silent:
+        def invoke_agent_runtime(self, **_: object) -> None:
+            raise ReadTimeoutError(endpoint_url="https://bedrock-agentcore.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(handler, "agentcore_client", Silent)
+    with pytest.raises(handler.AgentInvocationTimeout) as raised:
+        handler.handler({"session_id": SESSION_ID, "detail": {"task": "t"}}, None)
+    assert "may have started" in str(raised.value)
+    config = handler.CLIENT_CONFIG
+    assert config.read_timeout == handler.INVOKER_READ_TIMEOUT_SECONDS
+    assert config.retries["max_attempts"] == handler.INVOKER_MAX_ATTEMPTS >= 2

@@ -15,7 +15,7 @@ from agent_workflow import agent_invoker
 
 def test_the_bundle_is_the_handler_and_the_contract():
     files = agent_invoker.bundle_files()
-    assert set(files) == {"handler.py", "contract/__init__.py"}
+    assert set(files) == {"handler.py", "contract/__init__.py", "contract/aws_calls.py"}
     assert files["contract/__init__.py"] == REPO_ROOT / "contract" / "__init__.py"
 
 

@@ -1,0 +1,228 @@
+"""Synthesize the CDK app in-process and check its templates offline: cfn-lint, cdk-nag, and
+the state machine definition rendered to plain JSON (cfn-lint skips a definition built with
+Fn::Join, so the tests render one and lint that too)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT / "infra") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "infra"))
+
+from agent_workflow.config import StageConfig  # noqa: E402
+from agent_workflow.stack import AgentWorkflowStack  # noqa: E402
+
+# What the rendered templates stand in for the deploy-time values (a plausible account).
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "AgentWorkflow",
+}
+# cfn-lint checks every region a stage may deploy to; one is enough for the schemas we use.
+LINT_REGIONS = ["us-east-1"]
+# cfn-lint findings that come from CDK's own construction, not from our choices, by rule and
+# the type of the resource they are on. Each says why it is accepted.
+CFN_LINT_ACCEPTED = {
+    # CDK's Function and StateMachine depend on their role and its default policy, so the
+    # policy exists before the first call; the role part is also ordered by the role's GetAtt.
+    # Redundant, harmless, and made inside the L2 constructs.
+    ("W3005", "AWS::Lambda::Function"): "CDK's DependsOn on the function's role",
+    ("W3005", "AWS::StepFunctions::StateMachine"): "CDK's DependsOn on the state machine's role",
+}
+
+
+@dataclass(frozen=True)
+class NagFinding:
+    rule: str
+    path: str
+    severity: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.rule} at {self.path}: {self.description}"
+
+
+def synth(
+    stage: str,
+    outdir: Path | None = None,
+    nag: bool = False,
+    edit: Callable[[cdk.Stack], None] | None = None,
+    **context: Any,
+) -> tuple[cdk.Stack, dict[str, Any], list[NagFinding]]:
+    """One stack of the app, its template, and (with ``nag``) cdk-nag's AwsSolutions and
+    Serverless findings, read from CDK's policy validation report. ``edit`` changes the stack
+    before synth (a test's deliberate defect)."""
+    app = cdk.App(
+        outdir=str(outdir) if outdir else None,
+        context={"stage": stage, "@aws-cdk/core:validationReportJson": True, **context},
+    )
+    config = StageConfig.from_context(app.node)
+    stack = AgentWorkflowStack(
+        app, str(context.get("stack_name", "AgentWorkflow")), config=config, env=config.environment
+    )
+    if edit:
+        edit(stack)
+    findings: list[NagFinding] = []
+    if nag:
+        import cdk_nag
+
+        cdk.Validations.of(app).add_plugins(
+            cdk_nag.AwsSolutionsChecks(app), cdk_nag.ServerlessChecks(app)
+        )
+    try:
+        assembly = app.synth()
+    except RuntimeError as error:  # the plugins found errors: the report says which
+        if "ValidationFailed" not in str(error) or outdir is None:
+            raise
+        assembly = None
+    if nag:
+        assert outdir is not None, "cdk-nag's report needs an output directory"
+        report = outdir / "policy-validation-report.json"
+        if report.exists():
+            for plugin in json.loads(report.read_text())["pluginReports"]:
+                for violation in plugin["violations"]:
+                    for resource in violation["violatingResources"]:
+                        findings.append(
+                            NagFinding(
+                                rule=violation["ruleName"],
+                                path=resource["constructPath"],
+                                severity=violation["severity"],
+                                description=violation["description"],
+                            )
+                        )
+    if assembly is not None:
+        template = assembly.get_stack_by_name(stack.stack_name).template
+    else:
+        template = json.loads((outdir / stack.template_file).read_text())  # type: ignore[operator]
+    return stack, template, findings
+
+
+@functools.cache
+def synthesized(stage: str) -> tuple[dict[str, Any], tuple[NagFinding, ...]]:
+    """The stage's template (and, for aws, cdk-nag's findings), synthesized once per test run
+    with the default context: the modules that only read it share it."""
+    outdir = Path(tempfile.mkdtemp(prefix=f"cdk-{stage}-"))
+    try:
+        _, template, findings = synth(stage, outdir, nag=stage == "aws")
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+    return template, tuple(findings)
+
+
+def cfn_lint(template: dict[str, Any]) -> list[str]:
+    """cfn-lint's findings on a template, less the ones CFN_LINT_ACCEPTED explains."""
+    from cfnlint.api import ManualArgs, lint
+
+    found = []
+    for match in lint(json.dumps(template), config=ManualArgs(regions=LINT_REGIONS)):
+        path = list(match.path)
+        kind = (
+            template["Resources"].get(path[1], {}).get("Type")
+            if len(path) > 1 and path[0] == "Resources"
+            else None
+        )
+        if (match.rule.id, kind) not in CFN_LINT_ACCEPTED:
+            found.append(f"{match.rule.id} {'/'.join(map(str, path))}: {match.message}")
+    return found
+
+
+def _resolve(value: Any, resources: dict[str, Any]) -> Any:
+    """Stand plausible deploy-time values in for Ref, Fn::GetAtt, Fn::Join and pseudo params."""
+    if isinstance(value, list):
+        return [_resolve(v, resources) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value:
+        name = value["Ref"]
+        if name in PSEUDO:
+            return PSEUDO[name]
+        return example_physical_id(name, resources[name]["Type"])
+    if "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return example_attribute(logical_id, resources[logical_id]["Type"], attribute)
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(_resolve(p, resources)) for p in parts)
+    return {k: _resolve(v, resources) for k, v in value.items()}
+
+
+def example_physical_id(logical_id: str, kind: str) -> str:
+    """What Ref returns for a resource, in the shape AWS gives it."""
+    region, account = PSEUDO["AWS::Region"], PSEUDO["AWS::AccountId"]
+    name = f"AgentWorkflow-{logical_id}"[:64]
+    return {
+        "AWS::StepFunctions::StateMachine": (
+            f"arn:aws:states:{region}:{account}:stateMachine:{name}"
+        ),
+        "AWS::SQS::Queue": f"https://sqs.{region}.amazonaws.com/{account}/{name}",
+    }.get(kind, name)
+
+
+def example_attribute(logical_id: str, kind: str, attribute: str) -> str:
+    region, account = PSEUDO["AWS::Region"], PSEUDO["AWS::AccountId"]
+    name = f"AgentWorkflow-{logical_id}"[:64]
+    arns = {
+        "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{account}:function:{name}",
+        "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{account}:table/{name}",
+        "AWS::IAM::Role": f"arn:aws:iam::{account}:role/{name}",
+        "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{account}:{name}",
+        "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{name}:*",
+        "AWS::Events::Rule": f"arn:aws:events:{region}:{account}:rule/{name}",
+        "AWS::StepFunctions::StateMachine": (
+            f"arn:aws:states:{region}:{account}:stateMachine:{name}"
+        ),
+        # AgentCore runtime ids are the runtime's name plus a random suffix.
+        "AWS::BedrockAgentCore::Runtime": (
+            f"arn:aws:bedrock-agentcore:{region}:{account}:runtime/AgentWorkflow_agent-a1B2c3D4e5"
+        ),
+    }
+    if attribute in ("Arn", "AgentRuntimeArn") and kind in arns:
+        return arns[kind]
+    if attribute == "AgentRuntimeId":
+        return arns["AWS::BedrockAgentCore::Runtime"].rsplit("/", 1)[1]
+    raise KeyError(f"no example for {logical_id}.{attribute} ({kind})")
+
+
+def resolve(value: Any, template: dict[str, Any]) -> Any:
+    return _resolve(value, template["Resources"])
+
+
+def state_machine(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    (item,) = (
+        (logical_id, resource)
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::StepFunctions::StateMachine"
+    )
+    return item
+
+
+def rendered_definition(template: dict[str, Any]) -> dict[str, Any]:
+    """The state machine's definition as AWS will see it, with example ARNs in it."""
+    _, machine = state_machine(template)
+    return json.loads(resolve(machine["Properties"]["DefinitionString"], template))
+
+
+def with_rendered_definition(
+    template: dict[str, Any], definition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A copy of the template whose state machine carries its definition as a plain string,
+    the form cfn-lint validates against the States Language schema."""
+    rendered = copy.deepcopy(template)
+    logical_id, _ = state_machine(template)
+    text = json.dumps(definition if definition is not None else rendered_definition(template))
+    rendered["Resources"][logical_id]["Properties"]["DefinitionString"] = text
+    return rendered
