@@ -124,6 +124,18 @@ bench-ministack: $(VENV) ## The same bench against MiniStack on port 4567 (besid
 	  HARNESS_EMULATOR=ministack HARNESS_RUNTIME=host \
 	  $(HARNESS) bench --output reports/bench-ministack.json
 
+.PHONY: engine-up
+engine-up: $(VENV) ## Start this checkout's private Docker engine (installs docker.io if missing; .runtime/docker/)
+	@$(HARNESS) engine start
+
+.PHONY: engine-down
+engine-down: $(VENV) ## Stop the private Docker engine (and its containers)
+	@$(HARNESS) engine stop
+
+.PHONY: images
+images: $(VENV) ## Build the compose file's images on the private engine, offline (cached by their inputs)
+	@$(HARNESS) engine images
+
 .PHONY: lint
 lint: $(VENV) ## Lint, format-check (ruff) and type-check (mypy --strict) the code
 	@$(PY) -m ruff check .
@@ -147,8 +159,18 @@ test-functional: $(VENV) ## Functional tests: in-process with real libraries (mo
 test-integration: $(VENV) ## End-to-end tests against the real local runtime (started and stopped if not running)
 	@$(PY) -m pytest tests/integration -q
 
+# The end-to-end workflow and failure paths again, on docker compose: the user's engine, else
+# this checkout's private one (started, images built offline, stopped after). Skipped with
+# the reason where no engine can start; on CI (CI=true) that fails instead.
+DOCKER_TESTS := tests/integration/workflow/test_workflow.py tests/integration/workflow/test_failure_paths.py \
+  tests/integration/workflow/test_docker_compose.py
+
+.PHONY: test-docker
+test-docker: $(VENV) ## The end-to-end workflow and failure-path tests in docker mode (docker compose)
+	@HARNESS_RUNTIME=docker $(PY) -m pytest $(DOCKER_TESTS) -q
+
 .PHONY: test
-test: lint test-unit test-functional test-integration ## Everything CI runs: lint, then the unit, functional and end-to-end tiers
+test: lint test-unit test-functional test-integration test-docker ## Everything CI runs: lint, the unit, functional and end-to-end tiers, and the end-to-end tests in docker mode
 
 .PHONY: clean
 clean: ## Stop the runtime and remove its state, logs, synth output and reports (installs are kept)
@@ -157,4 +179,5 @@ clean: ## Stop the runtime and remove its state, logs, synth output and reports 
 
 .PHONY: distclean
 distclean: clean ## Also remove every install (.venv, .runtime, infra/node_modules): back to a fresh clone
+	@if [ -x $(PY) ]; then $(HARNESS) engine stop; fi
 	rm -rf .runtime .venv infra/node_modules

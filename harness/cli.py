@@ -30,6 +30,8 @@ from harness.errors import HarnessError
 from harness.failures import one_line
 from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
+from harness.runtime.engine import Engine
+from harness.runtime.images import ImageBuilder
 from harness.runtime.processes import running_instances
 from harness.sessions import Session, SessionReader, SessionSummary
 from harness.settings import DEFAULT_TASK, REPO_ROOT, Settings
@@ -440,6 +442,32 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("engine")
+def cmd_engine(args: argparse.Namespace, settings: Settings) -> int:
+    """The checkout's private Docker engine (.runtime/docker/), for machines without one."""
+    engine = Engine(settings, report)
+    if args.action == "start":
+        if not engine.start():
+            console.print(f"Docker engine already running (pid {engine.pid()})")
+    elif args.action == "stop":
+        console.print("Docker engine stopped" if engine.stop() else "Docker engine was not running")
+    elif args.action == "images":
+        engine.start()
+        built = ImageBuilder(engine, report).build_all(
+            offline_base=settings.docker_base == "offline"
+        )
+        console.print(f"built: {', '.join(built)}" if built else "images up to date")
+    elif args.action == "env":
+        for name, value in engine.environment().items():
+            print(f"export {name}={value}")
+    else:
+        running = engine.running()
+        state = f"running, pid {engine.pid()}" if running else "not running"
+        console.print(f"private Docker engine: {state} (socket {engine.socket})")
+        return 0 if running else 3
+    return 0
+
+
 def _flatten(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
     for key, value in figures.items():
@@ -584,6 +612,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         help="the port on 127.0.0.1 (default: HARNESS_UI_PORT, else 8077; 0 picks a free one)",
+    )
+    sub.add_parser(
+        "engine", help="the checkout's private Docker engine: start, stop, status, images, env"
+    ).add_argument(
+        "action",
+        choices=("start", "stop", "status", "images", "env"),
+        help="start or stop it, show its status, build the images, or print its environment",
     )
     report_parser = sub.add_parser("report", help="write a session's timeline as HTML and PNG")
     report_parser.add_argument("session", help="the session id (the event id)")

@@ -20,7 +20,10 @@ from typing import Any
 import pytest
 
 from harness import aws, deploy
-from harness.runtime import select_runtime, settings_of_this_checkout
+from harness.errors import HarnessError
+from harness.runtime import ComposeRuntime, select_runtime, settings_of_this_checkout
+from harness.runtime.docker import COMPOSE_FILE
+from harness.runtime.images import ImageBuilder
 from harness.sessions import SessionReader
 from harness.settings import LOCAL_REGION, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 from harness.stack import StackOutputs
@@ -109,6 +112,71 @@ def harness_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
         yield settings
 
 
+def _say(request: pytest.FixtureRequest, message: str) -> None:
+    """A line on the terminal, shown even while output is captured."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"harness: {message}", yellow=True)
+
+
+@pytest.fixture(scope="session")
+def docker_compose(request: pytest.FixtureRequest, harness_settings: Settings) -> Iterator[Any]:
+    """This checkout's docker-compose.yml as a running testcontainers ``DockerCompose``
+    (docker mode: HARNESS_RUNTIME=docker, or auto with an engine).
+
+    The engine is the user's when one answers, else this checkout's private engine, started
+    here (and stopped at the end if this started it), with the images built offline first.
+    The session's environment gets that engine and the ports of the settings, so
+    ``DockerCompose`` methods (``get_service_host``, ``exec_in_container``, ``get_logs``) and
+    the commands tests run use them too. Where no engine can be started the tests that need
+    it are skipped, saying why; on CI (CI=true) they fail instead: a CI run must not pass
+    without its docker tests.
+    """
+    from testcontainers.compose import DockerCompose
+
+    runtime = select_runtime(harness_settings)
+    if not isinstance(runtime, ComposeRuntime):
+        pytest.skip("docker_compose needs docker mode (HARNESS_RUNTIME=docker)")
+    engine_started = False
+    try:
+        if runtime.private_engine:
+            engine_started = runtime.engine.start()
+            ImageBuilder(runtime.engine, lambda line: _say(request, line)).build_all(
+                offline_base=harness_settings.docker_base == "offline"
+            )
+    except HarnessError as problem:
+        if engine_started:
+            runtime.engine.stop()
+        reason = f"no Docker engine could be started for docker mode: {problem}"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"{reason} (CI=true: docker-mode tests must run)", pytrace=False)
+        pytest.skip(reason)
+    compose = DockerCompose(
+        COMPOSE_FILE.parent,
+        compose_file_name=COMPOSE_FILE.name,
+        build=not runtime.private_engine,
+        wait=True,
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in runtime.environment().items():
+            if os.environ.get(name) != value:
+                patch.setenv(name, value)
+        patch.setenv("HARNESS_RUNTIME", "docker")
+        was_running = set(runtime.running_services()) >= {"localstack", "agent"}
+        try:
+            if not was_running:
+                _say(request, "docker compose up (testcontainers DockerCompose)")
+                compose.start()
+            yield compose
+        finally:
+            if not was_running:
+                compose.stop()
+            if engine_started:
+                runtime.engine.stop()
+
+
 @contextmanager
 def running(settings: Settings, services: list[str]) -> Iterator[None]:
     """The named runtime services, started if needed and stopped after if this started them."""
@@ -122,10 +190,14 @@ def running(settings: Settings, services: list[str]) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def localstack(harness_settings: Settings) -> Iterator[str]:
+def localstack(request: pytest.FixtureRequest, harness_settings: Settings) -> Iterator[str]:
     """LocalStack, running; yields its endpoint URL."""
     if not harness_settings.is_local:
         pytest.fail(f"this test needs the local runtime: mark it local-only (no {ANY_TARGET})")
+    if select_runtime(harness_settings).mode == "docker":
+        request.getfixturevalue("docker_compose")
+        yield harness_settings.endpoint_url
+        return
     with running(harness_settings, ["localstack"]):
         yield harness_settings.endpoint_url
 
@@ -147,6 +219,9 @@ def agent_services(request: pytest.FixtureRequest, harness_settings: Settings) -
         yield ""
         return
     request.getfixturevalue("localstack")
+    if select_runtime(harness_settings).mode == "docker":
+        yield harness_settings.agent_url  # docker_compose runs every service
+        return
     with running(harness_settings, ["agent", "agentcore-standin"]):
         yield harness_settings.agent_url
 

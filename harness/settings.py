@@ -24,6 +24,7 @@ DEFAULT_TASK = "Summarise the quarterly cost report"
 RUNTIME_MODES = ("auto", "host", "docker")
 EMULATORS = ("localstack", "ministack")
 TARGETS = ("local", "aws")
+DOCKER_BASES = ("offline", "official")
 # What a shell may export for real AWS that must not reach the local runtime's tools
 # (prefixes; AWS_ENDPOINT_URL itself is the harness's endpoint setting and is kept).
 SHELL_AWS_VARIABLES_IGNORED_LOCALLY = (
@@ -63,6 +64,9 @@ class Settings:
     target: str = setting("HARNESS_TARGET", "local", one_of(*TARGETS))
     # `make ui`: the live page's port (on 127.0.0.1 only).
     ui_port: int = setting("HARNESS_UI_PORT", 8077, port_number)
+    # Base images on the private Docker engine: built offline from Debian's packages, or the
+    # official ones from a registry.
+    docker_base: str = setting("HARNESS_DOCKER_BASE", "offline", one_of(*DOCKER_BASES))
 
     def __post_init__(self) -> None:
         if self.is_local:

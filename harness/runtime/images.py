@@ -1,0 +1,312 @@
+"""The images docker-compose.yml runs, built offline and cached by what goes into them.
+
+Users build on the official bases (``python:3.12-slim`` for the agent, ``python:3.13-slim``
+for LocalStack), which a registry serves. Machines with no registry (CI here) build a base of
+their own from Debian's packages: ``debootstrap`` of this machine's Debian release, with the
+machine's CA certificates and its own Python 3.12 and 3.13 (the interpreters host mode runs
+LocalStack and the Lambdas on), imported with ``docker import``; the same Dockerfiles then
+build on it (``--build-arg BASE_IMAGE=...``).
+
+Each image carries a label with a hash of its inputs (Dockerfile, the files it copies, the
+build arguments, the base image's id); a build whose hash matches the existing image is
+skipped, so only the first run pays for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from harness import commands
+from harness.errors import HarnessError
+from harness.fingerprint import fingerprint
+from harness.runtime.engine import Engine
+from harness.runtime.installer import find_python
+from harness.settings import REPO_ROOT
+
+logger = logging.getLogger(__name__)
+
+INPUTS_LABEL = "harness.inputs"
+OFFLINE_BASE_TAG = "agent-workflow/base:offline"
+# Libraries the copied interpreters link against (ldd of python and lib-dynload), ca-certificates
+# for the machine's CAs; minbase has libc, zlib, bzip2, lzma.
+BASE_PACKAGES = (
+    "ca-certificates",
+    "libbsd0",
+    "libexpat1",
+    "libffi8",
+    "libgdbm6",
+    "libgssapi-krb5-2",
+    "libncursesw6",
+    "libnsl2",
+    "libreadline8",
+    "libsqlite3-0",
+    "libssl3",
+    "libuuid1",
+)
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# Parts of an interpreter's tree the images never use (tests, IDLE, Tk, the static library).
+PYTHON_TREE_SKIPPED = ("test", "idlelib", "tkinter", "turtledemo", "__pycache__")
+MACHINE_CA_DIR = Path("/usr/local/share/ca-certificates")
+BASE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    # pip and requests bundle their own CA list: point them at the system store, which
+    # holds the machine's CAs (a TLS-inspecting proxy's, here).
+    "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
+    "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt",
+    "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
+}
+
+
+class ImageProblem(HarnessError):
+    """An image could not be built; the message has the build's last lines."""
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image of the compose file: its tag, Dockerfile, build context and inputs."""
+
+    tag: str
+    dockerfile: Path
+    inputs: tuple[Path, ...]
+    context: Path = REPO_ROOT
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+
+
+def image_specs(base_image: str | None) -> list[ImageSpec]:
+    """The compose file's images; ``base_image`` replaces the official bases (None: keep them)."""
+    args = {"BASE_IMAGE": base_image} if base_image else {}
+    return [
+        ImageSpec(
+            tag="agent-workflow/localstack:local",
+            dockerfile=REPO_ROOT / "harness" / "runtime" / "localstack.Dockerfile",
+            inputs=(
+                REPO_ROOT / "requirements" / "localstack.lock",
+                REPO_ROOT / "requirements" / "lambda.lock",
+                REPO_ROOT / "harness" / "localstack_host_lambda",
+                REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_agent",
+                REPO_ROOT / "harness" / "runtime" / "localstack_image.py",
+                REPO_ROOT / ".dockerignore",
+            ),
+            build_args=args,
+        ),
+        ImageSpec(
+            tag="agent-workflow/agent:local",
+            dockerfile=REPO_ROOT / "agent" / "Dockerfile",
+            inputs=(
+                REPO_ROOT / "agent",
+                REPO_ROOT / "contract",
+                REPO_ROOT / "harness" / "__init__.py",
+                REPO_ROOT / "harness" / "agentcore_standin.py",
+                REPO_ROOT / ".dockerignore",
+            ),
+            build_args=args,
+            target="local",
+        ),
+    ]
+
+
+class ImageBuilder:
+    """Builds the offline base and the compose file's images on an engine, skipping cached ones."""
+
+    def __init__(self, engine: Engine, report: Callable[[str], None] = logger.info) -> None:
+        self.engine = engine
+        self.report = report
+
+    def _docker(self, *args: str, what: str, stdin: IO[bytes] | None = None) -> str:
+        result = self.engine.docker(*args, stdin=stdin)
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+            raise ImageProblem(f"{what} failed (exit {result.returncode}):\n{tail}")
+        return result.stdout
+
+    def label(self, tag: str) -> str | None:
+        """The inputs label of an existing image, or None if there is no such image."""
+        result = self.engine.docker(
+            "image", "inspect", "--format", f'{{{{index .Config.Labels "{INPUTS_LABEL}"}}}}', tag
+        )
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    def image_id(self, tag: str) -> str:
+        return self._docker("image", "inspect", "--format", "{{.Id}}", tag, what="inspect").strip()
+
+    # -- the offline base -------------------------------------------------------------------
+    @staticmethod
+    def _python_prefixes() -> dict[str, Path]:
+        """Prefix of this machine's Python 3.12 and 3.13 (the ones host mode uses)."""
+        prefixes = {}
+        for version in ("3.12", "3.13"):
+            python = find_python(version)
+            prefix = commands.run(
+                [python, "-c", "import sys; print(sys.base_prefix)"],
+                what=f"python{version}",
+                error=ImageProblem,
+            ).stdout.strip()
+            prefixes[version] = Path(prefix)
+        return prefixes
+
+    @staticmethod
+    def _debian_release() -> str:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("VERSION_CODENAME="):
+                return line.split("=", 1)[1].strip('"')
+        raise ImageProblem("cannot tell this machine's Debian release (/etc/os-release)")
+
+    def _base_inputs(self, release: str, prefixes: dict[str, Path]) -> str:
+        sha = hashlib.sha256(
+            json.dumps(
+                {
+                    "release": release,
+                    "packages": BASE_PACKAGES,
+                    "env": BASE_ENV,
+                    "pythons": {v: str(p) for v, p in prefixes.items()},
+                    "recipe": 1,
+                },
+                sort_keys=True,
+            ).encode()
+        )
+        for prefix in prefixes.values():
+            for binary in sorted((prefix / "bin").glob("python3.*")):
+                sha.update(str(binary.stat().st_mtime_ns).encode())
+        for cert in sorted(MACHINE_CA_DIR.glob("*.crt")):
+            sha.update(cert.read_bytes())
+        return sha.hexdigest()[:16]
+
+    def offline_base(self) -> str:
+        """Build (or reuse) the registry-free base image; returns its tag."""
+        release = self._debian_release()
+        prefixes = self._python_prefixes()
+        inputs = self._base_inputs(release, prefixes)
+        if self.label(OFFLINE_BASE_TAG) == inputs:
+            return OFFLINE_BASE_TAG
+        if shutil.which("debootstrap") is None:
+            raise ImageProblem("debootstrap is missing: `apt-get install debootstrap`")
+        self.report(
+            f"building the offline base image (debootstrap {release}, this machine's Pythons)"
+        )
+        work = self.engine.root / "build"
+        work.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work) as tmp:
+            rootfs = Path(tmp) / "rootfs"
+            self._run(
+                [
+                    "debootstrap",
+                    "--variant=minbase",
+                    f"--include={','.join(BASE_PACKAGES)}",
+                    release,
+                    str(rootfs),
+                    DEBIAN_MIRROR,
+                ],
+                "debootstrap",
+            )
+            self._customise(rootfs, prefixes)
+            tar = subprocess.Popen(
+                ["tar", "-C", str(rootfs), "--numeric-owner", "-c", "."],
+                stdout=subprocess.PIPE,
+            )
+            changes = [f"ENV {name}={value}" for name, value in BASE_ENV.items()]
+            changes += [f"LABEL {INPUTS_LABEL}={inputs}", 'CMD ["python3"]']
+            change_args = [arg for change in changes for arg in ("--change", change)]
+            self._docker(
+                "import",
+                *change_args,
+                "-",
+                OFFLINE_BASE_TAG,
+                what="docker import",
+                stdin=tar.stdout,
+            )
+            tar.wait()
+        return OFFLINE_BASE_TAG
+
+    @staticmethod
+    def _run(command: list[str], what: str) -> None:
+        commands.run(command, what=what, error=ImageProblem, tail=15)
+
+    def _customise(self, rootfs: Path, prefixes: dict[str, Path]) -> None:
+        """The machine's CAs, its interpreters (same paths), and python/pip on PATH."""
+        target_cas = rootfs / MACHINE_CA_DIR.relative_to("/")
+        target_cas.mkdir(parents=True, exist_ok=True)
+        for cert in MACHINE_CA_DIR.glob("*.crt"):
+            shutil.copy2(cert, target_cas / cert.name)
+        self._run(["chroot", str(rootfs), "update-ca-certificates", "--fresh"], "CA install")
+
+        def skipped(directory: str, names: list[str]) -> set[str]:
+            drop = {n for n in names if n in PYTHON_TREE_SKIPPED or n.endswith(".a")}
+            if directory.endswith("site-packages"):  # the machine's own extras: pip only
+                drop |= {n for n in names if not n.startswith("pip")}
+            return drop
+
+        bin_dir = rootfs / "usr" / "local" / "bin"
+        bin_dir.mkdir(parents=True, exist_ok=True)
+        for version, prefix in prefixes.items():
+            shutil.copytree(prefix, rootfs / prefix.relative_to("/"), symlinks=True, ignore=skipped)
+            # Same path as on the machine (the interpreter's rpath and pip's shebangs name it),
+            # readable by the images' non-root users even under /root.
+            for parent in (rootfs / prefix.relative_to("/")).parents:
+                if parent == rootfs:
+                    break
+                parent.chmod(parent.stat().st_mode | 0o755)
+            for name in (f"python{version}", f"pip{version}"):
+                (bin_dir / name).symlink_to(prefix / "bin" / name)
+        for name, version in (
+            ("python", "3.12"),
+            ("python3", "3.12"),
+            ("pip", "3.12"),
+            ("pip3", "3.12"),
+        ):
+            (bin_dir / name).symlink_to(f"{name.rstrip('3')}{version}")
+        self._run(
+            ["chroot", str(rootfs), "python3.13", "-c", "import ssl, sqlite3, ctypes"],
+            "Python 3.13 check",
+        )
+        self._run(
+            ["chroot", str(rootfs), "python", "-c", "import ssl, sqlite3, ctypes"],
+            "Python 3.12 check",
+        )
+
+    # -- the compose file's images ----------------------------------------------------------
+    def inputs(self, spec: ImageSpec) -> str:
+        base = spec.build_args.get("BASE_IMAGE")
+        base_id = self.image_id(base) if base else ""
+        extra = json.dumps({"args": spec.build_args, "base": base_id, "target": spec.target})
+        return fingerprint(spec.dockerfile, *spec.inputs, extra=extra)
+
+    def build(self, spec: ImageSpec) -> bool:
+        """Build ``spec`` unless its image has the same inputs; True if it was built."""
+        inputs = self.inputs(spec)
+        if self.label(spec.tag) == inputs:
+            return False
+        self.report(f"building {spec.tag} (cached after this build)")
+        command = [
+            "build",
+            # RUN steps use the host's network: no bridge needed, same DNS and proxy as the host.
+            "--network",
+            "host",
+            "--file",
+            str(spec.dockerfile),
+            "--tag",
+            spec.tag,
+            "--label",
+            f"{INPUTS_LABEL}={inputs}",
+        ]
+        for name, value in spec.build_args.items():
+            command += ["--build-arg", f"{name}={value}"]
+        if spec.target:
+            command += ["--target", spec.target]
+        self._docker(*command, str(spec.context), what=f"docker build of {spec.tag}")
+        return True
+
+    def build_all(self, *, offline_base: bool) -> list[str]:
+        """Build every image the compose file needs; returns the tags that were (re)built."""
+        base = self.offline_base() if offline_base else None
+        return [spec.tag for spec in image_specs(base) if self.build(spec)]

@@ -1,0 +1,58 @@
+"""The private Docker engine and the image builds: paths, pins and cache keys (no engine)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from harness.runtime import installer, localstack_image
+from harness.runtime.docker import ComposeRuntime
+from harness.runtime.engine import Engine
+from harness.runtime.images import image_specs
+from harness.settings import Settings
+
+
+def test_the_engine_lives_under_the_runtime_dir_and_is_only_handed_to_harness_calls(tmp_path):
+    engine = Engine(replace(Settings(), runtime_dir=tmp_path))
+    env = engine.environment()
+    assert env["DOCKER_HOST"] == f"unix://{tmp_path / 'docker' / 'docker.sock'}"
+    assert Path(env["DOCKER_CONFIG"]).is_relative_to(tmp_path)
+    # The engine's 20.10 BuildKit needs a buildx plugin; the classic builder needs nothing.
+    assert env["DOCKER_BUILDKIT"] == "0"
+
+
+def test_the_localstack_image_provisions_what_host_mode_provisions():
+    assert localstack_image.DYNAMODB_LOCAL_NPM == installer.DYNAMODB_LOCAL_NPM
+    assert localstack_image.DYNAMODB_LOCAL_DIR_IN_PACKAGE == installer.DYNAMODB_LOCAL_DIR_IN_PACKAGE
+    assert localstack_image.LOOPBACK_AGENT_MANIFEST == installer.LOOPBACK_AGENT_MANIFEST
+    version = installer.DYNAMODB_LOCAL_NPM.rsplit("@", 1)[1]
+    assert localstack_image.DYNAMODB_LOCAL_TARBALL.endswith(f"-{version}.tgz")
+
+
+def test_base_images_are_build_arguments_only_when_replaced():
+    assert all(spec.build_args == {} for spec in image_specs(None))
+    offline = image_specs("agent-workflow/base:offline")
+    assert {spec.build_args["BASE_IMAGE"] for spec in offline} == {"agent-workflow/base:offline"}
+    for spec in offline:
+        assert "ARG BASE_IMAGE=" in spec.dockerfile.read_text(), spec.dockerfile
+        for path in spec.inputs:
+            assert path.exists(), path
+
+
+def test_compose_gets_the_ports_of_the_settings_and_the_private_engine(tmp_path):
+    settings = replace(
+        Settings(),
+        runtime_dir=tmp_path,
+        endpoint_url="http://127.0.0.1:4999",
+        agent_port=8999,
+        standin_port=8998,
+    )
+    runtime = ComposeRuntime(settings)
+    runtime._private = True  # no engine is asked in a unit test
+    env = runtime.environment()
+    assert (env["LOCALSTACK_PORT"], env["AGENT_PORT"], env["AGENTCORE_STANDIN_PORT"]) == (
+        "4999",
+        "8999",
+        "8998",
+    )
+    assert env["DOCKER_HOST"] == runtime.engine.environment()["DOCKER_HOST"]
