@@ -35,7 +35,9 @@ help: ## Show this help
 	@echo
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 	@echo
-	@echo "Variables: TASK=\"...\" (trigger-workflow), AWS_ENDPOINT_URL (default $(AWS_ENDPOINT_URL)), HARNESS_RUNTIME=auto|host|docker"
+	@echo "A session: make sessions (newest first), make watch SESSION=<id>, make report SESSION=<id>"
+	@echo "           (trigger-workflow prints the id; add VERBOSE=1 to watch for the full errors)"
+	@echo "Variables: TASK=\"...\" (trigger-workflow), SESSION=<id> (watch, report), AWS_ENDPOINT_URL (default $(AWS_ENDPOINT_URL)), HARNESS_RUNTIME=auto|host|docker"
 
 $(VENV): requirements/dev.lock scripts/bootstrap-venv.sh
 	@scripts/bootstrap-venv.sh
@@ -60,7 +62,7 @@ logs: $(VENV) ## Show where each service of the local runtime logs
 	@$(HARNESS) logs
 
 .PHONY: agent
-agent: $(VENV) ## Run the agent in the foreground, reloading on code changes (stop the background one first)
+agent: $(VENV) ## Run the agent in the foreground with its log, restarted on code changes (stops make up's background agent)
 	@$(PY) -m harness agent --reload
 
 .PHONY: synth
@@ -94,10 +96,23 @@ demo: $(VENV) ## From nothing: install, start the runtime, deploy, trigger, show
 	@$(HARNESS) deploy
 	@$(TASK_ENV) $(HARNESS) trigger --wait
 
+.PHONY: sessions
+sessions: $(VENV) ## List the sessions in the journal, newest first, with their status
+	@$(HARNESS) list
+
+.PHONY: watch
+watch: $(VENV) ## Follow a session to its end and print its timeline (SESSION=<id>; VERBOSE=1 for stack traces)
+	@test -n "$(SESSION)" || { echo "usage: make watch SESSION=<session id>   (make sessions lists them)"; exit 2; }
+	@$(HARNESS) watch "$(SESSION)" $(if $(VERBOSE),--verbose)
+
 .PHONY: report
 report: $(VENV) ## Write a session's timeline as HTML and PNG into reports/ (SESSION=<id>)
-	@test -n "$(SESSION)" || { echo "usage: make report SESSION=<session id>"; exit 2; }
+	@test -n "$(SESSION)" || { echo "usage: make report SESSION=<session id>   (make sessions lists them)"; exit 2; }
 	@$(HARNESS) report "$(SESSION)"
+
+.PHONY: ui
+ui: $(VENV) ## Serve the live page on 127.0.0.1: sessions newest first, each one's timeline as it runs (UI_PORT=8077)
+	@$(HARNESS) ui $(if $(UI_PORT),--port $(UI_PORT))
 
 .PHONY: bench
 bench: $(VENV) ## Measure latency, concurrency, deploy and memory figures (restarts the runtime; writes reports/bench.json)

@@ -18,6 +18,7 @@ from strands.types.exceptions import EventLoopException
 from agent.journal import IllegalTransition, Journal, JournalError
 from agent.models.factory import build_model
 from agent.settings import AgentSettings
+from agent.steps import StepRecorder
 from agent.tools import analyze_text, journal_tool
 from contract import TERMINAL_STATUSES, SessionStatus
 
@@ -42,6 +43,8 @@ def build_agent(
         tools=[journal_tool(journal, session_id, fault=fault, cancelled=cancelled), analyze_text],
         system_prompt=SYSTEM_PROMPT,
         callback_handler=None,
+        # Each model turn and tool call, journaled beside the session (the timeline shows them).
+        hooks=[StepRecorder(journal.client, journal.table_name, session_id)],
     )
 
 

@@ -1,11 +1,12 @@
 """Every environment variable the agent reads, in one place, with local defaults.
 
-JOURNAL_TABLE_NAME, AGENT_MODEL (bedrock|openai|scripted; bedrock), BEDROCK_MODEL_ID,
+JOURNAL_TABLE_NAME, AGENT_MODEL (bedrock|openai|scripted|replay; bedrock), BEDROCK_MODEL_ID,
 OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL_ID, AGENT_HOST (127.0.0.1), AGENT_PORT (8080),
 AGENT_ALLOW_FAULTS ("1" enables), AGENT_SESSION_TIMEOUT_SECONDS (900), SESSION_ID (one-shot
-CLI). The AWS endpoint, region and credentials come from the standard AWS variables, read by
-boto3 itself (locally AWS_ENDPOINT_URL=http://127.0.0.1:4566). A bad value is a SettingError
-naming the variable (agent/environment.py).
+CLI), AGENT_RECORD and AGENT_REPLAY (recorded conversations). The AWS endpoint, region and
+credentials come from the standard AWS variables, read by boto3 itself (locally
+AWS_ENDPOINT_URL=http://127.0.0.1:4566). A bad value is a SettingError naming the variable
+(agent/environment.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from agent.environment import flag, http_url, one_of, port_number, seconds, setting, text
 from contract import DEFAULT_BEDROCK_MODEL_ID
 
-MODELS = ("scripted", "bedrock", "openai")
+MODELS = ("scripted", "bedrock", "openai", "replay")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class AgentSettings:
     allow_faults: bool = setting("AGENT_ALLOW_FAULTS", False, flag)
     session_timeout_seconds: float = setting("AGENT_SESSION_TIMEOUT_SECONDS", 900.0, seconds)
     session_id: str = setting("SESSION_ID", "", text)
+    # Recorded conversations (agent/models/recorded.py): write every turn of any model to
+    # this file; AGENT_MODEL=replay plays the file named by AGENT_REPLAY back.
+    record_path: str = setting("AGENT_RECORD", "", text)
+    replay_path: str = setting("AGENT_REPLAY", "", text)
 
     @classmethod
     def from_env(cls) -> AgentSettings:

@@ -6,8 +6,9 @@ of contract is one edit here (and tests/functional/contract/ shows they still ag
 
 - the event users publish (``EVENT_SOURCE``, ``EVENT_DETAIL_TYPE``); its id is the session id,
   which AgentCore wants at least ``MIN_SESSION_ID_CHARS`` long;
-- the journal table (``JOURNAL_TABLE_SCHEMA``) and its one item per session
-  (``journal_key``: ``PK=<session id>``, ``SK="SESSION"``);
+- the journal table (``JOURNAL_TABLE_SCHEMA``), its one item per session
+  (``journal_key``: ``PK=<session id>``, ``SK="SESSION"``) and the agent's steps beside it
+  (``event_sort_key``: ``SK="EVENT#<time>#<n>"``, at most ``MAX_AGENT_STEPS``);
 - the statuses a session moves through (``SessionStatus``), the forward-only moves
   (``ALLOWED_PREVIOUS``) and the statuses a session ends in (``TERMINAL_STATUSES``);
 - the names of the environment variables one deployable sets for another (``ENV_*``);
@@ -31,7 +32,7 @@ DEFAULT_MAX_TASK_CHARS: Final = 16_000
 
 # -- the journal -----------------------------------------------------------------------------
 PARTITION_KEY: Final = "PK"  # attribute name; its value is the session id
-SORT_KEY: Final = "SK"  # attribute name; its value is always SESSION_SORT_KEY
+SORT_KEY: Final = "SK"  # attribute name; SESSION_SORT_KEY for the session item itself
 SESSION_SORT_KEY: Final = "SESSION"
 
 # The table's shape, as the CDK stack creates it (tests create local copies with it).
@@ -51,6 +52,19 @@ JOURNAL_TABLE_SCHEMA: Final[dict[str, Any]] = {
 def journal_key(session_id: str) -> dict[str, dict[str, str]]:
     """The DynamoDB key (attribute-value form) of a session's journal item."""
     return {PARTITION_KEY: {"S": session_id}, SORT_KEY: {"S": SESSION_SORT_KEY}}
+
+
+# The agent's steps (model turns, tool calls), items of the session beside SESSION:
+# SK = "EVENT#<ISO time>#<n>" (sorts by time, then by the agent's own sequence number).
+# A session holds at most MAX_AGENT_STEPS of them; each is a few hundred bytes.
+EVENT_SORT_KEY_PREFIX: Final = "EVENT#"
+MAX_AGENT_STEPS: Final = 200
+
+
+def event_sort_key(at: str, sequence: int) -> str:
+    """The sort key of an agent step that started at ``at`` (ISO 8601, UTC) as step
+    ``sequence`` of its session."""
+    return f"{EVENT_SORT_KEY_PREFIX}{at}#{sequence:04d}"
 
 
 class SessionStatus(StrEnum):
@@ -116,17 +130,20 @@ __all__ = [
     "ENV_MAX_TASK_CHARS",
     "ENV_RECORD_AWS_CALLS",
     "EVENT_DETAIL_TYPE",
+    "EVENT_SORT_KEY_PREFIX",
     "EVENT_SOURCE",
     "INVOKER_CONNECT_TIMEOUT_SECONDS",
     "INVOKER_MAX_ATTEMPTS",
     "INVOKER_READ_TIMEOUT_SECONDS",
     "INVOKER_SDK_LOG",
     "JOURNAL_TABLE_SCHEMA",
+    "MAX_AGENT_STEPS",
     "MIN_SESSION_ID_CHARS",
     "PARTITION_KEY",
     "SESSION_SORT_KEY",
     "SORT_KEY",
     "TERMINAL_STATUSES",
     "SessionStatus",
+    "event_sort_key",
     "journal_key",
 ]

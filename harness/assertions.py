@@ -1,10 +1,12 @@
-"""Assert a session's journal transitions end to end, from the recorded history."""
+"""Assert a session end to end: its journal transitions (from the recorded history) and the
+agent's own steps (model turns and tool calls, as it journaled them)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.sessions import Session, SessionReader
+from harness.failures import one_line
+from harness.sessions import AgentStep, Session, SessionReader
 
 
 class TransitionMismatch(AssertionError):
@@ -19,7 +21,7 @@ def describe(session: Session | None, session_id: str) -> str:
         f"session {session_id}",
         f"  journal: {' -> '.join(session.statuses) or '(no item)'}"
         + (
-            f" | error: {session.item.get('error')}"
+            f" | error: {one_line(session.item.get('error'))}"
             if session.item and "error" in session.item
             else ""
         ),
@@ -32,7 +34,7 @@ def describe(session: Session | None, session_id: str) -> str:
         if execution.last_step:
             lines.append(f"  last state: {execution.last_step.name}")
         if (failed := execution.failed_step) is not None:
-            lines.append(f"  failed state: {failed.name}: {failed.error}: {failed.cause}")
+            lines.append(f"  failed state: {failed.name}: {failed.error}: {one_line(failed.cause)}")
     return "\n".join(lines)
 
 
@@ -65,3 +67,66 @@ def assert_transitions(
         raise TransitionMismatch("; ".join(problems) + "\n" + describe(session, session_id))
     assert session is not None
     return session
+
+
+class AgentStepMismatch(AssertionError):
+    """The agent's journaled steps are not the expected ones."""
+
+
+def _describe_steps(session: Session) -> str:
+    lines = [f"agent steps of session {session.session_id}:"]
+    for step in session.agent_steps:
+        arguments = " ".join(f"{k}={v}" for k, v in step.arguments.items())
+        outcome = f" error: {step.error}" if step.error else ""
+        lines.append(
+            f"  {step.label}({arguments}){outcome}"
+            if step.kind == "tool"
+            else (f"  {step.label}: {step.stop_reason}{outcome}")
+        )
+    if not session.agent_steps:
+        lines.append("  none journaled")
+    return "\n".join(lines)
+
+
+def _matches(step: AgentStep, name: str, arguments: dict[str, str]) -> bool:
+    return step.name == name and all(step.arguments.get(k) == v for k, v in arguments.items())
+
+
+def assert_agent_steps(
+    session: Session,
+    *,
+    first_tool: tuple[str, dict[str, str]] | None = None,
+    tools: Sequence[str] | None = None,
+    model_turns: int | None = None,
+    no_errors: bool = False,
+) -> list[AgentStep]:
+    """Check the agent's own steps, as it journaled them (model turns and tool calls):
+
+    - ``first_tool=("journal", {"status": "BUSY"})``: that tool, with those arguments, was
+      called before any other tool;
+    - ``tools=["journal", "analyze_text", "journal"]``: the tools called, in order;
+    - ``model_turns=4``: how many model turns there were;
+    - ``no_errors``: no turn and no tool call failed.
+
+    Returns the tool calls for more checks; raises AgentStepMismatch saying what was seen.
+    """
+    calls = session.tool_calls
+    problems = []
+    if first_tool is not None:
+        name, arguments = first_tool
+        if not calls or not _matches(calls[0], name, arguments):
+            wanted = " ".join(f"{k}={v}" for k, v in arguments.items())
+            problems.append(f"expected the first tool call to be {name}({wanted})")
+    if tools is not None and [call.name for call in calls] != list(tools):
+        problems.append(
+            f"expected tool calls {' -> '.join(tools) or 'none'}, "
+            f"saw {' -> '.join(call.name for call in calls) or 'none'}"
+        )
+    turns = [step for step in session.agent_steps if step.kind == "model"]
+    if model_turns is not None and len(turns) != model_turns:
+        problems.append(f"expected {model_turns} model turns, saw {len(turns)}")
+    if no_errors and (failed := [s.label for s in session.agent_steps if s.error]):
+        problems.append(f"expected no failed step, saw {', '.join(failed)}")
+    if problems:
+        raise AgentStepMismatch("; ".join(problems) + "\n" + _describe_steps(session))
+    return calls

@@ -7,7 +7,9 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from agent.environment import SettingError, exit_on
 from agent.journal import SessionNotFound
@@ -24,16 +27,30 @@ from harness import bench, deploy, undelivered
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
+from harness.failures import one_line
 from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
 from harness.runtime.processes import running_instances
-from harness.sessions import Session, SessionReader
-from harness.settings import REPO_ROOT, Settings
+from harness.sessions import Session, SessionReader, SessionSummary
+from harness.settings import DEFAULT_TASK, REPO_ROOT, Settings
 from harness.stack import StackOutputs
-from harness.timeline import progress_line, timeline_table
+from harness.timeline import STATUS_STYLE, full_errors, progress_line, timeline
 from harness.trigger import manual_trigger_detail, publish
 
-console = Console(stderr=False, highlight=False)
+
+def make_console() -> Console:
+    """Rich output that never hard-wraps a line: piped (CI logs, `| less`, a file) it is as
+    wide as its lines; in a terminal long messages soft-wrap (the terminal folds them, a
+    copied id or path stays whole) and tables that would not fit become plain lines."""
+    terminal = Console(highlight=False, soft_wrap=True)
+    if terminal.is_terminal:
+        return terminal
+    return Console(highlight=False, soft_wrap=True, width=100_000)
+
+
+console = make_console()
+# The faults the local agent injects on request (agent/testing/faults.py; a test compares).
+FAULTS = ("crash", "hang", "skip_busy", "journal_error")
 # A session's journal item appears within a second of put-events; past this, look for why not.
 NO_SESSION_GRACE_SECONDS = 3.0
 UNDELIVERED_CHECK_INTERVAL_SECONDS = 2.0
@@ -83,7 +100,7 @@ def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
 @command("status")
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "session", None):
-        session = SessionReader(settings, StackOutputs.load(settings)).session(args.session)
+        session = read_session(settings, StackOutputs.load(settings), args.session)
         console.print(describe(session, args.session))
         return 0
     return 0 if print_status(select_runtime(settings, report)) else 1
@@ -190,13 +207,41 @@ def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
     if not args.wait:
         console.print(f"follow it with: python -m harness watch {session_id}")
         return 0
-    return watch_session(settings, outputs, session_id, args.timeout, runtime, log_offset)
+    return watch_session(
+        settings, outputs, session_id, args.timeout, runtime, log_offset, verbose=args.verbose
+    )
 
 
 @command("watch")
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     runtime = select_runtime(settings) if settings.is_local else None
-    return watch_session(settings, StackOutputs.load(settings), args.session, args.timeout, runtime)
+    outputs = StackOutputs.load(settings)
+    return watch_session(
+        settings, outputs, args.session, args.timeout, runtime, verbose=args.verbose
+    )
+
+
+def restart_hint(settings: Settings) -> str:
+    """Why a session id may be unknown on the local target: the runtime keeps no state."""
+    if not settings.is_local:
+        return ""
+    started = ""
+    pid_file = settings.runtime_dir / "run" / f"localstack-{settings.gateway_port}.pid"
+    if pid_file.exists():
+        stamp = datetime.fromtimestamp(pid_file.stat().st_mtime).astimezone()
+        started = f" (this one started at {stamp:%Y-%m-%d %H:%M:%S})"
+    return (
+        " If the session ran before the local runtime was last restarted"
+        f"{started}, it is gone: LocalStack keeps no state across restarts"
+        " (`python -m harness list` shows the sessions it knows)."
+    )
+
+
+def read_session(settings: Settings, outputs: StackOutputs, session_id: str) -> Session:
+    try:
+        return SessionReader(settings, outputs).session(session_id)
+    except SessionNotFound as error:
+        raise SessionNotFound(f"{error}{restart_hint(settings)}") from None
 
 
 def watch_session(
@@ -206,6 +251,8 @@ def watch_session(
     timeout: float | None,
     runtime: HostRuntime | ComposeRuntime | None = None,
     log_offset: int | None = None,
+    *,
+    verbose: bool = False,
 ) -> int:
     """Live progress until the session ends, then its timeline; exit 0 only on COMPLETED.
 
@@ -221,7 +268,8 @@ def watch_session(
     next_check = [NO_SESSION_GRACE_SECONDS]
 
     def on_update(snapshot: Session | None, elapsed: float) -> None:
-        live.update(progress_line(snapshot, elapsed))
+        late = snapshot is None and elapsed >= NO_SESSION_GRACE_SECONDS
+        live.update(progress_line(snapshot, elapsed, restart_hint(settings) if late else ""))
         if snapshot is None and elapsed >= next_check[0]:
             next_check[0] = elapsed + UNDELIVERED_CHECK_INTERVAL_SECONDS
             if lost := undelivered.explain(settings, outputs, session_id, emulator_log, offset):
@@ -238,19 +286,42 @@ def watch_session(
             "dead-letter queue nor the emulator's log mentions it. Check the id (the event id "
             f"put-events returned), and that the event had source {EVENT_SOURCE} and "
             f"detail-type {EVENT_DETAIL_TYPE} on the stack's event bus (other events do not match "
-            "the rule); `python -m harness status` checks the runtime."
+            "the rule); `python -m harness status` checks the runtime." + restart_hint(settings)
         )
-    console.print(timeline_table(session))
+    console.print(timeline(session, console))
     if session.status == SessionStatus.COMPLETED:
         console.print(f"[green]COMPLETED[/green]: {(session.item or {}).get('result', '')}")
         return 0
-    if session.done:
-        console.print(f"[red]FAILED[/red]\n{describe(session, session_id)}")
-    else:
-        console.print(
-            f"[yellow]still running after {limit:.0f} s[/yellow]\n{describe(session, session_id)}"
-        )
+    print_outcome(session, verbose=verbose)
     return 1
+
+
+def print_outcome(session: Session, *, verbose: bool) -> None:
+    """After the timeline of a session that did not complete: where it stopped, what to run
+    next; the cause itself is on the timeline's FAILED row (said once), the stack trace
+    only with --verbose."""
+    execution = session.execution
+    where = "no execution found"
+    if execution is not None:
+        last = execution.last_step.name if execution.last_step else "-"
+        where = f"execution {execution.status} at {last}: {execution.arn}"
+    if not session.done:
+        console.print(f"[yellow]still running[/yellow] ({where})")
+    elif (session.item or {}).get("error"):
+        console.print(f"[red]FAILED[/red] (the cause is on the FAILED row above; {where})")
+    else:
+        failed = execution.failed_step if execution else None
+        cause = f"{failed.error}: {one_line(failed.cause)}" if failed else "no cause recorded"
+        console.print(f"[red]FAILED[/red]: {cause} ({where})")
+    errors = full_errors(session)
+    if verbose:
+        for text in errors:
+            console.print(f"[dim]{text}[/dim]", markup=True)
+    elif any("\n" in text for text in errors):  # a stack trace follows the cause
+        console.print(
+            "[dim]stack traces: add --verbose, or write the report: "
+            f"make report SESSION={session.session_id}[/dim]"
+        )
 
 
 def unreachable(settings: Settings, error: BotoCoreError, session_id: str = "") -> str:
@@ -273,16 +344,78 @@ def unreachable(settings: Settings, error: BotoCoreError, session_id: str = "") 
 
 @command("history")
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
-    session = SessionReader(settings, StackOutputs.load(settings)).session(args.session)
-    console.print(timeline_table(session))
+    session = read_session(settings, StackOutputs.load(settings), args.session)
+    console.print(timeline(session, console))
     for execution in session.executions:
         console.print(f"execution {execution.status}: {execution.arn}")
+    if args.verbose:
+        for text in full_errors(session):
+            console.print(f"[dim]{text}[/dim]")
+    return 0
+
+
+def list_sessions(settings: Settings, outputs: StackOutputs, limit: int) -> list[SessionSummary]:
+    return SessionReader(settings, outputs).recent(limit)
+
+
+@command("list")
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    sessions = list_sessions(settings, StackOutputs.load(settings), limit=args.limit)
+    if not sessions:
+        console.print("no sessions yet: `make trigger-workflow` starts one")
+        return 0
+    table = Table(title="Sessions, newest first", title_justify="left")
+    for column in ("started", "session", "status", "task / cause"):
+        table.add_column(column, no_wrap=column != "task / cause")
+    for entry in sessions:
+        text = Text(entry.task_preview)
+        if entry.cause:
+            text.append(f"\n{entry.cause}", style="red")
+        table.add_row(
+            entry.started.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            entry.session_id,
+            Text(entry.status, style=STATUS_STYLE.get(entry.status, "")),
+            text,
+        )
+    console.print(table)
+    console.print("[dim]details: make watch SESSION=<id> · make report SESSION=<id>[/dim]")
+    return 0
+
+
+@command("ui")
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    from harness.ui import UiServer
+
+    port = settings.ui_port if args.port is None else args.port
+    try:
+        server = UiServer(
+            SessionReader(settings, StackOutputs.load(settings)), port, restart_hint(settings)
+        )
+    except OSError as error:
+        raise HarnessError(
+            f"cannot serve on 127.0.0.1:{port} ({error.strerror}): another `make ui`? "
+            "Pick another port: make ui UI_PORT=8078"
+        ) from None
+    console.print(f"live page: [bold]{server.url}[/bold] (loopback only; Ctrl-C to stop)")
+
+    def stop(signum: int, frame: object) -> None:
+        # Ask the serving loop to end (shutdown() waits for it, so from another thread),
+        # instead of raising in the middle of whatever the main thread is doing.
+        threading.Thread(target=server.httpd.shutdown, daemon=True).start()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    try:
+        server.serve_forever()
+    finally:
+        server.httpd.server_close()
+    console.print("live page stopped")
     return 0
 
 
 @command("report")
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    session = SessionReader(settings, StackOutputs.load(settings)).session(args.session)
+    session = read_session(settings, StackOutputs.load(settings), args.session)
     page, picture = write_report(session, args.output)
     console.print(f"wrote {page} and {picture}")
     return 0
@@ -330,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m harness",
         description="Run, deploy, trigger and watch the agent workflow locally (or on AWS).",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging and full error texts"
+    )
     parser.add_argument(
         "--target",
         choices=("local", "aws"),
@@ -375,18 +510,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("destroy", help="destroy the deployed stack")
     sub.add_parser("synth", help="synthesize the CDK app (no deploy)")
-    trigger = sub.add_parser("trigger", help="publish a ManualTrigger event (a new session)")
-    trigger.add_argument("--task", help="the task text (default: $TASK, else a sample task)")
-    trigger.add_argument("--detail", help="raw JSON detail instead of --task (malformed events)")
-    trigger.add_argument("--fault", help="ask the local agent to inject a fault (tests)")
-    trigger.add_argument("--wait", action="store_true", help="watch the session to its end")
-    trigger.add_argument("--timeout", type=float, help="seconds to wait (default: workflow bound)")
+    trigger = sub.add_parser(
+        "trigger",
+        help="publish a ManualTrigger event (a new session)",
+        description="Publish a ManualTrigger event to the stack's event bus: a new session, "
+        "whose id (the event id) is printed. Exit status with --wait: 0 when it COMPLETED.",
+    )
+    trigger.add_argument(
+        "--task",
+        help="the task text given to the agent, sent byte for byte (default: the TASK "
+        f"environment variable, else {DEFAULT_TASK!r})",
+    )
+    trigger.add_argument(
+        "--detail",
+        metavar="JSON",
+        help="the event's whole detail as a JSON object, instead of --task (e.g. to send a "
+        "malformed event)",
+    )
+    trigger.add_argument(
+        "--fault",
+        choices=FAULTS,
+        help="ask the local agent to fail on purpose (needs AGENT_ALLOW_FAULTS=1, which the "
+        "local runtime sets): crash after BUSY, hang until the workflow times out, skip_busy "
+        "(COMPLETED straight from INITIATED), journal_error (journal writes fail)",
+    )
+    trigger.add_argument(
+        "--wait", action="store_true", help="watch the session live and print its timeline"
+    )
+    trigger.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --wait: how long to watch (default: the workflow's own bound + 30 s)",
+    )
+    _verbose_option(trigger)
     bench_parser = sub.add_parser(
         "bench", help="measure the edit -> green loop (restarts the runtime)"
     )
-    bench_parser.add_argument("--sessions", type=int, default=50, help="sequential sessions")
-    bench_parser.add_argument("--concurrent", type=int, default=50, help="concurrent sessions")
-    bench_parser.add_argument("--output", type=Path, default=REPO_ROOT / "reports" / "bench.json")
+    bench_parser.add_argument(
+        "--sessions", type=int, default=50, help="sequential sessions (default: 50)"
+    )
+    bench_parser.add_argument(
+        "--concurrent", type=int, default=50, help="concurrent sessions (default: 50)"
+    )
+    bench_parser.add_argument(
+        "--output",
+        type=Path,
+        default=REPO_ROOT / "reports" / "bench.json",
+        help="where to write the figures (default: reports/bench.json)",
+    )
     for name, text in (
         ("watch", "follow a session live, then print its timeline"),
         ("history", "a session's journal transitions and workflow states"),
@@ -394,11 +566,45 @@ def build_parser() -> argparse.ArgumentParser:
         sub_parser = sub.add_parser(name, help=text)
         sub_parser.add_argument("session", help="the session id (the event id)")
         if name == "watch":
-            sub_parser.add_argument("--timeout", type=float, help="seconds to wait")
+            sub_parser.add_argument(
+                "--timeout",
+                type=float,
+                metavar="SECONDS",
+                help="how long to watch (default: the workflow's own bound + 30 s)",
+            )
+        _verbose_option(sub_parser)
+    list_parser = sub.add_parser("list", help="the sessions in the journal, newest first")
+    list_parser.add_argument(
+        "--limit", type=int, default=20, help="show at most this many (default: 20)"
+    )
+    ui_parser = sub.add_parser(
+        "ui", help="serve the live page of the sessions on 127.0.0.1 (Ctrl-C stops it)"
+    )
+    ui_parser.add_argument(
+        "--port",
+        type=int,
+        help="the port on 127.0.0.1 (default: HARNESS_UI_PORT, else 8077; 0 picks a free one)",
+    )
     report_parser = sub.add_parser("report", help="write a session's timeline as HTML and PNG")
     report_parser.add_argument("session", help="the session id (the event id)")
-    report_parser.add_argument("--output", type=Path, default=REPO_ROOT / "reports")
+    report_parser.add_argument(
+        "--output",
+        type=Path,
+        default=REPO_ROOT / "reports",
+        help="the folder to write session-<id>.html and .png into (default: reports/)",
+    )
     return parser
+
+
+def _verbose_option(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: without the option here, the top-level -v/--verbose stays as given.
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also print the full errors with their stack traces (and debug logging)",
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:

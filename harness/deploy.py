@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
@@ -16,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from harness import aws, commands, preflight
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
+from harness.polling import PollTimeout, poll
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
 from harness.settings import REPO_ROOT, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 
@@ -33,6 +36,59 @@ CHECKOUT_TAG = "harness:checkout"
 
 class DeployError(HarnessError):
     """A synth, bootstrap or deploy failed."""
+
+
+# How long a second deploy (synth, destroy) of this checkout waits for the first one.
+DEPLOY_LOCK_TIMEOUT_SECONDS = 900.0
+DEPLOY_LOCK = REPO_ROOT / ".runtime" / "deploy.lock"  # beside infra/cdk.out: per checkout
+
+
+@contextlib.contextmanager
+def cdk_lock(
+    report: Callable[[str], None],
+    what: str,
+    timeout: float = DEPLOY_LOCK_TIMEOUT_SECONDS,
+) -> Iterator[None]:
+    """One CDK command at a time per checkout: they share infra/cdk.out, and a second
+    one fails with "Another CLI is currently synthing" (two `make trigger-workflow` right
+    after an infra edit). The lock is an flock, so a killed holder never leaves it taken."""
+    path = DEPLOY_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another command"
+            report(f"waiting for {holder} of this checkout to finish (they share infra/cdk.out)")
+
+            def take() -> bool:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+
+            try:
+                poll(
+                    take,
+                    timeout=timeout,
+                    interval=0.2,
+                    what=f"the lock {path}",
+                    retry_on=BlockingIOError,
+                )
+            except PollTimeout:
+                raise DeployError(
+                    f"{holder} still holds {path} after {timeout:.0f} s: wait for it "
+                    "or stop it, then run this again"
+                ) from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{what} (pid {os.getpid()})")
+            handle.flush()
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -173,9 +229,22 @@ def deploy(
 
     Skipped only when the target (the running emulator, or AWS) holds this checkout's stack
     at this fingerprint, as its ``harness:fingerprint`` tag says: the same infra code and
-    context, deployed from this checkout (``force`` deploys anyway).
+    context, deployed from this checkout (``force`` deploys anyway). A deploy already
+    running from this checkout is waited for first (then this one is usually skipped).
     """
     started = time.monotonic()
+    with cdk_lock(report, "a deploy"):
+        return _deploy(settings, runtime_mode, context, force, report, started)
+
+
+def _deploy(
+    settings: Settings,
+    runtime_mode: str,
+    context: dict[str, str] | None,
+    force: bool,
+    report: Callable[[str], None],
+    started: float,
+) -> DeployResult:
     context = dict(context or {})
     if not settings.is_local:
         context.update(check_aws_deploy(settings, context, report))
@@ -264,15 +333,17 @@ def _remove_failed_stack(settings: Settings, report: Callable[[str], None]) -> N
 
 
 def destroy(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
-    ensure_cdk_cli(settings, report)
-    report(f"destroying stack {settings.stack_name}")
-    _run([_cli(settings), "destroy", settings.stack_name, "--force"], settings, "cdk destroy")
+    with cdk_lock(report, "a destroy"):
+        ensure_cdk_cli(settings, report)
+        report(f"destroying stack {settings.stack_name}")
+        _run([_cli(settings), "destroy", settings.stack_name, "--force"], settings, "cdk destroy")
 
 
 def synth(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
-    ensure_cdk_cli(settings, report)
-    _run(
-        [_cli(settings), "synth", "--quiet", *context_args(settings, "host", {})],
-        settings,
-        "cdk synth",
-    )
+    with cdk_lock(report, "a synth"):
+        ensure_cdk_cli(settings, report)
+        _run(
+            [_cli(settings), "synth", "--quiet", *context_args(settings, "host", {})],
+            settings,
+            "cdk synth",
+        )

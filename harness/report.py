@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contract import SessionStatus
+from harness.failures import explain
 from harness.sessions import Session
-from harness.timeline import timeline_rows
+from harness.timeline import TimelineRow, timeline_rows
 
 COLORS: dict[str, str] = {
     SessionStatus.INITIATED: "#4aa3df",
@@ -17,13 +18,15 @@ COLORS: dict[str, str] = {
     SessionStatus.FAILED: "#d9534f",
     "state": "#8e8cd8",
     "failed_state": "#d9534f",
+    "model": "#5a9bd4",
+    "tool": "#7cb77c",
 }
 ROW_HEIGHT, LABEL_WIDTH, CHART_WIDTH = 26, 190, 720
 
 
 @dataclass(frozen=True)
 class Bar:
-    lane: str  # "journal" | "workflow"
+    lane: str  # "journal" | "workflow" | "agent"
     label: str
     start: float  # seconds from the first event
     end: float
@@ -44,6 +47,10 @@ def bars(session: Session) -> list[Bar]:
         if row.source == "journal":
             end = start + row.seconds if row.seconds is not None else max(last, start + 0.05)
             color = COLORS.get(row.label, COLORS["state"])
+        elif row.source == "agent":
+            end = start + (row.seconds or 0.0)
+            kind = "model" if row.label.startswith("model") else "tool"
+            color = COLORS["failed_state"] if row.failed else COLORS[kind]
         else:
             end = start + (row.seconds or 0.0)
             color = COLORS["failed_state"] if row.failed else COLORS["state"]
@@ -83,22 +90,61 @@ def svg(session: Session) -> str:
     return "\n".join(parts)
 
 
-def html_page(session: Session) -> str:
-    execution = session.execution
-    outcome = (session.item or {}).get("result") or (session.item or {}).get("error") or ""
+def _detail_cell(row: TimelineRow, origin: float) -> str:
+    """A row's one-line detail; the polls of a polling row and a failure's full text (its
+    stack trace) behind a <details> the reader opens."""
+    text = html.escape(row.detail)
+    if row.polls:
+        polls = "".join(
+            f"<tr><td>{poll.at.timestamp() - origin:.3f}s</td><td>{html.escape(poll.label)}</td>"
+            f"<td>{'' if poll.seconds is None else f'{poll.seconds:.3f}s'}</td></tr>"
+            for poll in row.polls
+        )
+        return (
+            f'<details class="polls" data-key="{row.at.timestamp()}"><summary>{text}</summary>'
+            f"<table>{polls}</table></details>"
+        )
+    if row.trace:
+        failure = explain(row.trace)
+        full = html.escape(failure.cause + ("\n\n" + failure.trace if failure.trace else ""))
+        return (
+            f'<details class="trace" data-key="{row.at.timestamp()}"><summary>{text}</summary>'
+            f"<pre>{full}</pre></details>"
+        )
+    return text
+
+
+def table_rows(session: Session) -> str:
+    """The timeline's rows as HTML <tr> elements (the report's table, the live page's)."""
     timeline = timeline_rows(session)
-    rows = "\n".join(
-        f"<tr><td>{(row.at - timeline[0].at).total_seconds():.3f}s</td>"
+    if not timeline:
+        return ""
+    origin = timeline[0].at.timestamp()
+    return "\n".join(
+        f'<tr class="{row.source}{" failed" if row.failed else ""}">'
+        f"<td>{row.at.timestamp() - origin:.3f}s</td>"
         f"<td>{row.source}</td><td>{html.escape(row.label)}</td>"
         f"<td>{'' if row.seconds is None else f'{row.seconds:.3f}s'}</td>"
-        f"<td>{html.escape(row.detail)}</td></tr>"
+        f"<td>{_detail_cell(row, origin)}</td></tr>"
         for row in timeline
     )
+
+
+def outcome_text(session: Session) -> str:
+    item = session.item or {}
+    return str(item.get("result") or explain(str(item.get("error") or "")).cause)
+
+
+def html_page(session: Session) -> str:
+    execution = session.execution
+    outcome = outcome_text(session)
+    rows = table_rows(session)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Session {html.escape(session.session_id)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 10px;text-align:left}}
-.status{{font-weight:bold}}</style></head>
+.status{{font-weight:bold}}tr.agent td{{color:#2f5d8a}}tr.failed td{{color:#b52b27}}
+pre{{white-space:pre-wrap}}summary{{cursor:pointer}}</style></head>
 <body>
 <h1>Session {html.escape(session.session_id)}</h1>
 <p class="status">journal: {html.escape(session.status or "-")} &middot;

@@ -15,8 +15,16 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from agent.journal import SessionNotFound
-from contract import TERMINAL_STATUSES, journal_key
+from contract import (
+    EVENT_SORT_KEY_PREFIX,
+    PARTITION_KEY,
+    SESSION_SORT_KEY,
+    SORT_KEY,
+    TERMINAL_STATUSES,
+    journal_key,
+)
 from harness import aws
+from harness.failures import one_line
 from harness.polling import PollTimeout, poll
 from harness.settings import Settings
 from harness.stack import StackOutputs
@@ -73,12 +81,62 @@ class Execution:
 
 
 @dataclass(frozen=True)
+class AgentStep:
+    """One model turn or tool call of the agent, as it journaled it (agent/steps.py)."""
+
+    kind: str  # "model" | "tool" | "truncated"
+    name: str  # the model id, or the tool's name
+    at: datetime
+    seconds: float | None
+    arguments: dict[str, str] = field(default_factory=dict)  # a tool's, each value cut short
+    result: str = ""
+    error: str = ""
+    stop_reason: str = ""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    turn: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "model":
+            return f"model turn {self.turn}" if self.turn else "model turn"
+        if self.kind == "tool":
+            return f"tool {self.name}"
+        return self.name
+
+
+def step_from_item(item: dict[str, Any]) -> AgentStep:
+    def number(key: str) -> int | None:
+        return int(item[key]) if item.get(key) is not None else None
+
+    milliseconds = number("ms")
+    return AgentStep(
+        kind=str(item.get("kind", "?")),
+        name=str(item.get("name", "")),
+        at=parse_time(str(item["at"])),
+        seconds=milliseconds / 1000 if milliseconds is not None else None,
+        arguments={str(k): str(v) for k, v in (item.get("args") or {}).items()},
+        result=str(item.get("result", "")),
+        error=str(item.get("error", "")),
+        stop_reason=str(item.get("stop_reason", "")),
+        input_tokens=number("input_tokens"),
+        output_tokens=number("output_tokens"),
+        turn=number("turn"),
+    )
+
+
+@dataclass(frozen=True)
 class Session:
     """What is known about one session right now."""
 
     session_id: str
     item: dict[str, Any] | None
     executions: tuple[Execution, ...] = field(default=())
+    agent_steps: tuple[AgentStep, ...] = field(default=())
+
+    @property
+    def tool_calls(self) -> list[AgentStep]:
+        return [step for step in self.agent_steps if step.kind == "tool"]
 
     @property
     def status(self) -> str | None:
@@ -109,6 +167,49 @@ class Session:
         )
 
 
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of the session list."""
+
+    session_id: str
+    status: str
+    started: datetime
+    updated: datetime
+    task: str
+    error: str = ""
+
+    @property
+    def task_preview(self) -> str:
+        return _preview(self.task, 60)
+
+    @property
+    def cause(self) -> str:
+        """A FAILED session's one-line cause, shortened at a word for a list."""
+        return _preview(one_line(self.error), 120) if self.error else ""
+
+
+def _preview(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a space (never inside an id) when longer than ``limit``."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit] + " …"
+
+
+def summary_from_item(item: dict[str, Any]) -> SessionSummary:
+    started = parse_time(str(item.get("start_time") or item.get("created_at") or "1970-01-01"))
+    task = item.get("task")
+    return SessionSummary(
+        session_id=str(item[PARTITION_KEY]),
+        status=str(item.get("status") or "-"),
+        started=started,
+        updated=parse_time(str(item["updated_at"])) if item.get("updated_at") else started,
+        task=task if isinstance(task, str) else json.dumps(task),
+        error=str(item.get("error") or ""),
+    )
+
+
 class SessionReader:
     """Reads sessions from the deployed stack (journal table + state machine)."""
 
@@ -126,6 +227,40 @@ class SessionReader:
         )
         raw = response.get("Item")
         return {k: _DESERIALIZER.deserialize(v) for k, v in raw.items()} if raw else None
+
+    def agent_steps(self, session_id: str) -> list[AgentStep]:
+        """The agent's journaled steps (``SK = EVENT#...``), in the order they started."""
+        items = []
+        for page in self.dynamodb.get_paginator("query").paginate(
+            TableName=self.outputs.journal_table_name,
+            KeyConditionExpression="#pk = :session AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+            ExpressionAttributeValues={
+                ":session": {"S": session_id},
+                ":prefix": {"S": EVENT_SORT_KEY_PREFIX},
+            },
+            ConsistentRead=True,
+        ):
+            for raw in page["Items"]:
+                items.append({k: _DESERIALIZER.deserialize(v) for k, v in raw.items()})
+        return [step_from_item(item) for item in items]
+
+    def recent(self, limit: int = 50) -> list[SessionSummary]:
+        """The journal's sessions, newest first (a scan: the journal of a dev or test stack
+        is small; ``limit`` bounds what is returned, not what is read)."""
+        items: list[dict[str, Any]] = []
+        for page in self.dynamodb.get_paginator("scan").paginate(
+            TableName=self.outputs.journal_table_name,
+            FilterExpression="#sk = :session",
+            ExpressionAttributeNames={"#sk": SORT_KEY},
+            ExpressionAttributeValues={":session": {"S": SESSION_SORT_KEY}},
+        ):
+            for raw in page["Items"]:
+                items.append({k: _DESERIALIZER.deserialize(v) for k, v in raw.items()})
+        summaries = sorted(
+            (summary_from_item(item) for item in items), key=lambda s: s.started, reverse=True
+        )
+        return summaries[:limit]
 
     def execution_arns(self, session_id: str, item: dict[str, Any] | None) -> list[str]:
         """The executions known to run this session: the one its journal item names (the
@@ -174,7 +309,8 @@ class SessionReader:
                 "and no execution of the workflow carries it. Check the id "
                 "(`python -m harness trigger` prints it)."
             )
-        return Session(session_id, item, tuple(self.execution(arn) for arn in arns))
+        executions = tuple(self.execution(arn) for arn in arns)
+        return Session(session_id, item, executions, tuple(self.agent_steps(session_id)))
 
     def wait(
         self,

@@ -61,6 +61,8 @@ class Settings:
     task: str = setting("TASK", DEFAULT_TASK, text, verbatim=True)
     stack_name: str = setting("STACK_NAME", "AgentWorkflow", text)
     target: str = setting("HARNESS_TARGET", "local", one_of(*TARGETS))
+    # `make ui`: the live page's port (on 127.0.0.1 only).
+    ui_port: int = setting("HARNESS_UI_PORT", 8077, port_number)
 
     def __post_init__(self) -> None:
         if self.is_local:

@@ -12,6 +12,20 @@ if TYPE_CHECKING:  # a test double, absent from the production image
 
 
 def build_model(settings: AgentSettings, fault: Fault | None = None) -> Any:
+    """The model AGENT_MODEL names, recording its turns when AGENT_RECORD names a file."""
+    model = _selected_model(settings, fault)
+    if settings.record_path:
+        from agent.models.recorded import RecordingModel
+
+        return RecordingModel(model, settings.record_path)
+    return model
+
+
+def _selected_model(settings: AgentSettings, fault: Fault | None) -> Any:
+    if settings.model == "replay":
+        from agent.models.recorded import ReplayModel
+
+        return ReplayModel(settings.replay_path)
     if settings.model == "scripted":
         return doubles.scripted_model(fault)
     if settings.model == "bedrock":

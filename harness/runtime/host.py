@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 # Agent settings a user may set in their shell; the harness hands them to the agent process.
 AGENT_PASSTHROUGH = (
     ENV_AGENT_MODEL,
+    "AGENT_RECORD",
+    "AGENT_REPLAY",
     "AGENT_SESSION_TIMEOUT_SECONDS",
     ENV_BEDROCK_MODEL_ID,
     "OPENAI_BASE_URL",

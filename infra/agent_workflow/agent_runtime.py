@@ -71,7 +71,10 @@ class AgentRuntime(Construct):
             ),
         )
         image.repository.grant_pull(self.role)  # includes ecr:GetAuthorizationToken
-        table.grant(self.role, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        # The journal: read and move its session (GetItem, UpdateItem), and journal its own
+        # steps beside it (PutItem of EVENT# items, agent/steps.py). This table only; IAM
+        # cannot narrow PutItem to a sort-key prefix, the agent's conditional writes do.
+        table.grant(self.role, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem")
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],

@@ -64,6 +64,29 @@ class AgentInvocationTimeout(Exception):
     """AgentCore took the request but sent no answer in time: the agent may have started."""
 
 
+class AgentRefused(Exception):
+    """The agent runtime answered and refused the session (HTTP 4xx other than throttling):
+    asking again would get the same answer, so the workflow does not retry it."""
+
+
+# 4xx answers that mean "not now" rather than "not this": worth another try.
+RETRYABLE_CLIENT_ERRORS = frozenset({"ThrottlingException", "TooManyRequestsException"})
+
+
+def _refusal_text(message: str) -> str:
+    """The agent's own words from an AgentCore error message: a JSON ``{"error": ...}`` body
+    quoted in it is unwrapped, so the message reads as one sentence."""
+    head, brace, body = message.partition("{")
+    if brace:
+        try:
+            parsed = json.loads(brace + body)
+        except ValueError:
+            return message
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+            return f"{head}{parsed['error']}"
+    return message
+
+
 @cache
 def agentcore_client() -> Any:
     return boto3.client("bedrock-agentcore", config=CLIENT_CONFIG)
@@ -129,7 +152,19 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             f"{INVOKER_READ_TIMEOUT_SECONDS} s ({INVOKER_MAX_ATTEMPTS} attempts); the agent "
             "may have started: the journal decides"
         ) from error
-    except (ClientError, BotoCoreError) as error:
+    except ClientError as error:
+        answer = error.response.get("Error", {})
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        code = answer.get("Code", "")
+        if 400 <= status < 500 and code not in RETRYABLE_CLIENT_ERRORS:
+            raise AgentRefused(
+                f"the agent runtime refused the session: it answered HTTP {status} {code}: "
+                f"{_refusal_text(answer.get('Message', ''))}"
+            ) from error
+        raise AgentInvocationError(
+            f"could not reach the agent runtime {runtime_arn}: {error}"
+        ) from error
+    except BotoCoreError as error:
         raise AgentInvocationError(
             f"could not reach the agent runtime {runtime_arn}: {error}"
         ) from error

@@ -51,8 +51,11 @@ def without_action(template: dict[str, Any], component: str, action: str) -> dic
 
 def test_the_recording_covers_every_component(calls):
     assert {c.component for c in calls} == {"state_machine", "trigger", "invoker", "agent"}
+    # The journal's status moves (GetItem, UpdateItem) and the agent's steps (PutItem of the
+    # EVENT# items beside the session).
     assert {c.action for c in calls if c.component == "agent"} == {
         "dynamodb:GetItem",
+        "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     }
 

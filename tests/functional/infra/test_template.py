@@ -355,6 +355,22 @@ def test_aws_stage_runs_the_agent_on_agentcore_runtime(aws):
     assert definition(aws)["States"]["WaitForCompletion"]["Seconds"] == 10
 
 
+def test_agent_runtime_role_uses_the_journal_table_only_as_the_agent_does(aws):
+    """GetItem/UpdateItem for its session, PutItem for its steps (issue 17): on the journal
+    table and nothing else, no Scan, Query, DeleteItem or table admin."""
+    _runtime_id, runtime = _one(aws, "AWS::BedrockAgentCore::Runtime")
+    role = runtime["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    table_id, _ = _one(aws, "AWS::DynamoDB::Table")
+    statements = [
+        s for s in role_statements(aws, role) if any(a.startswith("dynamodb:") for a in _actions(s))
+    ]
+    actions = {a for s in statements for a in _actions(s)}
+    assert actions == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}
+    for statement in statements:
+        for resource in _resources(statement):
+            assert table_id in json.dumps(resource), resource
+
+
 def test_context_overrides_poll_settings():
     app = cdk.App(context={"stage": "local", "poll_interval_seconds": "2", "max_polls": "5"})
     config = StageConfig.from_context(app.node)

@@ -147,3 +147,27 @@ def test_ctrl_c_stops_a_command_started_with_sigint_ignored(deployed_stack):
     assert watching.returncode == 130, output
     assert "interrupted" in output
     assert "Traceback" not in output
+
+
+def test_a_refused_session_reads_in_one_line_once(deployed_stack, agent_services):
+    """The agent answers 400 to an unknown fault: the output names the refusal, gives the
+    cause once and in one line, and keeps the stack trace for --verbose (issue 17)."""
+    detail = '{"task": "t", "fault": "no-such-fault"}'
+    result = harness("trigger", "--detail", detail, "--wait")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert output.count("unknown fault 'no-such-fault'") == 1, output
+    flat = " ".join(output.split())
+    assert "the agent runtime refused the session: it answered HTTP 400" in flat, output
+    assert "could not reach" not in output
+    assert "stackTrace" not in output
+    assert "Traceback" not in output
+    assert "add --verbose" in output
+    session_id = output.split("session ", 1)[1].split()[0]
+    verbose = harness("history", session_id, "--verbose")
+    assert 'File "' in verbose.stdout, verbose.stdout
+
+
+def test_an_unknown_session_mentions_a_runtime_restart(deployed_stack):
+    missing = str(uuid.uuid4())
+    _assert_clear_error(harness("history", missing), "LocalStack keeps no state across restarts")

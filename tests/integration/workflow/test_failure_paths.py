@@ -14,6 +14,7 @@ from contract import SessionStatus
 from harness import aws
 from harness.assertions import assert_transitions
 from harness.runtime import select_runtime
+from harness.timeline import POLLING_LABEL, timeline_rows
 from harness.trigger import publish
 from tests.support.helpers import run_harness
 
@@ -97,6 +98,11 @@ def test_agent_that_hangs_is_timed_out_by_the_workflow(trigger, session_reader, 
     assert "timed out" in session.item["error"]
     assert "RecordTimeout" in [s.name for s in session.execution.steps]
     assert session.execution.last_step.name == "TimedOut"
+    # The timeline shows the poll loop as one row (issue 17), its polls kept for the report.
+    polling = [row for row in timeline_rows(session) if row.label == POLLING_LABEL]
+    assert len(polling) == 1, timeline_rows(session)
+    assert polling[0].detail.startswith("polled "), polling[0].detail
+    assert len(polling[0].polls) >= 4 * 25
 
 
 def test_unreachable_agent_is_retried_then_failed(

@@ -153,3 +153,30 @@ def test_no_answer_in_time_is_reported_as_a_timeout_not_a_refusal(handler, monke
     config = handler.CLIENT_CONFIG
     assert config.read_timeout == handler.INVOKER_READ_TIMEOUT_SECONDS
     assert config.retries["max_attempts"] == handler.INVOKER_MAX_ATTEMPTS >= 2
+
+
+def test_a_refusal_is_named_as_one_with_the_agents_words(handler):
+    """The agent answered 400 (e.g. an unknown fault): not "could not reach", not retried."""
+    handler.stubber.add_client_error(
+        "invoke_agent_runtime",
+        service_error_code="ValidationException",
+        service_message='the agent refused the payload: {"error": "unknown fault \'bogus\'"}',
+        http_status_code=400,
+    )
+    with pytest.raises(handler.AgentRefused) as raised:
+        handler.handler({"session_id": SESSION_ID, "detail": {"task": "t"}}, None)
+    assert str(raised.value) == (
+        "the agent runtime refused the session: it answered HTTP 400 ValidationException: "
+        "the agent refused the payload: unknown fault 'bogus'"
+    )
+
+
+def test_throttling_is_not_a_refusal(handler):
+    handler.stubber.add_client_error(
+        "invoke_agent_runtime",
+        service_error_code="ThrottlingException",
+        service_message="slow down",
+        http_status_code=429,
+    )
+    with pytest.raises(handler.AgentInvocationError):
+        handler.handler({"session_id": SESSION_ID, "detail": {"task": "t"}}, None)

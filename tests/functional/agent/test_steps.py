@@ -1,0 +1,134 @@
+"""The agent journals its own steps (issue 17): each model turn and tool call of the real
+Strands loop, driven by the scripted model, becomes an EVENT# item of the session (moto
+DynamoDB); bounded in count and size; a refused write never fails the session. The
+harness reads them back and its assertion helper checks them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.runner import run_session
+from agent.steps import StepRecorder
+from contract import EVENT_SORT_KEY_PREFIX
+from harness.assertions import AgentStepMismatch, assert_agent_steps
+from harness.sessions import Session, step_from_item
+from harness.timeline import timeline_rows
+from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
+
+
+def _event_items(dynamodb, session_id: str) -> list[dict[str, Any]]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    items = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :s AND begins_with(SK, :p)",
+        ExpressionAttributeValues={":s": {"S": session_id}, ":p": {"S": EVENT_SORT_KEY_PREFIX}},
+    )["Items"]
+    return [{k: deserializer.deserialize(v) for k, v in item.items()} for item in items]
+
+
+def test_a_session_journals_its_model_turns_and_tool_calls(
+    dynamodb, journal, initiated, make_settings
+):
+    # GIVEN / WHEN the real agent loop runs a session with the scripted model
+    assert run_session(initiated, "Summarise the report", make_settings()) == "COMPLETED"
+
+    # THEN every turn and call is an item beside the session, in order
+    items = _event_items(dynamodb, initiated)
+    steps = [step_from_item(item) for item in items]
+    assert [(s.kind, s.name) for s in steps] == [
+        ("model", "scripted"),
+        ("tool", "journal"),
+        ("model", "scripted"),
+        ("tool", "analyze_text"),
+        ("model", "scripted"),
+        ("tool", "journal"),
+        ("model", "scripted"),
+    ]
+    assert [s.stop_reason for s in steps if s.kind == "model"] == ["tool_use"] * 3 + ["end_turn"]
+    assert [s.turn for s in steps if s.kind == "model"] == [1, 2, 3, 4]
+    assert steps[1].arguments == {"status": "BUSY", "note": "started"}
+    assert steps[1].result
+    assert not steps[1].error
+    assert all(s.seconds is not None and s.seconds >= 0 for s in steps)
+    assert all(item["SK"].startswith("EVENT#") for item in items)
+
+    # AND the harness's helper checks them; the timeline shows them with the journal rows
+    session = Session(initiated, journal.get(initiated), (), tuple(steps))
+    calls = assert_agent_steps(
+        session,
+        first_tool=("journal", {"status": "BUSY"}),
+        tools=["journal", "analyze_text", "journal"],
+        model_turns=4,
+        no_errors=True,
+    )
+    assert calls[-1].arguments["status"] == "COMPLETED"
+    labels = [(r.source, r.label) for r in timeline_rows(session)]
+    assert ("agent", "tool journal") in labels
+    assert ("agent", "model turn 4") in labels
+    assert labels.index(("journal", "BUSY")) < labels.index(("agent", "tool analyze_text"))
+
+
+def test_the_helper_says_what_it_saw(dynamodb, journal, initiated, make_settings):
+    from agent.testing.faults import Fault
+
+    run_session(initiated, "task", make_settings(), Fault.SKIP_BUSY, journal=journal)
+    steps = tuple(step_from_item(item) for item in _event_items(dynamodb, initiated))
+    session = Session(initiated, journal.get(initiated), (), steps)
+    with pytest.raises(AgentStepMismatch) as raised:
+        assert_agent_steps(session, first_tool=("journal", {"status": "BUSY"}), no_errors=True)
+    message = str(raised.value)
+    assert "expected the first tool call to be journal(status=BUSY)" in message
+    assert "tool journal(status=COMPLETED" in message
+    assert "expected no failed step, saw tool journal" in message
+
+
+class _Refusing:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def put_item(self, **kwargs: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        self.items.append(kwargs["Item"])
+        raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "PutItem")
+
+
+def test_a_refused_step_write_does_not_fail_the_session(
+    dynamodb, journal, initiated, make_settings, monkeypatch, caplog
+):
+    refusing = _Refusing()
+    original = StepRecorder.__init__
+
+    def refused_client(self, client, *args, **kwargs):
+        original(self, refusing, *args, **kwargs)
+
+    monkeypatch.setattr(StepRecorder, "__init__", refused_client)
+    assert run_session(initiated, "task", make_settings(), journal=journal) == "COMPLETED"
+    assert len(refusing.items) == 7
+    assert "agent step not journaled" in caplog.text
+
+
+def test_steps_are_bounded_in_count_and_size():
+    class Recording:
+        items: list[dict[str, Any]] = []
+
+        def put_item(self, **kwargs: Any) -> None:
+            self.items.append(kwargs["Item"])
+
+    client = Recording()
+    recorder = StepRecorder(client, TABLE, "s" * 36, max_steps=3)
+    for index in range(10):
+        recorder.write("2026-11-25T03:00:00.000Z", {"kind": "tool", "name": f"t{index}"})
+    assert len(client.items) == 4
+    assert client.items[-1]["kind"] == {"S": "truncated"}
+    assert [i["SK"]["S"][-4:] for i in client.items] == ["0000", "0001", "0002", "0003"]
+
+    from agent.steps import argument_summary
+
+    summary = argument_summary({"text": "x" * 16_000, **{f"k{i}": i for i in range(20)}})
+    assert len(summary) == 8
+    assert len(summary["text"]) == 80
