@@ -113,6 +113,9 @@ ENV_RECORD_AWS_CALLS: Final = "RECORD_AWS_CALLS"
 INVOKER_CONNECT_TIMEOUT_SECONDS: Final = 5
 INVOKER_READ_TIMEOUT_SECONDS: Final = 60
 INVOKER_MAX_ATTEMPTS: Final = 2
+# Starts the line the invoker logs once per execution environment: the boto3 and botocore it
+# imported, and from where (its SDK layer: requirements/lambda.lock), as JSON.
+INVOKER_SDK_LOG: Final = "invoker_sdk="
 
 __all__ = [
     "ALLOWED_PREVIOUS",
@@ -132,6 +135,7 @@ __all__ = [
     "INVOKER_CONNECT_TIMEOUT_SECONDS",
     "INVOKER_MAX_ATTEMPTS",
     "INVOKER_READ_TIMEOUT_SECONDS",
+    "INVOKER_SDK_LOG",
     "JOURNAL_TABLE_SCHEMA",
     "MAX_AGENT_STEPS",
     "MIN_SESSION_ID_CHARS",

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 INFRA_DIR = REPO_ROOT / "infra"
 CONTRACT_DIR = REPO_ROOT / "contract"  # imported by the CDK app, bundled into the invoker
+LAMBDA_LOCK = REPO_ROOT / "requirements" / "lambda.lock"  # the invoker's SDK layer
 BOOTSTRAP_STACK = "CDKToolkit"
 # Stack tags (`cdk deploy --tags`) saying what a deployed stack is: the fingerprint of the
 # infra code, context and checkout it was deployed from, and that checkout (for people).
@@ -202,13 +203,14 @@ def tag_value(text: str) -> str:
 
 def deploy_fingerprint(settings: Settings, args: list[str]) -> str:
     """What a deploy from this checkout with ``args`` would put in the emulator: the infra
-    code and the contract it imports (and bundles into the invoker), the agent (which the aws
-    stage packages), the context, and the checkout."""
+    code and the contract it imports (and bundles into the invoker), the lock of the invoker's
+    SDK layer, the agent (which the aws stage packages), the context, and the checkout."""
     sources = [
         INFRA_DIR / "app.py",
         INFRA_DIR / "cdk.json",
         INFRA_DIR / "agent_workflow",
         CONTRACT_DIR,
+        LAMBDA_LOCK,
     ]
     if not settings.is_local:
         sources.append(REPO_ROOT / "agent")  # the agent image is an asset of the aws stage

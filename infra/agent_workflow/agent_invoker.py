@@ -1,5 +1,6 @@
 """The agent-invoker Lambda: handler.py from agent_invoker_lambda/ and the ``contract``
-package beside it, in one zip asset bundled on the host (no Docker)."""
+package beside it, in one zip asset bundled on the host (no Docker), and the pinned boto3 in
+a layer of its own (sdk_layer.py): the function's zip stays a few kilobytes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from constructs import Construct
 
 from agent_workflow.iam import log_group_write
 from agent_workflow.nag import acknowledge
+from agent_workflow.sdk_layer import ARCHITECTURE, RUNTIME, SdkLayer
 from contract import (
     ENV_AGENT_RUNTIME_ARN,
     ENV_AGENTCORE_ENDPOINT,
@@ -126,9 +128,13 @@ class AgentInvoker(Construct):
             self,
             "Function",
             function_name=function_name,
-            runtime=lambda_.Runtime.PYTHON_3_12,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
             handler="handler.handler",
             code=invoker_code(),
+            # boto3 as requirements/lambda.lock pins it (the version the offline model check
+            # and the host runtime use), ahead of the runtime's own on the import path.
+            layers=[SdkLayer(self, "Sdk").layer],
             role=self.role,
             environment=environment,
             timeout=cdk.Duration.seconds(invoker_timeout_seconds()),

@@ -1,6 +1,7 @@
 """pyproject.toml declares the project's dependencies with the pins of requirements/dev.lock,
 and every top-level requirement of requirements/dev.in, so `pip install -e .` installs what
-`make venv` does for the harness, the agent and the pytest plugin."""
+`make venv` does for the harness, the agent and the pytest plugin; and the invoker's SDK
+(requirements/lambda.lock) is the dev lock's."""
 
 from __future__ import annotations
 
@@ -66,3 +67,21 @@ def test_what_runs_is_a_dependency_and_tools_are_dev_extras() -> None:
     runtime = set(declared()["dependencies"])
     assert {"boto3", "bedrock-agentcore", "strands-agents", "rich", "aws-cdk-lib"} <= runtime
     assert {"pytest", "ruff", "moto"} <= set(declared()["dev"])
+
+
+def test_the_invokers_sdk_is_the_one_the_offline_checks_use() -> None:
+    # The invoker's layer installs requirements/lambda.lock; the functional tier checks its
+    # request against dev.lock's botocore. Every package both pin, pinned alike; all hashed.
+    text = (REPO_ROOT / "requirements/lambda.lock").read_text()
+    lambda_pins = {
+        canonicalize_name(name): version
+        for name, version in (
+            line.split(" ")[0].split("==")
+            for line in text.splitlines()
+            if line and not line.startswith((" ", "#"))
+        )
+    }
+    assert {"boto3", "botocore"} <= set(lambda_pins)
+    dev = lock_pins()
+    assert {name: dev.get(name) for name in lambda_pins} == lambda_pins
+    assert text.count("--hash=sha256:") >= 2 * len(lambda_pins)  # a wheel and an sdist each

@@ -93,7 +93,9 @@ OUTPUT = InvocationOutput(sys.__stdout__ or sys.stdout)
 
 
 def configure_logging() -> None:
-    """Like the managed runtime: the root logger writes through stdout, level from the env."""
+    """Like the managed runtime: the root logger writes through stdout, level from the env.
+    Once, before the handler's import (a level the handler sets at import is kept, as in
+    Lambda); forked environments inherit it."""
     handler = logging.StreamHandler(OUTPUT)
     handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(message)s"))
     root = logging.getLogger()
@@ -163,7 +165,6 @@ class InvokeServer(BaseHTTPRequestHandler):
 
 def serve(handler: Any) -> None:
     """Serve invocations for this execution environment (its env says which, and where)."""
-    configure_logging()
     HANDLER.append(handler)
     server = HTTPServer(("127.0.0.1", int(os.environ["HOST_LAMBDA_LISTEN_PORT"])), InvokeServer)
     post(f"/status/{runtime_id()}/ready", b"{}")
@@ -171,10 +172,10 @@ def serve(handler: Any) -> None:
 
 
 def main() -> None:
+    configure_logging()  # before the import, as in Lambda: the handler may set its level
     try:
         handler = load_handler()
     except BaseException as error:  # noqa: BLE001 - an import failure is an init error
-        configure_logging()
         traceback.print_exception(error, file=OUTPUT)
         post(f"/status/{runtime_id()}/error", error_body(error, "Runtime.ImportModuleError"))
         sys.exit(1)
@@ -187,6 +188,7 @@ def zygote_main(socket_path: str, ready_fd: int) -> None:
     A request is one JSON line, the environment's variables; the answer is the child's pid.
     Children stay in LocalStack's process group, so stopping LocalStack stops them too.
     """
+    configure_logging()  # before the import, as in Lambda: the handler may set its level
     handler = load_handler()  # an import error ends the zygote: the executor falls back
     # Move everything imported so far out of the collector's reach: a collection in a child
     # would otherwise write to (and so copy) every page holding a tracked object.

@@ -53,6 +53,18 @@ _PER_ENVIRONMENT = (
 _INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
 
 
+def python_path(runtime: str, code_dir: str, layer_dirs: list[str]) -> str:
+    """The function's import path, as Lambda orders it: the function's code, then its layers'
+    ``python/lib/pythonX.Y/site-packages`` and ``python`` folders (Lambda merges the layers
+    into /opt in order, a later one's files winning: so the last layer comes first here),
+    then the interpreter's own packages (the runtime's boto3, which a layer's shadows)."""
+    version = runtime.removeprefix("python")
+    entries = [code_dir]
+    for layer in reversed(layer_dirs):
+        entries += [f"{layer}/python/lib/python{version}/site-packages", f"{layer}/python"]
+    return os.pathsep.join(entries)
+
+
 def interpreter_for_runtime(runtime: str | None) -> str:
     """The host interpreter configured for a Lambda runtime such as ``python3.12``."""
     if not runtime or not runtime.startswith("python"):
@@ -172,12 +184,21 @@ class HostRuntimeExecutor(RuntimeExecutor):
     def start(self, env_vars: dict[str, str]) -> None:
         interpreter = interpreter_for_runtime(self.function_version.config.runtime)
         code_dir = str(self.function_version.config.code.get_unzipped_code_location())
+        # LocalStack's community edition stores layers but puts them in no environment (its
+        # Docker executor mounts none): their unzipped code goes on the import path here.
+        layer_dirs = [
+            str(layer.code.get_unzipped_code_location())
+            for layer in self.function_version.config.layers
+            if layer.code
+        ]
         env = {name: os.environ[name] for name in _INHERITED_ENV if name in os.environ}
         env.update({name: str(value) for name, value in env_vars.items()})
         env.update(
             {
                 "LAMBDA_TASK_ROOT": code_dir,
-                "PYTHONPATH": code_dir,
+                "PYTHONPATH": python_path(
+                    self.function_version.config.runtime or "", code_dir, layer_dirs
+                ),
                 "PYTHONUNBUFFERED": "1",
                 "HOST_LAMBDA_LISTEN_PORT": str(self.port),
             }
@@ -266,6 +287,9 @@ class HostRuntimeExecutor(RuntimeExecutor):
         interpreter_for_runtime(function_version.config.runtime)
         if function_version.config.code:
             function_version.config.code.prepare_for_execution()
+        for layer in function_version.config.layers:
+            if layer.code:
+                layer.code.prepare_for_execution()  # unzipped once per layer version
 
     @classmethod
     def cleanup_version(cls, function_version: FunctionVersion) -> None:

@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 
@@ -33,6 +34,7 @@ from contract import (
     INVOKER_CONNECT_TIMEOUT_SECONDS,
     INVOKER_MAX_ATTEMPTS,
     INVOKER_READ_TIMEOUT_SECONDS,
+    INVOKER_SDK_LOG,
     MIN_SESSION_ID_CHARS,
 )
 from contract.aws_calls import record_aws_calls
@@ -90,6 +92,14 @@ def agentcore_client() -> Any:
     return boto3.client("bedrock-agentcore", config=CLIENT_CONFIG)
 
 
+@cache
+def log_sdk() -> None:
+    """Once per execution environment, at its first invocation (where both Lambda and the
+    local host runtime keep the output): which boto3 runs, from where (the SDK layer's)."""
+    sdk = {"boto3": boto3.__version__, "botocore": botocore.__version__, "path": boto3.__file__}
+    logger.info("%s%s", INVOKER_SDK_LOG, json.dumps(sdk))
+
+
 def validate(event: Any, max_task_chars: int) -> tuple[str, str]:
     if not isinstance(event, dict):
         raise InvalidInput(f"input must be a JSON object, got {type(event).__name__}")
@@ -118,6 +128,7 @@ def validate(event: Any, max_task_chars: int) -> tuple[str, str]:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
+    log_sdk()
     max_task_chars = int(os.environ.get(ENV_MAX_TASK_CHARS, DEFAULT_MAX_TASK_CHARS))
     session_id, task = validate(event, max_task_chars)
     runtime_arn = os.environ[ENV_AGENT_RUNTIME_ARN]

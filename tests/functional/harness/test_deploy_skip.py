@@ -106,6 +106,17 @@ def test_the_fingerprint_names_the_checkout(monkeypatch):
     assert deploy.deploy_fingerprint(settings, args) != here
 
 
+def test_a_new_lambda_lock_is_a_new_fingerprint(monkeypatch, tmp_path):
+    # The invoker's SDK layer is built from it: a changed pin must reach the stack.
+    settings = Settings(target="local")
+    args = deploy.context_args(settings, "host", {})
+    here = deploy.deploy_fingerprint(settings, args)
+    lock = tmp_path / "lambda.lock"
+    lock.write_text(deploy.LAMBDA_LOCK.read_text().replace("boto3==", "boto3==9"))
+    monkeypatch.setattr(deploy, "LAMBDA_LOCK", lock)
+    assert deploy.deploy_fingerprint(settings, args) != here
+
+
 def test_tag_values_keep_to_what_cloudformation_accepts():
     assert deploy.tag_value("/home/me/my repo (2)/x~y") == "/home/me/my repo _2_/x_y"
     assert len(deploy.tag_value("/a" * 300)) == 256

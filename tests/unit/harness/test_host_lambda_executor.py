@@ -1,5 +1,6 @@
 """The host Lambda executor's zygote socket lives in a private directory (no tempfile.mktemp:
-another process could take that name between choosing it and binding it)."""
+another process could take that name between choosing it and binding it); a function's layers
+are on its import path where Lambda puts them."""
 
 from __future__ import annotations
 
@@ -82,3 +83,17 @@ def test_the_zygote_socket_is_in_a_fresh_private_directory_removed_on_stop(
     assert not socket_dir.exists()
     other.stop()
     assert list(tmp_path.glob("host-lambda-*")) == []
+
+
+def test_layers_come_after_the_code_and_before_the_interpreters_packages(executor):
+    # As Lambda: /var/task, then /opt/python/lib/python3.12/site-packages and /opt/python (the
+    # layers merged, a later one winning), then the runtime's own packages (not on PYTHONPATH).
+    path = executor.python_path("python3.12", "/code", ["/layer-a", "/layer-b"])
+    assert path.split(os.pathsep) == [
+        "/code",
+        "/layer-b/python/lib/python3.12/site-packages",
+        "/layer-b/python",
+        "/layer-a/python/lib/python3.12/site-packages",
+        "/layer-a/python",
+    ]
+    assert executor.python_path("python3.12", "/code", []) == "/code"

@@ -1,0 +1,125 @@
+"""The invoker's SDK layer: boto3 as requirements/lambda.lock pins it, in a layer of its own
+whose asset changes with the lock and only with it (the handler's edit loop never rebuilds or
+re-uploads it). The build is cached under .runtime/cache/lambda-layer/ by the lock's hash (the
+first synth on a machine builds it with uv, from PyPI)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from harness.settings import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "infra"))
+
+from agent_workflow import agent_invoker, sdk_layer
+from agent_workflow.config import StageConfig
+from agent_workflow.stack import AgentWorkflowStack
+
+LOCK = REPO_ROOT / "requirements" / "lambda.lock"
+
+
+def pins() -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", LOCK.read_text(), re.MULTILINE))
+
+
+class Synthesized:
+    def __init__(self, stage: str, outdir: Path) -> None:
+        app = cdk.App(context={"stage": stage}, outdir=str(outdir))
+        config = StageConfig.from_context(app.node)
+        stack = AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
+        self.template = Template.from_stack(stack)
+        self.outdir = Path(app.synth().directory)
+        self.assets = json.loads((self.outdir / "AgentWorkflow.assets.json").read_text())
+
+    def one(self, kind: str) -> dict[str, Any]:
+        (resource,) = self.template.find_resources(kind).values()
+        return resource
+
+    def layer_key(self) -> str:
+        key: str = self.one("AWS::Lambda::LayerVersion")["Properties"]["Content"]["S3Key"]
+        return key
+
+    def function_key(self) -> str:
+        key: str = self.one("AWS::Lambda::Function")["Properties"]["Code"]["S3Key"]
+        return key
+
+    def staged(self, key: str) -> Path:
+        (asset,) = [
+            a
+            for a in self.assets["files"].values()
+            if any(d["objectKey"] == key for d in a["destinations"].values())
+        ]
+        return self.outdir / asset["source"]["path"]
+
+
+@pytest.fixture(scope="module", params=["local", "aws"])
+def synthesized(request, tmp_path_factory) -> Synthesized:
+    return Synthesized(request.param, tmp_path_factory.mktemp(f"cdk-{request.param}"))
+
+
+def test_the_invoker_has_the_sdk_layer_for_its_runtime_and_architecture(synthesized):
+    function = synthesized.one("AWS::Lambda::Function")["Properties"]
+    (layer_id,) = synthesized.template.find_resources("AWS::Lambda::LayerVersion")
+    assert function["Layers"] == [{"Ref": layer_id}]
+    assert function["Runtime"] == "python3.12"
+    assert function["Architectures"] == ["x86_64"]
+    layer = synthesized.one("AWS::Lambda::LayerVersion")["Properties"]
+    assert layer["CompatibleRuntimes"] == ["python3.12"]
+    assert layer["CompatibleArchitectures"] == ["x86_64"]
+    assert f"boto3 {pins()['boto3']}" in layer["Description"]
+
+
+def test_the_layer_asset_holds_exactly_the_locks_packages_under_python(synthesized):
+    staged = synthesized.staged(synthesized.layer_key())
+    assert staged.suffix == ".zip"  # uploaded as built: CDK zips nothing at deploy
+    with zipfile.ZipFile(staged) as archive:
+        names = archive.namelist()
+    assert all(name.startswith("python/") for name in names)
+    assert "python/boto3/__init__.py" in names
+    installed = {
+        re.sub(r"[-_.]+", "-", m.group(1)).lower(): m.group(2)
+        for m in (re.match(r"python/([^/]+)-([^-/]+)\.dist-info/METADATA$", n) for n in names)
+        if m
+    }
+    assert installed == {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in pins().items()}
+    # The function's own zip stays the handler and the contract (a few kilobytes).
+    function_zip = synthesized.staged(synthesized.function_key())
+    assert sum(p.stat().st_size for p in function_zip.rglob("*") if p.is_file()) < 100_000
+
+
+def test_the_layer_asset_changes_with_the_lock_and_only_with_it(monkeypatch, tmp_path):
+    # GIVEN the stack as it is
+    base = Synthesized("local", tmp_path / "base")
+    # WHEN the handler (or the contract) changes, THEN only the function's asset changes
+    monkeypatch.setattr(agent_invoker, "bundle_hash", lambda: "0" * 64)
+    edited = Synthesized("local", tmp_path / "edited")
+    assert edited.function_key() != base.function_key()
+    assert edited.layer_key() == base.layer_key()
+    # WHEN the lock changes, THEN the layer's asset changes (a new S3 key: a new version)
+    built = sdk_layer.build_layer_zip()
+    monkeypatch.setattr(sdk_layer, "build_layer_zip", lambda: built)  # no second build
+    monkeypatch.setattr(sdk_layer, "layer_hash", lambda: "1" * 64)
+    relocked = Synthesized("local", tmp_path / "relocked")
+    assert relocked.layer_key() != base.layer_key()
+
+
+def test_the_layer_hash_is_the_lock_and_the_install_recipe(monkeypatch, tmp_path):
+    lock = tmp_path / "lambda.lock"
+    lock.write_bytes(LOCK.read_bytes())
+    monkeypatch.setattr(sdk_layer, "LAMBDA_LOCK", lock)
+    before = sdk_layer.layer_hash()
+    assert before == sdk_layer.layer_hash()  # stable
+    lock.write_text(LOCK.read_text().replace("urllib3==", "urllib3==9"))
+    assert sdk_layer.layer_hash() != before
+    lock.write_bytes(LOCK.read_bytes())
+    monkeypatch.setattr(sdk_layer, "UV_INSTALL", (*sdk_layer.UV_INSTALL, "--no-compile"))
+    assert sdk_layer.layer_hash() != before
