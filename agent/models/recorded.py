@@ -27,6 +27,8 @@ from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
+from agent.models.plain import PlainConfigModel
+
 logger = logging.getLogger(__name__)
 
 MAX_SHOWN = 120  # characters of a differing value in the mismatch message
@@ -90,23 +92,17 @@ def first_difference(recorded: Any, actual: Any, path: str = "") -> str | None:
     return None
 
 
-class _Delegating(Model):
-    config: dict[str, Any]
+class _TurnByTurn(PlainConfigModel):
+    """Counts the turns of a conversation, one at a time across the agent's threads."""
 
-    def update_config(self, **model_config: Any) -> None:
-        self.config.update(model_config)
+    no_structured_output = "recorded conversations do not cover structured output"
 
-    def get_config(self) -> dict[str, Any]:
-        return self.config
-
-    async def structured_output(
-        self, output_model: Any, prompt: Any, system_prompt: str | None = None, **kwargs: Any
-    ) -> AsyncGenerator[dict[str, Any], None]:
-        raise NotImplementedError("recorded conversations do not cover structured output")
-        yield  # pragma: no cover - makes this an async generator
+    def __init__(self) -> None:
+        self._turn = 0
+        self._lock = threading.Lock()
 
 
-class RecordingModel(_Delegating):
+class RecordingModel(_TurnByTurn):
     """Any model, its turns written to ``path`` as they happen."""
 
     def __init__(self, inner: Model, path: str | Path) -> None:
@@ -115,8 +111,7 @@ class RecordingModel(_Delegating):
         inner_config = inner.get_config()
         model_id = inner_config.get("model_id") if isinstance(inner_config, dict) else None
         self.config: dict[str, Any] = {"model_id": model_id or "recorded", "records": str(path)}
-        self._turn = 0
-        self._lock = threading.Lock()
+        super().__init__()
 
     async def stream(
         self,
@@ -161,15 +156,14 @@ def load_recording(path: str | Path) -> list[dict[str, Any]]:
     return turns
 
 
-class ReplayModel(_Delegating):
+class ReplayModel(_TurnByTurn):
     """Plays a recording back; every request must be the recorded one."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.turns = load_recording(path)
         self.config: dict[str, Any] = {"model_id": "replay", "replays": str(path)}
-        self._turn = 0
-        self._lock = threading.Lock()
+        super().__init__()
 
     async def stream(
         self,

@@ -12,12 +12,12 @@ import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from strands.models import Model
 from strands.types.content import Messages
 from strands.types.event_loop import StopReason
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolResult, ToolSpec, ToolUse
 
+from agent.models.plain import PlainConfigModel
 from agent.testing.faults import Fault, InjectedFault
 
 
@@ -50,23 +50,13 @@ def _result_text(result: ToolResult | dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-class ScriptedModel(Model):
+class ScriptedModel(PlainConfigModel):
     """Plays: journal(BUSY) -> analyze_text(task) -> journal(COMPLETED, result) -> answer."""
+
+    no_structured_output = "the scripted model does not produce structured output"
 
     def __init__(self, fault: Fault | None = None) -> None:
         self.config: dict[str, Any] = {"model_id": "scripted", "fault": fault}
-
-    def update_config(self, **model_config: Any) -> None:
-        self.config.update(model_config)
-
-    def get_config(self) -> dict[str, Any]:
-        return self.config
-
-    async def structured_output(
-        self, output_model: Any, prompt: Any, system_prompt: str | None = None, **kwargs: Any
-    ) -> AsyncGenerator[dict[str, Any], None]:
-        raise NotImplementedError("the scripted model does not produce structured output")
-        yield  # pragma: no cover - makes this an async generator
 
     def next_turn(self, messages: Messages) -> tuple[str, dict[str, Any] | str]:
         """("tool", {name, input}) or ("text", answer) for the conversation so far."""
