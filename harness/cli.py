@@ -668,6 +668,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold red]error:[/bold red] {unreachable(settings, error)}")
         return 1
     except KeyboardInterrupt:
+        # A second Ctrl-C while it exits (an impatient user, a loaded machine) changes nothing.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         console.print("[yellow]interrupted[/yellow]")
         return 130
 
