@@ -233,8 +233,20 @@ def deploy(
     running from this checkout is waited for first (then this one is usually skipped).
     """
     started = time.monotonic()
+    if not force and settings.is_local and _up_to_date(settings, runtime_mode, context):
+        # Read without the lock: a synth or deploy of this checkout running meanwhile is not
+        # waited for when the emulator already holds this stack (a changing stack is not
+        # ready, and not up to date: that waits, below).
+        report(f"stack {settings.stack_name} is up to date (no infra change): deploy skipped")
+        return DeployResult(seconds=time.monotonic() - started, skipped=True)
     with cdk_lock(report, "a deploy"):
         return _deploy(settings, runtime_mode, context, force, report, started)
+
+
+def _up_to_date(settings: Settings, runtime_mode: str, context: dict[str, str] | None) -> bool:
+    args = context_args(settings, runtime_mode, dict(context or {}))
+    tags = _ready_stack_tags(settings)
+    return tags is not None and tags.get(FINGERPRINT_TAG) == deploy_fingerprint(settings, args)
 
 
 def _deploy(
