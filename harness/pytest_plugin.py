@@ -4,6 +4,7 @@ Session-scoped and reuse-first: a runtime of this checkout that is already up (`
 is used and left running (its agent or stand-in restarted first if their code changed since
 they started); whatever a fixture had to start, it stops at the end of the session. When
 another checkout's runtime holds the configured ports, the session runs its own on free ports.
+Under pytest-xdist (``pytest -n N``) the workers share one runtime (``harness.xdist_run``).
 
 ``pytest --target aws`` (or HARNESS_TARGET=aws) runs the tests marked ``any_target`` against
 the stack deployed on AWS with ``make deploy-aws``: nothing is started or deployed, the
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -28,8 +30,10 @@ from harness.sessions import SessionReader
 from harness.settings import LOCAL_REGION, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 from harness.stack import StackOutputs
 from harness.trigger import publish
+from harness.xdist_run import EXCLUSIVE, SharedRun, is_worker, run_id
 
 ANY_TARGET = "any_target"
+_SHARED_RUN = pytest.StashKey[SharedRun | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +53,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{ANY_TARGET}: the test also runs against a stack on AWS (pytest --target aws)",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{EXCLUSIVE}: the test changes the shared runtime (stops or restarts a service): "
+        "under pytest-xdist it runs while no other test does",
+    )
+    uid = run_id(config)
+    config.stash[_SHARED_RUN] = SharedRun.of(uid) if uid else None
     target = config.getoption("--target", default=None)
     if target:
         os.environ["HARNESS_TARGET"] = target
@@ -84,32 +95,78 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
+def shared_run(config: pytest.Config) -> SharedRun | None:
+    """The xdist run whose runtime this worker shares (None without xdist, and in the
+    controller, which runs no test)."""
+    run = config.stash.get(_SHARED_RUN, None)
+    return run if run is not None and is_worker(config) else None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller of an xdist run stops what its workers started, once all are done."""
+    run = session.config.stash.get(_SHARED_RUN, None)
+    if run is None or is_worker(session.config):
+        return
+    state = run.read()
+    try:
+        if state["ports"] is None:
+            return
+        endpoint, agent, standin = state["ports"]
+        settings = replace(
+            Settings(), endpoint_url=endpoint, agent_port=int(agent), standin_port=int(standin)
+        )
+        runtime = select_runtime(settings)
+        if isinstance(runtime, ComposeRuntime):
+            with pytest.MonkeyPatch.context() as patch:
+                for name, value in runtime.environment().items():
+                    patch.setenv(name, value)
+                if state["compose"]:
+                    _compose(runtime).stop()
+                if state["engine"]:
+                    runtime.engine.stop()
+        elif state["started"]:
+            runtime.down(state["started"])
+    finally:
+        run.remove()
+
+
 @pytest.fixture(scope="session")
 def harness_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
     """This checkout's settings. If another checkout's runtime answers on the configured ports,
     the same settings on free ports instead, exported for the session so that the commands
-    tests run (``python -m harness ...``) use that runtime too."""
-    settings, foreign = settings_of_this_checkout(Settings())
-    if foreign is None:
+    tests run (``python -m harness ...``) use that runtime too (under xdist: chosen by the
+    first worker, the same for all)."""
+    configured = Settings()
+    found = []
+
+    def choose() -> Settings:
+        settings, foreign = settings_of_this_checkout(configured)
+        found.append(foreign)
+        return settings
+
+    run = shared_run(request.config)
+    settings = choose() if run is None else run.settings(choose)
+    if _ports(settings) == _ports(configured):
         yield settings
         return
-    whose = foreign.owner.checkout or "owner unknown"
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    message = (
-        f"the runtime on the configured ports is not this checkout's ({foreign.service}: "
-        f"{whose}); this test session runs its own on free ports (AWS_ENDPOINT_URL="
-        f"{settings.endpoint_url} AGENT_PORT={settings.agent_port} "
-        f"AGENTCORE_STANDIN_PORT={settings.standin_port})"
-    )
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():  # shown even when output is captured
-            reporter.write_line(f"harness: {message}", yellow=True)
+    if found and (foreign := found[0]) is not None:
+        whose = foreign.owner.checkout or "owner unknown"
+        _say(
+            request,
+            f"the runtime on the configured ports is not this checkout's ({foreign.service}: "
+            f"{whose}); this test session runs its own on free ports (AWS_ENDPOINT_URL="
+            f"{settings.endpoint_url} AGENT_PORT={settings.agent_port} "
+            f"AGENTCORE_STANDIN_PORT={settings.standin_port})",
+        )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL", settings.endpoint_url)
         patch.setenv("AGENT_PORT", str(settings.agent_port))
         patch.setenv("AGENTCORE_STANDIN_PORT", str(settings.standin_port))
         yield settings
+
+
+def _ports(settings: Settings) -> tuple[str, int, int]:
+    return settings.endpoint_url, settings.agent_port, settings.standin_port
 
 
 def _say(request: pytest.FixtureRequest, message: str) -> None:
@@ -132,20 +189,67 @@ def docker_compose(request: pytest.FixtureRequest, harness_settings: Settings) -
     ``DockerCompose`` methods (``get_service_host``, ``exec_in_container``, ``get_logs``) and
     the commands tests run use them too. Where no engine can be started the tests that need
     it are skipped, saying why; on CI (CI=true) they fail instead: a CI run must not pass
-    without its docker tests.
+    without its docker tests. Under xdist the first worker starts them and the controller
+    stops them once every worker is done.
     """
-    from testcontainers.compose import DockerCompose
-
     runtime = select_runtime(harness_settings)
     if not isinstance(runtime, ComposeRuntime):
         pytest.skip("docker_compose needs docker mode (HARNESS_RUNTIME=docker)")
+    compose = _compose(runtime)
+    run = shared_run(request.config)
+    with pytest.MonkeyPatch.context() as patch:
+        if run is None:
+            engine_started, compose_started = _bring_up(request, runtime, compose, patch)
+            try:
+                yield compose
+            finally:
+                if compose_started:
+                    compose.stop()
+                if engine_started:
+                    runtime.engine.stop()
+            return
+        with run.test_lock(exclusive=False), run.state() as state:
+            engine_started, compose_started = _bring_up(
+                request, runtime, compose, patch, build=not state["images"]
+            )
+            state.update(
+                images=True,
+                engine=state["engine"] or engine_started,
+                compose=state["compose"] or compose_started,
+            )
+        yield compose
+
+
+def _compose(runtime: ComposeRuntime) -> Any:
+    from testcontainers.compose import DockerCompose
+
+    return DockerCompose(
+        COMPOSE_FILE.parent,
+        compose_file_name=COMPOSE_FILE.name,
+        build=not runtime.private_engine,
+        wait=True,
+    )
+
+
+def _bring_up(
+    request: pytest.FixtureRequest,
+    runtime: ComposeRuntime,
+    compose: Any,
+    patch: pytest.MonkeyPatch,
+    *,
+    build: bool = True,
+) -> tuple[bool, bool]:
+    """The engine (the private one started, its images built unless ``build`` is False and
+    it was running), the session's environment pointed at it, compose up unless it runs:
+    whether the engine and compose were started here. Skips (fails on CI) without an engine."""
     engine_started = False
     try:
         if runtime.private_engine:
             engine_started = runtime.engine.start()
-            ImageBuilder(runtime.engine, lambda line: _say(request, line)).build_all(
-                offline_base=harness_settings.docker_base == "offline"
-            )
+            if build or engine_started:
+                ImageBuilder(runtime.engine, lambda line: _say(request, line)).build_all(
+                    offline_base=runtime.settings.docker_base == "offline"
+                )
     except HarnessError as problem:
         if engine_started:
             runtime.engine.stop()
@@ -153,34 +257,27 @@ def docker_compose(request: pytest.FixtureRequest, harness_settings: Settings) -
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"{reason} (CI=true: docker-mode tests must run)", pytrace=False)
         pytest.skip(reason)
-    compose = DockerCompose(
-        COMPOSE_FILE.parent,
-        compose_file_name=COMPOSE_FILE.name,
-        build=not runtime.private_engine,
-        wait=True,
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in runtime.environment().items():
-            if os.environ.get(name) != value:
-                patch.setenv(name, value)
-        patch.setenv("HARNESS_RUNTIME", "docker")
-        was_running = set(runtime.running_services()) >= {"localstack", "agent"}
-        try:
-            if not was_running:
-                _say(request, "docker compose up (testcontainers DockerCompose)")
-                compose.start()
-            yield compose
-        finally:
-            if not was_running:
-                compose.stop()
-            if engine_started:
-                runtime.engine.stop()
+    for name, value in runtime.environment().items():
+        if os.environ.get(name) != value:
+            patch.setenv(name, value)
+    patch.setenv("HARNESS_RUNTIME", "docker")
+    if set(runtime.running_services()) >= {"localstack", "agent"}:
+        return engine_started, False
+    _say(request, "docker compose up (testcontainers DockerCompose)")
+    compose.start()
+    return engine_started, True
 
 
 @contextmanager
-def running(settings: Settings, services: list[str]) -> Iterator[None]:
-    """The named runtime services, started if needed and stopped after if this started them."""
+def running(settings: Settings, services: list[str], run: SharedRun | None) -> Iterator[None]:
+    """The named runtime services, started if needed and stopped after if this started them
+    (under xdist: by the controller at the end of the run)."""
     runtime = select_runtime(settings)
+    if run is not None:
+        with run.test_lock(exclusive=False), run.state() as state:
+            state["started"] = sorted({*state["started"], *runtime.up(services)})
+        yield
+        return
     started = runtime.up(services)
     try:
         yield
@@ -198,7 +295,7 @@ def localstack(request: pytest.FixtureRequest, harness_settings: Settings) -> It
         request.getfixturevalue("docker_compose")
         yield harness_settings.endpoint_url
         return
-    with running(harness_settings, ["localstack"]):
+    with running(harness_settings, ["localstack"], shared_run(request.config)):
         yield harness_settings.endpoint_url
 
 
@@ -222,7 +319,7 @@ def agent_services(request: pytest.FixtureRequest, harness_settings: Settings) -
     if select_runtime(harness_settings).mode == "docker":
         yield harness_settings.agent_url  # docker_compose runs every service
         return
-    with running(harness_settings, ["agent", "agentcore-standin"]):
+    with running(harness_settings, ["agent", "agentcore-standin"], shared_run(request.config)):
         yield harness_settings.agent_url
 
 

@@ -203,6 +203,7 @@ def _edited(path: Path, old: str, new: str) -> Iterator[None]:
         path.write_bytes(original)
 
 
+@pytest.mark.exclusive  # edits the agent's code and restarts it
 def test_trigger_restarts_an_agent_whose_code_changed(
     deployed_stack, agent_services, harness_settings
 ):

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
+import pytest
 
 from harness.runtime.ports import port_in_use
 from harness.runtime.processes import cmdline, descendants, pid_alive
@@ -71,6 +72,7 @@ def _up_and_exercised(env: dict[str, str], pid_file: Path) -> int:
     return int(pid_file.read_text())
 
 
+@pytest.mark.slow(seconds=30)
 def test_up_twice_reuses_and_down_leaves_no_process():
     # GIVEN a free port and no runtime on it
     port, env, pid_file = _isolated()
@@ -104,6 +106,7 @@ def test_up_twice_reuses_and_down_leaves_no_process():
     assert not pid_file.exists()
 
 
+@pytest.mark.slow(seconds=35)
 def test_down_stops_localstacks_children_even_when_localstack_hangs():
     # GIVEN LocalStack on a free port with its DynamoDB JVM (in a session of its own) and a
     # Lambda environment running, and LocalStack itself frozen (it cannot stop them)
@@ -133,6 +136,7 @@ def _burst(endpoint: str, environments: int) -> None:
         list(pool.map(lambda _: lam.invoke(FunctionName="burst"), range(environments)))
 
 
+@pytest.mark.slow(seconds=20)
 def test_down_lets_localstack_stop_its_lambda_environments_itself():
     # GIVEN LocalStack after a burst: many Lambda environments (in its process group) and the
     # DynamoDB JVM

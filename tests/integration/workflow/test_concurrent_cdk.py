@@ -9,9 +9,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from harness.settings import REPO_ROOT
 
 
+@pytest.mark.slow(seconds=60)
 def test_two_synths_at_once_take_turns():
     # GIVEN / WHEN two synths started together
     processes = [

@@ -91,7 +91,7 @@ def test_journal_write_error_ends_failed(trigger, session_reader, deployed_stack
     assert "injected fault journal_error" in session.item["error"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=35)
 def test_agent_that_hangs_is_timed_out_by_the_workflow(trigger, session_reader, deployed_stack):
     session_id = trigger("Hang after BUSY", fault="hang")
     session = _wait(session_reader, deployed_stack, session_id, FAILED_AFTER_BUSY, "FAILED")
@@ -105,6 +105,7 @@ def test_agent_that_hangs_is_timed_out_by_the_workflow(trigger, session_reader, 
     assert len(polling[0].polls) >= 4 * 25
 
 
+@pytest.mark.exclusive  # stops the agent every session needs
 def test_unreachable_agent_is_retried_then_failed(
     trigger, session_reader, deployed_stack, harness_settings
 ):

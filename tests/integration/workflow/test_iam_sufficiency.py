@@ -16,6 +16,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from contract.aws_calls import MARKER, parse
 from harness.assertions import assert_transitions
 from harness.runtime import select_runtime
@@ -85,6 +87,7 @@ def recorded_calls(aws_client: Any, deployed_stack: Any, sessions: list[Any]) ->
     return calls
 
 
+@pytest.mark.slow(seconds=30)
 def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
     aws_client, deployed_stack, agent_services, trigger, session_reader, harness_settings
 ):

@@ -59,6 +59,7 @@ def live_page(deployed_stack):
         assert "Traceback" not in output, output
 
 
+@pytest.mark.exclusive  # the newest session on the page must be its own
 def test_a_session_completes_live_on_the_page(chromium, live_page, trigger):
     # GIVEN the sessions page is open
     chromium.goto(live_page + "/")

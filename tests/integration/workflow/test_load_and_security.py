@@ -28,7 +28,7 @@ SECRET_PATTERNS = [
 ]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_fifty_concurrent_sessions_all_complete_once(
     trigger, session_reader, deployed_stack, aws_client
 ):

@@ -38,6 +38,7 @@ def restart_agent(harness_settings, agent_services, monkeypatch):
     runtime.up(["agent"])
 
 
+@pytest.mark.exclusive  # restarts the agent with other variables
 def test_record_then_replay_through_the_stack(
     restart_agent, trigger, session_reader, deployed_stack, tmp_path
 ):

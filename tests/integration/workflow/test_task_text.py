@@ -75,6 +75,7 @@ def test_a_task_just_over_the_limit_ends_failed_naming_the_limit(
     assert session.item["task"] == "y" * MAX_TASK_CHARS + "😀"
 
 
+@pytest.mark.slow(seconds=20)
 @settings(
     max_examples=12,
     deadline=None,

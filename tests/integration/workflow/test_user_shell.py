@@ -8,6 +8,8 @@ import os
 import re
 import sys
 
+import pytest
+
 from tests.support.helpers import run_command, run_harness
 
 # Make and shell syntax that must stay text: quotes, $, a backtick command, a backslash.
@@ -57,6 +59,7 @@ def test_make_refuses_a_multi_line_task_saying_what_to_do_instead():
     assert "python -m harness trigger --task" in done.stderr
 
 
+@pytest.mark.slow(seconds=55)
 def test_exported_aws_settings_change_neither_the_in_process_tiers_nor_local_calls(
     deployed_stack, agent_services, harness_settings
 ):
@@ -75,6 +78,7 @@ def test_exported_aws_settings_change_neither_the_in_process_tiers_nor_local_cal
             "no:cacheprovider",
         ],
         env,
+        timeout=600,  # two whole tiers, beside the other workers' tests
     )
     assert units.returncode == 0, units.stdout[-3000:] + units.stderr[-3000:]
     # The harness's local calls (deploy check, trigger, watch) still reach the local runtime.

@@ -1,0 +1,140 @@
+"""One local runtime for all the workers of a pytest-xdist run (``pytest -n N``).
+
+Each worker is a pytest session of its own, with its own session fixtures; the runtime they
+use is one. So a worker starts a service (or docker compose, or the private engine) under a
+file lock, only if it is not running yet, and writes down what it started in the run's state
+file; no worker stops anything: the controller (the process the workers report to) stops
+what the run started once every worker is done (``finish``). The ports, too, are chosen once
+per run (``settings``), so when another checkout holds the configured ones every worker uses
+the same free ones.
+
+Tests that change the runtime for everyone (stop the agent, restart it with other variables
+or edited code) are marked ``exclusive``: such a test runs while no other test does (a
+readers-writer lock over the run's tests, writers first), the others run side by side.
+
+Without xdist (a plain ``pytest``) none of this applies: the fixtures start and stop what
+they need as before. Files: ``<runtime dir>/run/pytest-<run id>.*``, removed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, Any
+
+from harness.settings import Settings
+
+EXCLUSIVE = "exclusive"
+_STATE_DEFAULTS: dict[str, Any] = {
+    "ports": None,
+    "started": [],
+    "compose": False,
+    "engine": False,
+    "images": False,
+}
+
+
+def run_id(config: Any) -> str | None:
+    """The xdist run this process belongs to (a worker, or the controller of workers), or
+    None for a plain pytest run (also a pytest started by a test: it is a run of its own)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return str(workerinput["testrunuid"])
+    if getattr(config.option, "dist", "no") == "no" or not getattr(
+        config.option, "numprocesses", None
+    ):
+        return None
+    if getattr(config.option, "testrunuid", None) is None:
+        config.option.testrunuid = os.urandom(16).hex()  # xdist hands it to every worker
+    return str(config.option.testrunuid)
+
+
+def is_worker(config: Any) -> bool:
+    return getattr(config, "workerinput", None) is not None
+
+
+@contextlib.contextmanager
+def _locked(path: Path, mode: int) -> Iterator[IO[str]]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        fcntl.flock(handle, mode)
+        try:
+            yield handle
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class SharedRun:
+    """The files of one xdist run, under this checkout's runtime dir."""
+
+    uid: str
+    run_dir: Path
+    _held: bool = False
+
+    @classmethod
+    def of(cls, uid: str) -> SharedRun:
+        return cls(uid, Settings().runtime_dir / "run")
+
+    def _path(self, suffix: str) -> Path:
+        return self.run_dir / f"pytest-{self.uid}.{suffix}"
+
+    # -- what the run started --------------------------------------------------------------
+    @contextlib.contextmanager
+    def state(self) -> Iterator[dict[str, Any]]:
+        """The run's state, read and written back under the run's start lock: one worker at a
+        time starts services, chooses the ports, or starts compose."""
+        with _locked(self._path("lock"), fcntl.LOCK_EX):
+            path = self._path("json")
+            saved = json.loads(path.read_text()) if path.exists() else {}
+            state = {**_STATE_DEFAULTS, **saved}
+            yield state
+            path.write_text(json.dumps(state))
+
+    def read(self) -> dict[str, Any]:
+        path = self._path("json")
+        return {**_STATE_DEFAULTS, **(json.loads(path.read_text()) if path.exists() else {})}
+
+    def settings(self, choose: Callable[[], Settings]) -> Settings:
+        """The run's settings: ``choose()``'s, taken by the first worker, the same for all."""
+        with self.state() as state:
+            if state["ports"] is None:
+                chosen = choose()
+                state["ports"] = [chosen.endpoint_url, chosen.agent_port, chosen.standin_port]
+            endpoint, agent, standin = state["ports"]
+        return replace(Settings(), endpoint_url=endpoint, agent_port=agent, standin_port=standin)
+
+    def started_ports(self) -> tuple[str, int, int] | None:
+        ports = self.read()["ports"]
+        return None if ports is None else (ports[0], int(ports[1]), int(ports[2]))
+
+    def remove(self) -> None:
+        for suffix in ("json", "lock", "tests", "turnstile"):
+            with contextlib.suppress(FileNotFoundError):
+                self._path(suffix).unlink()
+
+    # -- which tests run side by side ------------------------------------------------------
+    @contextlib.contextmanager
+    def test_lock(self, exclusive: bool) -> Iterator[None]:
+        """Shared for a test that uses the runtime as it is, exclusive for one that changes
+        it; a writer waiting holds the turnstile, so new readers queue behind it. Taken again
+        in the same process (a fixture set up inside a test), it is already held."""
+        if self._held:
+            yield
+            return
+        tests = self._path("tests")
+        tests.parent.mkdir(parents=True, exist_ok=True)
+        with tests.open("a+") as handle:
+            with _locked(self._path("turnstile"), fcntl.LOCK_EX):
+                fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
+                fcntl.flock(handle, fcntl.LOCK_UN)
