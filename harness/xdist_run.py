@@ -9,8 +9,9 @@ per run (``settings``), so when another checkout holds the configured ones every
 the same free ones.
 
 Tests that change the runtime for everyone (stop the agent, restart it with other variables
-or edited code) are marked ``exclusive``: such a test runs while no other test does (a
-readers-writer lock over the run's tests, writers first), the others run side by side.
+or edited code) are marked ``exclusive``: they run first, one at a time, while the other
+tests wait for them to end (a readers-writer lock over the run's tests, and a count of the
+exclusive tests done); then the others run side by side.
 
 Without xdist (a plain ``pytest``) none of this applies: the fixtures start and stop what
 they need as before. Files: ``<runtime dir>/run/pytest-<run id>.*``, removed at the end.
@@ -27,15 +28,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+from harness.polling import poll
 from harness.settings import Settings
 
 EXCLUSIVE = "exclusive"
+EXCLUSIVE_PHASE_TIMEOUT_SECONDS = 1800.0
 _STATE_DEFAULTS: dict[str, Any] = {
     "ports": None,
     "started": [],
     "compose": False,
     "engine": False,
     "images": False,
+    "exclusive_done": 0,
 }
 
 
@@ -117,6 +121,21 @@ class SharedRun:
         for suffix in ("json", "lock", "tests", "turnstile"):
             with contextlib.suppress(FileNotFoundError):
                 self._path(suffix).unlink()
+
+    # -- the exclusive tests first ----------------------------------------------------------
+    def exclusive_done(self) -> None:
+        with self.state() as state:
+            state["exclusive_done"] += 1
+
+    def after_the_exclusive_tests(self, total: int) -> None:
+        """Wait until the run's ``total`` exclusive tests are done (they are scheduled first):
+        then none of them waits for a long test that the others started."""
+        poll(
+            lambda: self.read()["exclusive_done"] >= total,
+            timeout=EXCLUSIVE_PHASE_TIMEOUT_SECONDS,
+            interval=0.2,
+            what=f"the run's {total} exclusive tests to end",
+        )
 
     # -- which tests run side by side ------------------------------------------------------
     @contextlib.contextmanager

@@ -4,8 +4,8 @@ are exported for every test, including those that only start ``python -m harness
 ``make`` (e.g. ``make agent``) and never ask for the fixture themselves.
 
 Under pytest-xdist (``make test-integration`` runs the tier on several workers) the workers
-share that runtime: a test marked ``exclusive`` (it stops or restarts a service, or edits
-code a service runs) runs alone, the others side by side."""
+share that runtime: the tests marked ``exclusive`` (they stop or restart a service, or edit
+code a service runs) run first, alone; the others wait for them, then run side by side."""
 
 from __future__ import annotations
 
@@ -23,30 +23,42 @@ def _this_checkouts_ports(harness_settings: Settings) -> Settings:
     return harness_settings
 
 
+_EXCLUSIVE_TESTS = pytest.StashKey[int]()
+
+
 @pytest.fixture(autouse=True)
 def _one_runtime_for_all_workers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Under xdist, a test that runs sessions on the shared agent does not run while a test
-    marked exclusive changes it; tests that do not use it (their own runtime or agent, a
-    synth) take no lock."""
+    """Under xdist, the tests marked exclusive run first, alone; the others wait for them to
+    end, then run side by side."""
     run = shared_run(request.config)
-    exclusive = request.node.get_closest_marker(EXCLUSIVE) is not None
-    if run is None or not (exclusive or _uses_the_shared_agent(request.node)):
+    if run is None:
         yield
         return
+    exclusive = request.node.get_closest_marker(EXCLUSIVE) is not None
+    if not exclusive:
+        run.after_the_exclusive_tests(request.config.stash.get(_EXCLUSIVE_TESTS, 0))
     with run.test_lock(exclusive=exclusive):
         yield
 
 
-def _uses_the_shared_agent(item: pytest.Item) -> bool:
-    return "agent_services" in getattr(item, "fixturenames", ())
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """An exclusive test is done, whatever its outcome (also an error in its set-up)."""
+    run = shared_run(item.config)
+    if run is not None and item.get_closest_marker(EXCLUSIVE) is not None:
+        run.exclusive_done()
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_EXCLUSIVE_TESTS] = sum(
+        1 for item in session.items if item.get_closest_marker(EXCLUSIVE) is not None
+    )
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist the tests marked exclusive go first (they run one at a time, before the
-    others hold the shared agent), then the tests marked ``slow``, the longest first, each
-    followed by a short one (a worker holds its running test and the next): no long test
-    starts late or waits queued behind another. Those that take no lock lead, so they run
-    while the exclusive ones do."""
+    """Under xdist the tests marked exclusive go first; then the tests marked ``slow``, the
+    longest first, each followed by a short one (a worker holds its running test and the
+    next): no long test starts late or waits queued behind another."""
     if shared_run(config) is None:
         return
 
@@ -56,9 +68,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     exclusive = [i for i in items if i.get_closest_marker(EXCLUSIVE) is not None]
     rest = [i for i in items if i.get_closest_marker(EXCLUSIVE) is None]
-    slow = sorted(
-        (i for i in rest if seconds(i)), key=lambda i: (_uses_the_shared_agent(i), -seconds(i))
-    )
+    slow = sorted((i for i in rest if seconds(i)), key=seconds, reverse=True)
     short = [i for i in rest if not seconds(i)]
     paired = [item for pair in zip(slow, short, strict=False) for item in pair]
     items[:] = exclusive + paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
