@@ -58,6 +58,16 @@ class Settings:
     # How long LocalStack keeps an idle Lambda environment (host mode). Forking one from the
     # zygote takes milliseconds, so a short keep-alive frees a burst's memory at little cost.
     lambda_keepalive_ms: int = setting("LAMBDA_KEEPALIVE_MS", 30000, integer(1))
+    # DynamoDB Local's JVM (host mode; LocalStack starts it): its maximum heap (LocalStack's
+    # own variable; its default is 256m) and the java launcher's options (JDK_JAVA_OPTIONS):
+    # the serial collector and the client compiler keep it ~50 MB smaller than G1 and C2.
+    dynamodb_heap_size: str = setting("DYNAMODB_HEAP_SIZE", "64m", text)
+    dynamodb_java_options: str = setting(
+        "DYNAMODB_JAVA_OPTIONS", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms16m", text
+    )
+    # glibc's MALLOC_ARENA_MAX for the Python services (LocalStack, agent, stand-in); 0 leaves
+    # glibc's default (8 heaps per core for a threaded process).
+    malloc_arena_max: int = setting("MALLOC_ARENA_MAX", 2, integer(0))
     # The task `trigger` publishes without --task: the Makefile's TASK, byte for byte.
     task: str = setting("TASK", DEFAULT_TASK, text, verbatim=True)
     stack_name: str = setting("STACK_NAME", "AgentWorkflow", text)

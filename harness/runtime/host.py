@@ -120,6 +120,11 @@ class HostRuntime:
             "LAMBDA_RUNTIME_EXECUTOR": "host",
             "HOST_LAMBDA_PYTHON_3_12": str(self.installer.lambda_python),
             "LAMBDA_KEEPALIVE_MS": str(self.settings.lambda_keepalive_ms),
+            # DynamoDB Local's JVM (LocalStack starts it, with this environment): its heap,
+            # and options the java launcher reads (see Settings).
+            "DYNAMODB_HEAP_SIZE": self.settings.dynamodb_heap_size,
+            "JDK_JAVA_OPTIONS": self.settings.dynamodb_java_options,
+            **self._malloc_env(),
             **_passthrough(LOCALSTACK_PASSTHROUGH),
             **self._owner_markers("localstack"),
         }
@@ -145,6 +150,11 @@ class HostRuntime:
             port=self.settings.gateway_port,
             health_url=f"{self.settings.endpoint_url}/_ministack/health",
         )
+
+    def _malloc_env(self) -> dict[str, str]:
+        """glibc's arena limit for a Python service: fewer per-thread heaps, less memory kept."""
+        limit = self.settings.malloc_arena_max
+        return {"MALLOC_ARENA_MAX": str(limit)} if limit else {}
 
     @property
     def instance_root(self) -> Path:
@@ -173,7 +183,13 @@ class HostRuntime:
         return ProcessSpec(
             name=name,
             command=[sys.executable, "-m", module],
-            env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT), **listen, **env},
+            env={
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": str(REPO_ROOT),
+                **self._malloc_env(),
+                **listen,
+                **env,
+            },
             port=port,
             health_url=f"http://127.0.0.1:{port}/ping",
             cwd=REPO_ROOT,
