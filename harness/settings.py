@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,6 +37,13 @@ SHELL_AWS_VARIABLES_IGNORED_LOCALLY = (
 )
 
 
+def java_memory_size(value: str) -> str:
+    """A size as java's -Xmx takes it: digits, then k, m or g (either case) or nothing."""
+    if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", value):
+        raise ValueError("a Java memory size such as 64m or 1g")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Harness configuration; fields default to environment variables, then local defaults
@@ -61,7 +69,7 @@ class Settings:
     # DynamoDB Local's JVM (host mode; LocalStack starts it): its maximum heap (LocalStack's
     # own variable; its default is 256m) and the java launcher's options (JDK_JAVA_OPTIONS):
     # the serial collector and the client compiler keep it ~50 MB smaller than G1 and C2.
-    dynamodb_heap_size: str = setting("DYNAMODB_HEAP_SIZE", "64m", text)
+    dynamodb_heap_size: str = setting("DYNAMODB_HEAP_SIZE", "64m", java_memory_size)
     dynamodb_java_options: str = setting(
         "DYNAMODB_JAVA_OPTIONS", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms16m", text
     )
