@@ -54,7 +54,7 @@ def test_one_client_per_service_region_and_role(footprint):
 
 
 def test_an_expired_client_is_built_again(footprint, monkeypatch):
-    build, built = builder()
+    build, _ = builder()
     cache = footprint.ClientCache(build, size=8, ttl=60)
     now = [1000.0]
     monkeypatch.setattr(footprint.time, "monotonic", lambda: now[0])
