@@ -120,6 +120,8 @@ class HostRuntime:
             "LAMBDA_RUNTIME_EXECUTOR": "host",
             "HOST_LAMBDA_PYTHON_3_12": str(self.installer.lambda_python),
             "LAMBDA_KEEPALIVE_MS": str(self.settings.lambda_keepalive_ms),
+            "IN_MEMORY_CLIENT": "1",
+            "DYNAMODB_IN_MEMORY": "1",
             **_passthrough(LOCALSTACK_PASSTHROUGH),
             **self._owner_markers("localstack"),
         }
