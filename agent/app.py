@@ -50,8 +50,10 @@ except SettingError as bad_setting:
 # local runtime sets and AgentCore never does). Before any client exists.
 record_aws_calls("agent")
 
-# Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
-SESSION_THREADS = 64
+# Sessions run in threads (the Strands agent is synchronous), each holding one for its whole
+# run: sized so that a burst of sessions (`make bench`: 100 at once) never queues for one (with
+# 64, the burst's last sessions waited seconds to be marked BUSY). Idle threads cost little.
+SESSION_THREADS = 256
 EXECUTOR = ThreadPoolExecutor(max_workers=SESSION_THREADS, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()
 # Taken at import, i.e. when the process starts: the code this process runs.
