@@ -83,9 +83,7 @@ def _environment(function: str, role: str = "arn:role/f") -> types.SimpleNamespa
     return types.SimpleNamespace(function_version=version)
 
 
-def test_environment_credentials_are_shared_per_function_until_they_are_old(
-    speedups, monkeypatch
-):
+def test_environment_credentials_are_shared_per_function_until_they_are_old(speedups, monkeypatch):
     now = [100.0]
     monkeypatch.setattr(speedups.time, "monotonic", lambda: now[0])
     fetched = []
@@ -109,4 +107,6 @@ def test_every_component_of_a_shared_program_has_its_heap_key(speedups):
     program.loop = program  # cycles are walked once
     speedups.assign_heap_keys(program)
     nested = program.children[0]["states"][1][0]
-    assert program.made and leaf.made and nested.made
+    assert program.made
+    assert leaf.made
+    assert nested.made
