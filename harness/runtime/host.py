@@ -125,6 +125,11 @@ class HostRuntime:
             "DYNAMODB_HEAP_SIZE": self.settings.dynamodb_heap_size,
             "JDK_JAVA_OPTIONS": self.settings.dynamodb_java_options,
             **self._malloc_env(),
+            # LocalStack's own calls between its services stay in the process (no HTTP round
+            # trip through its gateway); DynamoDB Local keeps its tables in memory (a runtime's
+            # tables live as long as it, as they did in its temporary directory).
+            "IN_MEMORY_CLIENT": "1",
+            "DYNAMODB_IN_MEMORY": "1",
             **_passthrough(LOCALSTACK_PASSTHROUGH),
             **self._owner_markers("localstack"),
         }
