@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 import threading
 import time
 from collections.abc import Callable
 
 from localstack.runtime import hooks
-
-LOG = logging.getLogger(__name__)
 
 TRIM_INTERVAL_SECONDS = 15.0
 

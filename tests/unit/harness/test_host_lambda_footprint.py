@@ -6,6 +6,7 @@ from __future__ import annotations
 from harness.runtime.host import HostRuntime
 from harness.settings import Settings
 
+
 def test_the_services_get_the_memory_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("HARNESS_RUNTIME_DIR", str(tmp_path))
     monkeypatch.setenv("DYNAMODB_HEAP_SIZE", "96m")
