@@ -173,6 +173,6 @@ def polls_for(max_polls: int, wait_scale: float) -> int:
 
 def _typed(raw: Any, default: Any) -> Any:
     """A context value (the CLI passes strings) as the type of the field's default."""
-    if isinstance(default, bool) or not isinstance(default, int | float):
-        return str(raw)
-    return int(raw) if isinstance(default, int) else float(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return int(raw) if isinstance(default, int) else str(raw)
