@@ -115,14 +115,8 @@ ui: $(VENV) ## Serve the live page on 127.0.0.1: sessions newest first, each one
 	@$(HARNESS) ui $(if $(UI_PORT),--port $(UI_PORT))
 
 .PHONY: bench
-bench: $(VENV) ## Measure latency, concurrency, deploy and memory figures (restarts the runtime; writes reports/bench.json)
-	@$(HARNESS) bench
-
-.PHONY: bench-ministack
-bench-ministack: $(VENV) ## The same bench against MiniStack on port 4567 (beside LocalStack); writes reports/bench-ministack.json
-	@AWS_ENDPOINT_URL=http://127.0.0.1:4567 AGENT_PORT=8180 AGENTCORE_STANDIN_PORT=8190 \
-	  HARNESS_EMULATOR=ministack HARNESS_RUNTIME=host \
-	  $(HARNESS) bench --output reports/bench-ministack.json
+bench: $(VENV) ## Measure latency, bursts, deploys and memory on LocalStack and MiniStack side by side, with the targets (EMULATORS=localstack for one column; writes reports/bench.json)
+	@$(HARNESS) bench $(if $(EMULATORS),--emulators $(EMULATORS))
 
 .PHONY: engine-up
 engine-up: $(VENV) ## Start this checkout's private Docker engine (installs docker.io if missing; .runtime/docker/)

@@ -1,9 +1,12 @@
 """`make bench`: how fast is the loop from an edit to a green end-to-end check?
 
-One run measures, on this machine: the runtime's start (installs cached), deploys (first,
-no-change, one change), end-to-end latency of sequential sessions, the wall time of
-concurrent sessions (none lost, none run twice), an agent restart to a completed session,
-and the memory (RSS) of every runtime process. Figures are printed and written as JSON.
+One run per emulator measures, on this machine: the runtime's start (installs cached),
+deploys (first, no-change, one change), end-to-end latency of sequential sessions, the wall
+time of bursts of concurrent sessions (none lost, none run twice), an agent restart to a
+completed session, and the memory (RSS and PSS) of every runtime process. The emulator the
+settings name is measured in this process; any other (MiniStack beside LocalStack) in a
+child process on free ports, so both columns come from the same harness in the same run.
+``harness.bench_report`` puts them side by side.
 """
 
 from __future__ import annotations
@@ -11,7 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import signal
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +33,7 @@ from harness.errors import HarnessError
 from harness.polling import PollTimeout, poll
 from harness.runtime import select_runtime
 from harness.runtime.host import HostRuntime
+from harness.runtime.ports import HOST, free_ports
 from harness.runtime.processes import (
     ManagedProcess,
     cmdline,
@@ -34,13 +43,16 @@ from harness.runtime.processes import (
     signals_deferred,
 )
 from harness.sessions import SessionReader
-from harness.settings import Settings
+from harness.settings import REPO_ROOT, Settings
 from harness.stack import StackOutputs
 from harness.trigger import manual_trigger_detail, publish
 
 logger = logging.getLogger(__name__)
 
 POLL = 0.02  # seconds between journal reads while timing a session
+PUBLISHERS = 16  # threads publishing a burst's events
+CHILD_CLEANUP_SECONDS = 120  # an interrupted child bench's time to stop its runtime
+BURSTS = (50, 100)  # concurrent sessions per burst (the first one's memory is measured)
 SERVICES = ("localstack", "agent", "agentcore-standin")
 # The journal history of a session that went right.
 HAPPY_PATH = [SessionStatus.INITIATED, SessionStatus.BUSY, SessionStatus.COMPLETED]
@@ -75,6 +87,68 @@ def _timed(action: Callable[[], Any]) -> float:
     started = time.monotonic()
     action()
     return round(time.monotonic() - started, 3)
+
+
+# What a journal read gives the timer: (status, history statuses, execution ARN) or None.
+JournalState = tuple[str, list[str], str] | None
+
+
+def time_until_ended(
+    timing: SessionTiming,
+    started: float,
+    journal: Callable[[], JournalState],
+    execution_status: Callable[[str], str],
+    *,
+    timeout: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SessionTiming:
+    """Fill ``timing``: seconds from ``started`` (the publish) to the journal's terminal status,
+    then to the execution's end (SUCCEEDED only; None for any other end). A session that does
+    not end within ``timeout`` of ``started`` keeps None figures: reported, not raised."""
+    execution_arn = ""
+
+    def ended() -> bool:
+        nonlocal execution_arn
+        if timing.journal_completed is None:
+            state = journal()
+            if state and state[0] in TERMINAL_STATUSES:
+                timing.journal_completed = clock() - started
+                _, timing.statuses, execution_arn = state
+            return False
+        if not execution_arn:
+            return True  # an item the workflow did not write: no execution to time
+        status = execution_status(execution_arn)
+        if status == "RUNNING":
+            return False
+        timing.execution_succeeded = clock() - started if status == "SUCCEEDED" else None
+        return True
+
+    with contextlib.suppress(PollTimeout):
+        poll(
+            ended,
+            timeout=max(0.0, started + timeout - clock()),
+            interval=POLL,
+            what=f"session {timing.session_id} to end",
+            clock=clock,
+            sleep=sleep,
+        )
+    return timing
+
+
+def burst_figures(
+    ids: list[str], histories: dict[str, list[str]], wall: float, publish: float
+) -> dict[str, Any]:
+    """A burst's figures: sessions with the happy path's full history, those never ended
+    (lost) and those whose agent ran more than once (BUSY twice)."""
+    return {
+        "sessions": len(ids),
+        "publish_s": round(publish, 3),
+        "wall_s": round(wall, 3),
+        "completed_full_history": sum(histories.get(i) == HAPPY_PATH for i in ids),
+        "lost": sum(i not in histories for i in ids),
+        "duplicate_runs": sum(h.count(SessionStatus.BUSY) > 1 for h in histories.values()),
+    }
 
 
 class Bench:
@@ -130,38 +204,21 @@ class Bench:
         sfn = aws.client("stepfunctions", self.settings)
         started = time.monotonic()
         session_id = publish(self.settings, manual_trigger_detail(task), outputs.event_bus_name)
-        timing = SessionTiming(session_id)
-        execution_arn = ""
 
-        def ended() -> bool:
-            """The journal's terminal status first, then the execution's end (if it has one)."""
-            nonlocal execution_arn
-            if timing.journal_completed is None:
-                item = reader.item(session_id)
-                if item and item.get("status") in TERMINAL_STATUSES:
-                    timing.journal_completed = time.monotonic() - started
-                    timing.statuses = [h["status"] for h in item.get("history", [])]
-                    execution_arn = item.get("execution_arn", "")
-                return False
-            if not execution_arn:
-                return True  # an item the workflow did not write: no execution to time
-            status = sfn.describe_execution(executionArn=execution_arn)["status"]
-            if status == "RUNNING":
-                return False
-            timing.execution_succeeded = (
-                time.monotonic() - started if status == "SUCCEEDED" else None
-            )
-            return True
+        def journal() -> JournalState:
+            item = reader.item(session_id)
+            if not item:
+                return None
+            history = [h["status"] for h in item.get("history", [])]
+            return item.get("status", ""), history, item.get("execution_arn", "")
 
-        # A session that does not end in time is reported as such (no figures), not raised.
-        with contextlib.suppress(PollTimeout):
-            poll(
-                ended,
-                timeout=max(0.0, started + timeout - time.monotonic()),  # from the publish
-                interval=POLL,
-                what=f"session {session_id} to end",
-            )
-        return timing
+        def execution_status(arn: str) -> str:
+            status: str = sfn.describe_execution(executionArn=arn)["status"]
+            return status
+
+        return time_until_ended(
+            SessionTiming(session_id), started, journal, execution_status, timeout=timeout
+        )
 
     def sequential(self, outputs: StackOutputs, count: int) -> None:
         self.report(f"{count} sequential sessions")
@@ -180,10 +237,10 @@ class Bench:
         }
 
     def concurrent(self, outputs: StackOutputs, count: int) -> None:
-        self.report(f"{count} concurrent sessions")
+        self.report(f"{count} concurrent sessions ({min(count, PUBLISHERS)} publishers)")
         reader = SessionReader(self.settings, outputs)
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=min(count, 16)) as pool:
+        with ThreadPoolExecutor(max_workers=min(count, PUBLISHERS)) as pool:
             ids = list(
                 pool.map(
                     lambda i: publish(
@@ -192,6 +249,7 @@ class Bench:
                     range(count),
                 )
             )
+        published = time.monotonic() - started
         pending = set(ids)
         histories: dict[str, list[str]] = {}
 
@@ -208,14 +266,7 @@ class Bench:
         with contextlib.suppress(PollTimeout):
             poll(all_ended, timeout=max(0.0, bound), interval=0.1, what="the burst to end")
         wall = time.monotonic() - started
-        complete = [s for s, h in histories.items() if h == HAPPY_PATH]
-        self.figures["concurrent"] = {
-            "sessions": count,
-            "wall_s": round(wall, 3),
-            "completed_full_history": len(complete),
-            "lost": len(pending),
-            "duplicate_runs": sum(h.count(SessionStatus.BUSY) > 1 for h in histories.values()),
-        }
+        self.figures[f"concurrent_{count}"] = burst_figures(ids, histories, wall, published)
 
     def agent_reload(self, outputs: StackOutputs) -> None:
         """An agent code change to a completed session, with no redeploy."""
@@ -283,10 +334,11 @@ def run(
     settings: Settings,
     *,
     sessions: int,
-    concurrent: int,
+    bursts: tuple[int, ...],
     output: Path,
     report: Callable[[str], None],
 ) -> dict[str, Any]:
+    """Measure the emulator ``settings`` name; write its figures to ``output``."""
     if not settings.is_local:
         raise HarnessError("make bench measures the local runtime; unset HARNESS_TARGET")
     bench = Bench(settings, report)
@@ -297,11 +349,13 @@ def run(
         bench.sequential(outputs, sessions)
         bench.memory("after_sequential")
         idle = bench.figures.get("lambda_processes_after_sequential", 0)
-        bench.concurrent(outputs, concurrent)
-        bench.agent_reload(outputs)
-        bench.memory("after_burst")
-        bench.settle(idle)
-        bench.memory("settled")
+        for number, count in enumerate(bursts):
+            bench.concurrent(outputs, count)
+            if number == 0:  # the first burst's memory, then settled after ~100 sessions
+                bench.memory("after_burst")
+                bench.agent_reload(outputs)
+                bench.settle(idle)
+                bench.memory("settled")
     finally:
         # Also on an error or Ctrl-C: what was not running before the bench does not outlive it.
         with signals_deferred():
@@ -309,3 +363,71 @@ def run(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(bench.figures, indent=2))
     return bench.figures
+
+
+def emulator_environment(emulator: str) -> dict[str, str]:
+    """The environment a child bench runs ``emulator`` with: host mode, on free ports (beside
+    whatever this checkout runs)."""
+    gateway, agent, standin = free_ports(3)
+    return {
+        **os.environ,
+        "HARNESS_EMULATOR": emulator,
+        "HARNESS_RUNTIME": "host",
+        "AWS_ENDPOINT_URL": f"http://{HOST}:{gateway}",
+        "AGENT_PORT": str(agent),
+        "AGENTCORE_STANDIN_PORT": str(standin),
+    }
+
+
+def measure(
+    settings: Settings,
+    *,
+    emulators: tuple[str, ...],
+    sessions: int,
+    bursts: tuple[int, ...],
+    report: Callable[[str], None],
+) -> dict[str, dict[str, Any]]:
+    """Each emulator's figures, in the order given: the settings' own emulator here, any
+    other in a child `harness bench` (it starts and stops its own runtime)."""
+    figures: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        for emulator in emulators:
+            output = Path(scratch) / f"{emulator}.json"
+            if emulator == settings.emulator:
+                figures[emulator] = run(
+                    settings, sessions=sessions, bursts=bursts, output=output, report=report
+                )
+                continue
+            report(f"{emulator}: the same bench in a child process, on free ports")
+            command = [
+                sys.executable, "-m", "harness", "bench", "--child",
+                "--emulators", emulator,
+                "--sessions", str(sessions),
+                "--bursts", ",".join(map(str, bursts)),
+                "--output", str(output),
+            ]  # fmt: skip
+            status = _run_child(command, emulator_environment(emulator))
+            if status != 0:
+                raise HarnessError(
+                    f"the {emulator} bench exited with status {status} (its output is"
+                    f" above); `make bench EMULATORS={settings.emulator}` skips it"
+                )
+            figures[emulator] = json.loads(output.read_text())
+    return figures
+
+
+def _run_child(command: list[str], env: dict[str, str]) -> int:
+    """Run a child bench; interrupted, pass the interrupt on and let it stop what it
+    started (subprocess.run would kill it a quarter of a second later, mid clean-up)."""
+    child = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+    try:
+        return child.wait()
+    except BaseException:
+        with signals_deferred():
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=CHILD_CLEANUP_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        raise

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from botocore.exceptions import BotoCoreError
 from rich.console import Console
@@ -23,7 +22,7 @@ from agent.environment import SettingError, exit_on
 from agent.journal import SessionNotFound
 from agent.logs import configure_logging
 from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, SessionStatus
-from harness import bench, deploy, undelivered
+from harness import bench, bench_report, deploy, undelivered
 from harness.assertions import describe
 from harness.devloop import run_agent_foreground
 from harness.errors import HarnessError
@@ -34,7 +33,7 @@ from harness.runtime.engine import Engine
 from harness.runtime.images import ImageBuilder
 from harness.runtime.processes import running_instances
 from harness.sessions import Session, SessionReader, SessionSummary
-from harness.settings import DEFAULT_TASK, REPO_ROOT, Settings
+from harness.settings import DEFAULT_TASK, EMULATORS, REPO_ROOT, Settings
 from harness.stack import StackOutputs
 from harness.timeline import STATUS_STYLE, full_errors, progress_line, timeline
 from harness.trigger import manual_trigger_detail, publish
@@ -425,19 +424,37 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("bench")
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    figures = bench.run(
+    if args.child:  # one emulator's figures for a parent bench: no table
+        bench.run(
+            settings, sessions=args.sessions, bursts=args.bursts, output=args.output, report=report
+        )
+        return 0
+    by_emulator = bench.measure(
         settings,
+        emulators=args.emulators,
         sessions=args.sessions,
-        concurrent=args.concurrent,
-        output=args.output,
+        bursts=args.bursts,
         report=report,
     )
-    table = Table(title="make bench", title_justify="left")
+    rows = bench_report.compare(by_emulator)
+    about = bench_report.machine()
+    emulators = list(by_emulator)
+    on = f"{about['commit']} · {about['cpus']} CPUs · load {about['load_average_1m']}"
+    table = Table(title=f"make bench · {on}", title_justify="left")
     table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key, value in _flatten(figures):
-        table.add_row(key, str(value))
+    for emulator in emulators:
+        table.add_column(emulator, justify="right")
+    table.add_column(
+        f"{bench_report.SUBJECT}/{emulators[-1]}" if len(emulators) > 1 else "ratio",
+        justify="right",
+    )
+    table.add_column(f"target ({bench_report.SUBJECT})", justify="right")
+    for row in rows:
+        style = "red" if row.met is False else None
+        table.add_row(*row.cells(emulators), style=style)
     console.print(table)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(bench_report.document(by_emulator, rows, about), indent=2))
     console.print(f"written to {args.output}")
     return 0
 
@@ -468,22 +485,34 @@ def cmd_engine(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _flatten(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, object]]:
-    rows: list[tuple[str, object]] = []
-    for key, value in figures.items():
-        if isinstance(value, dict):
-            rows += _flatten(value, f"{prefix}{key}.")
-        else:
-            rows.append((f"{prefix}{key}", value))
-    return rows
-
-
 def context_item(value: str) -> tuple[str, str]:
     """``-c KEY=VALUE`` (argparse turns the error into a usage error)."""
     key, equals, item = value.partition("=")
     if not equals or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
     return key, item
+
+
+def _counts(value: str) -> tuple[int, ...]:
+    """``50,100``: positive counts (bench bursts)."""
+    try:
+        counts = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected positive counts, e.g. 50,100")
+    return counts
+
+
+def _emulators(value: str) -> tuple[str, ...]:
+    """``localstack,ministack``: known emulators, each once."""
+    names = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [name for name in names if name not in EMULATORS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected emulators from {', '.join(EMULATORS)}, comma separated"
+        )
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -579,13 +608,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--sessions", type=int, default=50, help="sequential sessions (default: 50)"
     )
     bench_parser.add_argument(
-        "--concurrent", type=int, default=50, help="concurrent sessions (default: 50)"
+        "--bursts",
+        type=_counts,
+        default=bench.BURSTS,
+        metavar="N,N",
+        help="concurrent sessions per burst (default: 50,100)",
+    )
+    bench_parser.add_argument(
+        "--emulators",
+        type=_emulators,
+        default=EMULATORS,
+        metavar="NAME,NAME",
+        help="a column each, measured one after the other (default: localstack,ministack)",
     )
     bench_parser.add_argument(
         "--output",
         type=Path,
         default=REPO_ROOT / "reports" / "bench.json",
         help="where to write the figures (default: reports/bench.json)",
+    )
+    bench_parser.add_argument(
+        "--child",
+        action="store_true",
+        help="measure the one emulator and write its figures, no table (what a bench runs"
+        " for its other columns)",
     )
     for name, text in (
         ("watch", "follow a session live, then print its timeline"),

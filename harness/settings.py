@@ -51,7 +51,7 @@ class Settings:
     agent_port: int = setting("AGENT_PORT", 8080, port_number)
     standin_port: int = setting("AGENTCORE_STANDIN_PORT", 8090, port_number)
     # The AWS emulator in the "localstack" slot: localstack (default) or ministack (for
-    # parity and speed comparisons, e.g. `make bench-ministack`).
+    # parity and speed comparisons: `make bench` measures both).
     emulator: str = setting("HARNESS_EMULATOR", "localstack", one_of(*EMULATORS))
     localstack_python: str = setting("LOCALSTACK_PYTHON", "", text)
     lambda_python: str = setting("LAMBDA_PYTHON", "", text)

@@ -109,7 +109,9 @@ def _assert_nothing_left(runtime: Isolated, log: Path) -> None:
 def test_an_interrupted_bench_stops_what_it_started(tmp_path: Path) -> None:
     # GIVEN a bench on ports where nothing ran, interrupted once its runtime is up
     runtime = Isolated()
-    command, log = _bench(runtime, tmp_path, "--sessions", "1", "--concurrent", "1")
+    command, log = _bench(
+        runtime, tmp_path, "--sessions", "1", "--bursts", "1", "--emulators", "localstack"
+    )
     try:
         assert _follow(runtime, command, 300, "deploying", log), log.read_text()
         runtime.look(command)
@@ -130,9 +132,11 @@ def test_an_interrupted_bench_stops_what_it_started(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_bench_run_on_ministack_leaves_no_process(tmp_path: Path) -> None:
-    # GIVEN `make bench-ministack`'s setup on free ports (MiniStack runs Lambda workers)
+    # GIVEN the bench's MiniStack column on free ports (MiniStack runs Lambda workers)
     runtime = Isolated(HARNESS_EMULATOR="ministack")
-    command, log = _bench(runtime, tmp_path, "--sessions", "1", "--concurrent", "2")
+    command, log = _bench(
+        runtime, tmp_path, "--sessions", "1", "--bursts", "2", "--emulators", "ministack"
+    )
     try:
         # WHEN it runs to its end
         _follow(runtime, command, 900, "", log)

@@ -22,10 +22,13 @@ def test_bench_measures_sessions_and_memory(deployed_stack, agent_services, harn
     assert journal["n"] == execution["n"] == 3
     assert 0 < journal["p50"] <= journal["max"]
     assert journal["p50"] < execution["p50"], "the execution ends after the journal"
-    assert messages == ["3 sequential sessions", "4 concurrent sessions"]
-    assert figures["concurrent"] == {
+    assert messages == ["3 sequential sessions", "4 concurrent sessions (4 publishers)"]
+    burst = figures["concurrent_4"]
+    assert 0 < burst["publish_s"] < burst["wall_s"]
+    assert burst == {
         "sessions": 4,
-        "wall_s": figures["concurrent"]["wall_s"],
+        "publish_s": burst["publish_s"],
+        "wall_s": burst["wall_s"],
         "completed_full_history": 4,
         "lost": 0,
         "duplicate_runs": 0,

@@ -1,9 +1,102 @@
-"""`make bench`'s figures: percentiles and the printed table's rows."""
+"""`make bench`'s measuring code on a fake clock, and its comparison table: what the bench
+reports follows from what it saw, whatever the machine's speed."""
 
 from __future__ import annotations
 
-from harness.bench import summary
-from harness.cli import _flatten
+import pytest
+
+from harness.bench import SessionTiming, burst_figures, summary, time_until_ended
+from harness.bench_report import TARGETS, compare, document, flatten, ratio
+from harness.cli import build_parser
+
+ARN = "arn:aws:states:us-east-1:000000000000:execution:wf:s1"
+HAPPY = ["INITIATED", "BUSY", "COMPLETED"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _timed(clock: FakeClock, journal_at: float | None, execution: tuple[float, str] | None):
+    """Time a session published at 100.0 whose journal ends ``journal_at`` s later and whose
+    execution ends (``execution``: seconds, status) later still."""
+
+    def journal():
+        if journal_at is None or clock.now - 100.0 < journal_at:
+            return ("BUSY", HAPPY[:2], ARN) if clock.now > 100.1 else None
+        return "COMPLETED", HAPPY, ARN if execution else ""
+
+    def execution_status(arn: str) -> str:
+        assert arn == ARN
+        assert execution is not None
+        seconds, status = execution
+        return status if clock.now - 100.0 >= seconds else "RUNNING"
+
+    return time_until_ended(
+        SessionTiming("s1"),
+        100.0,
+        journal,
+        execution_status,
+        timeout=10,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+def test_a_session_is_timed_from_its_publish_to_the_journal_then_to_the_execution():
+    timing = _timed(clock := FakeClock(), journal_at=0.3, execution=(1.1, "SUCCEEDED"))
+
+    assert timing.journal_completed == pytest.approx(0.3, abs=0.021)  # one 0.02 s poll
+    assert timing.execution_succeeded == pytest.approx(1.1, abs=0.021)
+    assert timing.statuses == HAPPY
+    assert clock.now - 100.0 == pytest.approx(1.1, abs=0.021), "it stops once the execution ended"
+
+
+def test_an_execution_that_did_not_succeed_has_no_execution_figure():
+    timing = _timed(FakeClock(), journal_at=0.3, execution=(0.5, "FAILED"))
+
+    assert timing.journal_completed == pytest.approx(0.3, abs=0.021)
+    assert timing.execution_succeeded is None
+
+
+def test_a_journal_item_without_an_execution_ends_at_the_journal():
+    timing = _timed(FakeClock(), journal_at=0.2, execution=None)
+
+    assert timing.journal_completed == pytest.approx(0.2, abs=0.021)
+    assert timing.execution_succeeded is None
+
+
+def test_a_session_that_never_ends_is_reported_without_figures_at_the_bound():
+    timing = _timed(clock := FakeClock(), journal_at=None, execution=None)
+
+    assert (timing.journal_completed, timing.execution_succeeded) == (None, None)
+    assert clock.now == pytest.approx(110.0), "it gave up at the bound, not before or after"
+
+
+def test_a_burst_counts_full_histories_lost_sessions_and_second_runs():
+    histories = {
+        "a": HAPPY,
+        "b": ["INITIATED", "BUSY", "BUSY", "COMPLETED"],  # the agent ran twice
+        "c": ["INITIATED", "FAILED"],
+    }
+
+    figures = burst_figures(["a", "b", "c", "d"], histories, wall=4.56789, publish=0.5)
+
+    assert figures == {
+        "sessions": 4,
+        "publish_s": 0.5,
+        "wall_s": 4.568,
+        "completed_full_history": 1,
+        "lost": 1,
+        "duplicate_runs": 1,
+    }
 
 
 def test_summary_percentiles():
@@ -11,6 +104,118 @@ def test_summary_percentiles():
     assert summary([0.3, 0.1, 0.2, 0.4]) == {"p50": 0.25, "p95": 0.4, "max": 0.4, "n": 4}
 
 
-def test_nested_figures_become_dotted_rows():
-    rows = _flatten({"emulator": "localstack", "concurrent": {"wall_s": 10.3, "lost": 0}})
-    assert rows == [("emulator", "localstack"), ("concurrent.wall_s", 10.3), ("concurrent.lost", 0)]
+def test_nested_figures_become_dotted_keys_in_order():
+    flat = flatten({"emulator": "localstack", "concurrent_50": {"wall_s": 10.3, "lost": 0}})
+
+    assert list(flat.items()) == [
+        ("emulator", "localstack"),
+        ("concurrent_50.wall_s", 10.3),
+        ("concurrent_50.lost", 0),
+    ]
+
+
+def test_only_times_and_sizes_have_a_ratio():
+    rows = compare(
+        {
+            "localstack": {"a_s": 2.0, "n": 4, "rss_mb_x": {"total": 1.0}},
+            "m": {"a_s": 1.0, "n": 2, "rss_mb_x": {"total": 2.0}},
+        }
+    )
+
+    assert {row.figure: row.ratio for row in rows} == {"a_s": 2.0, "n": None, "rss_mb_x.total": 0.5}
+
+
+def test_ratio_is_only_for_two_numbers_and_a_nonzero_divisor():
+    assert ratio(1.0, 4.0) == 0.25
+    assert ratio(3, 2) == 1.5
+    assert ratio(1.0, 0) is None
+    assert ratio("host", "host") is None
+    assert ratio(True, 1) is None
+    assert ratio(1.0, None) is None
+
+
+def test_the_table_has_a_column_per_emulator_the_ratio_and_the_targets():
+    by_emulator = {
+        "localstack": {
+            "emulator": "localstack",
+            "deploy_first_s": 12.0,
+            "concurrent_50": {"wall_s": 6.0, "lost": 0},
+            "settle_s": 30.0,
+        },
+        "ministack": {
+            "emulator": "ministack",
+            "deploy_first_s": 24.0,
+            "concurrent_50": {"wall_s": 3.0, "lost": 0},
+        },
+    }
+
+    rows = {row.figure: row for row in compare(by_emulator)}
+
+    assert list(rows) == [
+        "emulator",
+        "deploy_first_s",
+        "concurrent_50.wall_s",
+        "concurrent_50.lost",
+        "settle_s",
+    ]
+    first = rows["deploy_first_s"]
+    assert (first.ratio, first.target, first.met) == (0.5, TARGETS["deploy_first_s"], True)
+    burst = rows["concurrent_50.wall_s"]
+    assert (burst.ratio, burst.met) == (2.0, False)
+    assert burst.cells(["localstack", "ministack"]) == [
+        "concurrent_50.wall_s",
+        "6",
+        "3",
+        "2x",
+        "≤ 5 ✗",
+    ]
+    assert rows["concurrent_50.lost"].ratio is None  # a count
+    assert rows["concurrent_50.lost"].met is True
+    settle = rows["settle_s"]
+    assert settle.values == {"localstack": 30.0}
+    assert settle.cells(["localstack", "ministack"]) == ["settle_s", "30", "-", "", ""]
+
+    written = document(by_emulator, list(rows.values()), {"commit": "abc1234"})
+    assert written["machine"] == {"commit": "abc1234"}
+    assert written["emulators"] == by_emulator
+    assert written["ratio"] == {
+        "of": "localstack",
+        "to": "ministack",
+        "figures": {"deploy_first_s": 0.5, "concurrent_50.wall_s": 2.0},
+    }
+    assert written["targets"]["concurrent_50.wall_s"] == {
+        "at_most": 5.0,
+        "value": 6.0,
+        "met": False,
+    }
+
+
+def test_a_target_without_a_value_is_neither_met_nor_missed():
+    rows = compare({"ministack": {"deploy_first_s": 20.0}})
+
+    assert [(r.figure, r.ratio, r.met) for r in rows] == [("deploy_first_s", None, None)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "bursts", "emulators"),
+    [
+        ([], (50, 100), ("localstack", "ministack")),
+        (["--bursts", "20,40", "--emulators", "ministack"], (20, 40), ("ministack",)),
+        (["--emulators", "localstack,localstack"], (50, 100), ("localstack",)),
+    ],
+)
+def test_bench_options(arguments, bursts, emulators):
+    args = build_parser().parse_args(["bench", *arguments])
+
+    assert (args.bursts, args.emulators, args.child) == (bursts, emulators, False)
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--bursts", "0"], ["--bursts", "ten"], ["--emulators", "moto"]]
+)
+def test_bad_bench_options_are_usage_errors(arguments, capsys):
+    with pytest.raises(SystemExit) as exit:
+        build_parser().parse_args(["bench", *arguments])
+
+    assert exit.value.code == 2
+    assert "expected" in capsys.readouterr().err

@@ -1,0 +1,164 @@
+"""`make bench`'s comparison: one column per emulator, their ratio, and the targets.
+
+Pure functions over the figures each emulator's run produced (``harness.bench``), so the
+table and the JSON are checked by unit tests, not by the machine's speed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.settings import REPO_ROOT
+
+# The figures a fast local loop is held to (issue 16), for the default emulator's column:
+# a row's figure must be at most this (seconds, megabytes, counts).
+TARGETS: dict[str, float] = {
+    "sequential.execution_succeeded_s.p50": 0.4,
+    "sequential.execution_succeeded_s.p95": 0.6,
+    "concurrent_50.wall_s": 5.0,
+    "concurrent_50.lost": 0,
+    "concurrent_50.duplicate_runs": 0,
+    "concurrent_100.wall_s": 8.0,
+    "concurrent_100.lost": 0,
+    "concurrent_100.duplicate_runs": 0,
+    "pss_mb_after_burst.total": 800.0,
+    "rss_mb_settled.total": 600.0,
+    "deploy_first_s": 15.0,
+    "deploy_one_change_s": 8.0,
+    "agent_change_to_completed_s": 1.5,
+}
+# Which emulator's column the targets and the ratio's numerator are.
+SUBJECT = "localstack"
+
+
+def flatten(figures: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
+    """Nested figures as dotted keys, in their order."""
+    rows: dict[str, object] = {}
+    for key, value in figures.items():
+        if isinstance(value, Mapping):
+            rows.update(flatten(value, f"{prefix}{key}."))
+        else:
+            rows[f"{prefix}{key}"] = value
+    return rows
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def timed_or_sized(figure: str) -> bool:
+    """Seconds or megabytes (``deploy_first_s``, ``rss_mb_settled.total``): figures a ratio
+    means something for, unlike counts (sessions, lost)."""
+    return any(part.endswith("_s") or "_mb" in part for part in figure.split("."))
+
+
+def ratio(subject: object, other: object) -> float | None:
+    """``subject / other`` for two numbers (None where either is missing or ``other`` is 0)."""
+    a, b = _number(subject), _number(other)
+    if a is None or b is None or b == 0:
+        return None
+    return round(a / b, 2)
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    values: dict[str, object]  # emulator -> value (absent where it has no such figure)
+    ratio: float | None  # SUBJECT's value / the other emulator's
+    target: float | None
+    met: bool | None  # None where there is no target or no value to hold to it
+
+    def cells(self, emulators: list[str]) -> list[str]:
+        values = [_cell(self.values.get(e)) for e in emulators]
+        ratio = "" if self.ratio is None else f"{self.ratio:g}x"
+        if self.target is None:
+            target = ""
+        else:
+            mark = {True: "✓", False: "✗", None: "?"}[self.met]
+            target = f"≤ {self.target:g} {mark}"
+        return [self.figure, *values, ratio, target]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def compare(
+    by_emulator: Mapping[str, Mapping[str, Any]], targets: Mapping[str, float] = TARGETS
+) -> list[Row]:
+    """One row per figure any emulator has; the ratio (of times and sizes) is SUBJECT's over
+    the first other emulator's; targets are held against SUBJECT's value."""
+    flat = {emulator: flatten(figures) for emulator, figures in by_emulator.items()}
+    others = [e for e in flat if e != SUBJECT]
+    names: dict[str, None] = {}
+    for figures in flat.values():
+        names.update(dict.fromkeys(figures))
+    rows = []
+    for name in names:
+        values = {e: figures[name] for e, figures in flat.items() if name in figures}
+        subject = values.get(SUBJECT)
+        target = targets.get(name)
+        value = _number(subject)
+        rows.append(
+            Row(
+                figure=name,
+                values=values,
+                ratio=(
+                    ratio(subject, values.get(others[0]))
+                    if others and timed_or_sized(name)
+                    else None
+                ),
+                target=target,
+                met=None if target is None or value is None else value <= target,
+            )
+        )
+    return rows
+
+
+def machine() -> dict[str, object]:
+    """What the figures were measured on."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": commit or "unknown",
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def document(
+    by_emulator: Mapping[str, Mapping[str, Any]], rows: list[Row], about: Mapping[str, object]
+) -> dict[str, Any]:
+    """The JSON `make bench` writes: the machine, each emulator's figures, ratios, targets."""
+    return {
+        "machine": dict(about),
+        "emulators": {e: dict(figures) for e, figures in by_emulator.items()},
+        "ratio": {
+            "of": SUBJECT,
+            "to": next((e for e in by_emulator if e != SUBJECT), None),
+            "figures": {row.figure: row.ratio for row in rows if row.ratio is not None},
+        },
+        "targets": {
+            row.figure: {"at_most": row.target, "value": row.values.get(SUBJECT), "met": row.met}
+            for row in rows
+            if row.target is not None
+        },
+    }
