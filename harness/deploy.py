@@ -23,6 +23,7 @@ from harness.fingerprint import fingerprint
 from harness.polling import PollTimeout, poll
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
 from harness.settings import REPO_ROOT, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
+from harness.wait_scale import WAIT_SCALE_CONTEXT, format_scale
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,10 @@ def context_args(settings: Settings, runtime_mode: str, extra: dict[str, str]) -
         context.setdefault("agentcore_endpoint", STANDIN_URL_IN_COMPOSE)
     elif settings.is_local:
         context.setdefault("agentcore_endpoint", settings.standin_url)
+    if settings.is_local:
+        # The emulator's Wait scale: the local stage polls as often as it takes to keep the
+        # agent's time budget (infra/agent_workflow/config.py, polls_for).
+        context.setdefault(WAIT_SCALE_CONTEXT, format_scale(settings.sfn_wait_scale))
     return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
 
 

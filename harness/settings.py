@@ -16,6 +16,7 @@ from agent.environment import (
     setting,
     text,
 )
+from harness.wait_scale import DEFAULT_WAIT_SCALE, WAIT_SCALE_ENV, wait_scale
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The local stage is deployed to LocalStack's account in this region (infra/.../config.py),
@@ -85,6 +86,9 @@ class Settings:
     # Base images on the private Docker engine: built offline from Debian's packages, or the
     # official ones from a registry.
     docker_base: str = setting("HARNESS_DOCKER_BASE", "offline", one_of(*DOCKER_BASES))
+    # The fraction of its duration a Step Functions Wait state lasts in the local emulator
+    # (harness/wait_scale.py): the local stage deploys the polls that keep its time budget.
+    sfn_wait_scale: float = setting(WAIT_SCALE_ENV, DEFAULT_WAIT_SCALE, wait_scale)
 
     def __post_init__(self) -> None:
         if self.is_local:

@@ -39,6 +39,7 @@ from harness.runtime.ownership import (
 from harness.runtime.ports import free_port, port_in_use
 from harness.runtime.processes import ManagedProcess, ProcessSpec
 from harness.settings import REPO_ROOT, Settings
+from harness.wait_scale import emulator_environment, format_scale
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class HostRuntime:
             # tables live as long as it, as they did in its temporary directory).
             "IN_MEMORY_CLIENT": "1",
             "DYNAMODB_IN_MEMORY": "1",
+            **emulator_environment("localstack", self.settings.sfn_wait_scale),
             **_passthrough(LOCALSTACK_PASSTHROUGH),
             **self._owner_markers("localstack"),
         }
@@ -150,6 +152,7 @@ class HostRuntime:
                 "GATEWAY_PORT": str(self.settings.gateway_port),
                 "BIND_HOST": "127.0.0.1",
                 "HOME": str(self.instance_root / "home"),
+                **emulator_environment("ministack", self.settings.sfn_wait_scale),
                 **self._owner_markers("localstack"),
             },
             port=self.settings.gateway_port,
@@ -300,9 +303,11 @@ class HostRuntime:
             return code_fingerprint(*AGENT_CODE)
         if name == "agentcore-standin":
             return code_fingerprint(*STANDIN_CODE)
+        # The Wait scale too: the stack is deployed for the emulator's (harness/wait_scale.py).
+        scale = f"wait_scale={format_scale(self.settings.sfn_wait_scale)}"
         if self.settings.emulator == "ministack":
-            return fingerprint(MINISTACK_LOCK)
-        return fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN)
+            return fingerprint(MINISTACK_LOCK, extra=scale)
+        return fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN, extra=scale)
 
     def _owner_markers(self, name: str) -> dict[str, str]:
         """Environment that names the emulator's owner (read back by process_owner)."""
@@ -362,9 +367,10 @@ class HostRuntime:
         if spec.name == "localstack":
             if owner.fingerprint is not None:
                 self.report(
-                    f"{self.settings.emulator} was started with other emulator code (lock file "
-                    "or host Lambda plugin): `make down && make up` to run this one "
-                    "(its state is in memory: redeploy after)"
+                    f"{self.settings.emulator} was started with other emulator code or "
+                    "settings (lock file, host Lambda plugin, HARNESS_SFN_WAIT_SCALE): "
+                    "`make down && make up` to run this one (its state is in memory: redeploy "
+                    "after)"
                 )
             return True
         process = ManagedProcess(spec, self.run_dir)
