@@ -159,6 +159,7 @@ class Bench:
         self.figures: dict[str, Any] = {
             "runtime_mode": self.runtime.mode,
             "emulator": settings.emulator,
+            "sfn_wait_scale": settings.sfn_wait_scale,  # Wait states last this share locally
         }
 
     # -- runtime and deploys ---------------------------------------------------------------

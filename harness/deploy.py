@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
@@ -44,6 +45,7 @@ class DeployError(HarnessError):
 # How long a second deploy (synth, destroy) of this checkout waits for the first one.
 DEPLOY_LOCK_TIMEOUT_SECONDS = 900.0
 DEPLOY_LOCK = REPO_ROOT / ".runtime" / "deploy.lock"  # beside infra/cdk.out: per checkout
+LOCK_HOLDER_NAME_SECONDS = 2.0  # how long a waiter waits for the holder to write its name
 
 
 @contextlib.contextmanager
@@ -61,8 +63,7 @@ def cdk_lock(
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another command"
+            holder = _lock_holder(handle)
             report(f"waiting for {holder} of this checkout to finish (they share infra/cdk.out)")
 
             def take() -> bool:
@@ -92,6 +93,20 @@ def cdk_lock(
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_holder(handle: IO[str]) -> str:
+    """Who holds the lock: its holder writes its name right after taking it, so an empty
+    file means "any moment now" (read again for a little while)."""
+
+    def name() -> str:
+        handle.seek(0)
+        return handle.read().strip()
+
+    try:
+        return poll(name, timeout=LOCK_HOLDER_NAME_SECONDS, interval=0.02, what="its name")
+    except PollTimeout:
+        return "another command"
 
 
 @dataclass(frozen=True)
