@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
+from botocore.config import Config
 from starlette.responses import JSONResponse
 
 from agent.doubles import InvalidFault, TestDoublesMissing, check_available, requested_fault
@@ -49,8 +50,11 @@ except SettingError as bad_setting:
 # local runtime sets and AgentCore never does). Before any client exists.
 record_aws_calls("agent")
 
-# Sessions run in threads (the Strands agent is synchronous); sized for bursts of sessions.
-EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="agent-session")
+# Sessions run in threads (the Strands agent is synchronous), each holding one for its whole
+# run: sized so that a burst of sessions (`make bench`: 100 at once) never queues for one (with
+# 64, the burst's last sessions waited seconds to be marked BUSY). Idle threads cost little.
+SESSION_THREADS = 256
+EXECUTOR = ThreadPoolExecutor(max_workers=SESSION_THREADS, thread_name_prefix="agent-session")
 RUNNING: set[asyncio.Task[Any]] = set()
 # Taken at import, i.e. when the process starts: the code this process runs.
 IDENTITY = identity("agent", AGENT_CODE)
@@ -58,8 +62,10 @@ IDENTITY = identity("agent", AGENT_CODE)
 
 @cache
 def dynamodb() -> Any:
-    """One client for all sessions: boto3 clients are thread-safe, creating them is not."""
-    return boto3.client("dynamodb")
+    """One client for all sessions: boto3 clients are thread-safe, creating them is not. Its
+    connection pool has room for every session thread (botocore keeps 10 by default: in a
+    burst, the other sessions' connections were opened and thrown away for each call)."""
+    return boto3.client("dynamodb", config=Config(max_pool_connections=SESSION_THREADS))
 
 
 class InvalidInvocation(ValueError):

@@ -4,11 +4,13 @@ Started by ``HostRuntimeExecutor`` in the function's own interpreter, with the f
 environment (``_HANDLER``, ``LOCALSTACK_RUNTIME_ENDPOINT``, ``LOCALSTACK_RUNTIME_ID``,
 ``AWS_LAMBDA_FUNCTION_TIMEOUT``, ``HOST_LAMBDA_LISTEN_PORT`` ...). It imports the handler,
 reports ready (or the import error) to LocalStack, then serves ``POST /invoke`` one at a time.
+An environment forked from a zygote reports ready to the executor instead, once it listens.
 """
 
 from __future__ import annotations
 
 import gc
+import http.client
 import importlib
 import io
 import json
@@ -20,7 +22,7 @@ import sys
 import threading
 import time
 import traceback
-import urllib.request
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, TextIO
 
@@ -33,12 +35,57 @@ def timeout_seconds() -> float:
     return float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
 
 
+class RuntimeConnection:
+    """One kept-alive HTTP connection to LocalStack's runtime endpoint per environment (a new
+    connection per post cost LocalStack an accept and a thread each time, in a burst).
+
+    A connection idle for longer than ``MAX_IDLE`` is replaced before use, well inside the
+    server's keep-alive timeout (hypercorn: 5 s), so a post is never sent on a connection the
+    server may be closing, and none is ever sent twice.
+    """
+
+    MAX_IDLE = 2.0  # seconds
+
+    def __init__(self) -> None:
+        self._connection: http.client.HTTPConnection | None = None
+        self._used = 0.0
+        self._lock = threading.Lock()
+
+    def post(self, path: str, body: bytes) -> None:
+        endpoint = urllib.parse.urlsplit(os.environ["LOCALSTACK_RUNTIME_ENDPOINT"])
+        with self._lock:
+            if self._connection is None or time.monotonic() - self._used > self.MAX_IDLE:
+                self.close()
+                self._connection = http.client.HTTPConnection(
+                    endpoint.hostname or "127.0.0.1", endpoint.port, timeout=30
+                )
+            try:
+                self._connection.request(
+                    "POST",
+                    f"{endpoint.path}{path}",
+                    body=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                response = self._connection.getresponse()
+                response.read()
+            except BaseException:
+                self.close()
+                raise
+            self._used = time.monotonic()
+            if response.status >= 400:
+                raise RuntimeError(f"LocalStack answered {response.status} to POST {path}")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+RUNTIME = RuntimeConnection()
+
+
 def post(path: str, body: bytes) -> None:
-    endpoint = os.environ["LOCALSTACK_RUNTIME_ENDPOINT"]
-    request = urllib.request.Request(f"{endpoint}{path}", data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30):
-        pass
+    RUNTIME.post(path, body)
 
 
 def error_body(error: BaseException, error_type: str | None = None) -> bytes:
@@ -163,10 +210,15 @@ class InvokeServer(BaseHTTPRequestHandler):
         """Silence per-request access logs."""
 
 
-def serve(handler: Any) -> None:
-    """Serve invocations for this execution environment (its env says which, and where)."""
+def listen(handler: Any) -> HTTPServer:
+    """This execution environment's invoke server, listening (its env says where)."""
     HANDLER.append(handler)
-    server = HTTPServer(("127.0.0.1", int(os.environ["HOST_LAMBDA_LISTEN_PORT"])), InvokeServer)
+    return HTTPServer(("127.0.0.1", int(os.environ["HOST_LAMBDA_LISTEN_PORT"])), InvokeServer)
+
+
+def serve(handler: Any) -> None:
+    """Serve invocations for this execution environment, once ready is reported."""
+    server = listen(handler)
     post(f"/status/{runtime_id()}/ready", b"{}")
     server.serve_forever()
 
@@ -185,7 +237,9 @@ def main() -> None:
 def zygote_main(socket_path: str, ready_fd: int) -> None:
     """Import the handler once, then fork a ready-to-serve environment per request.
 
-    A request is one JSON line, the environment's variables; the answer is the child's pid.
+    A request is one JSON line, the environment's variables; the answer is the child's pid,
+    sent by the child itself once it listens: that answer is its readiness (no HTTP round trip
+    through LocalStack's gateway), and no answer (the connection closes) is its failure.
     Children stay in LocalStack's process group, so stopping LocalStack stops them too.
     """
     configure_logging()  # before the import, as in Lambda: the handler may set its level
@@ -212,10 +266,12 @@ def zygote_main(socket_path: str, ready_fd: int) -> None:
                 os.environ.clear()
                 os.environ.update(env)
                 try:
-                    serve(handler)
+                    invoke_server = listen(handler)
+                    connection.sendall(f"{os.getpid()}\n".encode())
+                    connection.close()
+                    invoke_server.serve_forever()
                 finally:
                     os._exit(1)
-            connection.sendall(f"{pid}\n".encode())
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import threading
 from collections import deque
 from pathlib import Path
 
-import psutil
 from localstack import config
 from localstack.services.lambda_.invocation.executor_endpoint import (
     ExecutorEndpoint,
@@ -120,10 +119,16 @@ class Zygote:
         return self.process.poll() is None
 
     def spawn(self, env: dict[str, str]) -> int:
+        """Fork an environment; returns its pid once it listens for invocations (its
+        readiness), or raises if it ended first."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(self.START_TIMEOUT)
             connection.connect(self.socket_path)
             connection.sendall(json.dumps(env).encode() + b"\n")
-            return int(connection.makefile("rb").readline())
+            answer = connection.makefile("rb").readline().strip()
+        if not answer.isdigit():
+            raise LambdaRuntimeException("the forked host Lambda environment did not start")
+        return int(answer)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -207,9 +212,11 @@ class HostRuntimeExecutor(RuntimeExecutor):
         LOG.debug("executor=<%s>, port=<%s> | starting host Lambda process", self.id, self.port)
         zygote = zygote_for(interpreter, code_dir, env)
         if zygote is not None:
+            # The fork answers once it listens: it is ready, with no status call to LocalStack.
             self.forked_pid = zygote.spawn(env)
-            threading.Thread(target=self._watch_fork, daemon=True).start()
-            self.executor_endpoint.wait_for_startup()
+            startup = self.executor_endpoint.startup_future
+            if startup is not None and not startup.done():
+                startup.set_result(True)
             return
         self.process = subprocess.Popen(
             [interpreter, str(BOOTSTRAP)],
@@ -236,20 +243,6 @@ class HostRuntimeExecutor(RuntimeExecutor):
         if startup is not None and not startup.done():
             message = f"host Lambda process exited with code {code} before it was ready"
             startup.set_exception(StatusErrorException(message, payload=self.get_logs().encode()))
-
-    def _watch_fork(self) -> None:
-        """Fail a pending startup if the forked environment dies before it is ready.
-
-        The environment is the zygote's child, not ours: psutil's wait blocks on the kernel
-        for its end (pidfd on Linux, kqueue on macOS), with no polling.
-        """
-        if self.forked_pid is not None:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                psutil.Process(self.forked_pid).wait()
-        startup = self.executor_endpoint.startup_future
-        if startup is not None and not startup.done():
-            message = "forked host Lambda process exited before it was ready"
-            startup.set_exception(StatusErrorException(message, payload=b""))
 
     def stop(self) -> None:
         if self.forked_pid is not None:
