@@ -98,7 +98,11 @@ class SharedRun:
             saved = json.loads(path.read_text()) if path.exists() else {}
             state = {**_STATE_DEFAULTS, **saved}
             yield state
-            path.write_text(json.dumps(state))
+            # Whole or not at all: ``read`` takes no lock, and a file being rewritten in place
+            # reads empty for a moment (seen: a worker's JSONDecodeError at set-up).
+            partial = path.with_suffix(".partial")
+            partial.write_text(json.dumps(state))
+            partial.replace(path)
 
     def read(self) -> dict[str, Any]:
         path = self._path("json")
@@ -118,7 +122,7 @@ class SharedRun:
         return None if ports is None else (ports[0], int(ports[1]), int(ports[2]))
 
     def remove(self) -> None:
-        for suffix in ("json", "lock", "tests", "turnstile"):
+        for suffix in ("json", "partial", "lock", "tests", "turnstile"):
             with contextlib.suppress(FileNotFoundError):
                 self._path(suffix).unlink()
 
