@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from contract import TERMINAL_STATUSES, SessionStatus
-from harness import aws, deploy
+from harness import assembly, aws, deploy
 from harness.errors import HarnessError
 from harness.polling import PollTimeout, poll
 from harness.runtime import select_runtime
@@ -159,6 +159,7 @@ class Bench:
         self.figures: dict[str, Any] = {
             "runtime_mode": self.runtime.mode,
             "emulator": settings.emulator,
+            "sfn_wait_scale": settings.sfn_wait_scale,  # Wait states last this share locally
         }
 
     # -- runtime and deploys ---------------------------------------------------------------
@@ -179,7 +180,8 @@ class Bench:
 
     def deploys(self) -> StackOutputs:
         mode = self.runtime.mode
-        self.report("deploying (fresh runtime: bootstrap + create)")
+        self.report("deploying (fresh runtime and a fresh synth: bootstrap + create)")
+        assembly.forget()  # as in a fresh clone: no synthesized assembly to reuse
         first = deploy.deploy(self.settings, runtime_mode=mode, force=True)
         self.figures["deploy_first_s"] = round(first.seconds, 3)
         self.report("deploying again with no change (cdk deploy, forced)")

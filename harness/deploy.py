@@ -11,16 +11,20 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from harness import aws, commands, preflight
+from harness import assembly, aws, commands, preflight, warmup
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.polling import PollTimeout, poll
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
 from harness.settings import REPO_ROOT, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
+from harness.wait_scale import WAIT_SCALE_CONTEXT, format_scale
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ class DeployError(HarnessError):
 # How long a second deploy (synth, destroy) of this checkout waits for the first one.
 DEPLOY_LOCK_TIMEOUT_SECONDS = 900.0
 DEPLOY_LOCK = REPO_ROOT / ".runtime" / "deploy.lock"  # beside infra/cdk.out: per checkout
+LOCK_HOLDER_NAME_SECONDS = 2.0  # how long a waiter waits for the holder to write its name
 
 
 @contextlib.contextmanager
@@ -58,8 +63,7 @@ def cdk_lock(
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another command"
+            holder = _lock_holder(handle)
             report(f"waiting for {holder} of this checkout to finish (they share infra/cdk.out)")
 
             def take() -> bool:
@@ -91,6 +95,20 @@ def cdk_lock(
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _lock_holder(handle: IO[str]) -> str:
+    """Who holds the lock: its holder writes its name right after taking it, so an empty
+    file means "any moment now" (read again for a little while)."""
+
+    def name() -> str:
+        handle.seek(0)
+        return handle.read().strip()
+
+    try:
+        return poll(name, timeout=LOCK_HOLDER_NAME_SECONDS, interval=0.02, what="its name")
+    except PollTimeout:
+        return "another command"
+
+
 @dataclass(frozen=True)
 class DeployResult:
     seconds: float
@@ -100,8 +118,13 @@ class DeployResult:
 def cdk_environment(settings: Settings) -> dict[str, str]:
     """Environment for the CDK CLI: state in .runtime/, LocalStack endpoints when local."""
     cache = settings.runtime_dir / "cache"
+    env = {**os.environ}
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        # The CDK app imports aws-cdk-lib's modules (megabytes of source each): compiling them
+        # on every synth took seconds. Its bytecode is kept in the runtime's cache instead.
+        env.setdefault("PYTHONPYCACHEPREFIX", str(cache / "pycache"))
     env = {
-        **os.environ,
+        **env,
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache / "jsii"),
@@ -126,6 +149,11 @@ def cdk_environment(settings: Settings) -> dict[str, str]:
                 "AWS_ENDPOINT_URL_S3": settings.endpoint_url,
                 "AWS_ACCESS_KEY_ID": "test",
                 "AWS_SECRET_ACCESS_KEY": "test",
+                # aws-cdk-lib's built-in template validation (a WebAssembly rule engine: half
+                # of a synth's time) only warns, and the harness shows a CDK command's output
+                # only when it fails. The aws stage keeps it; the functional tier lints both
+                # stages' templates with cfn-lint.
+                "CDK_VALIDATION": "false",
             }
         )
     return env
@@ -154,6 +182,10 @@ def context_args(settings: Settings, runtime_mode: str, extra: dict[str, str]) -
         context.setdefault("agentcore_endpoint", STANDIN_URL_IN_COMPOSE)
     elif settings.is_local:
         context.setdefault("agentcore_endpoint", settings.standin_url)
+    if settings.is_local:
+        # The emulator's Wait scale: the local stage polls as often as it takes to keep the
+        # agent's time budget (infra/agent_workflow/config.py, polls_for).
+        context.setdefault(WAIT_SCALE_CONTEXT, format_scale(settings.sfn_wait_scale))
     return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
 
 
@@ -162,10 +194,8 @@ def _cli(settings: Settings) -> str:
     return str(INFRA_DIR / "node_modules" / ".bin" / name)
 
 
-def _run(command: list[str], settings: Settings, what: str) -> None:
-    commands.run(
-        command, what=what, error=DeployError, cwd=INFRA_DIR, env=cdk_environment(settings)
-    )
+def _run(command: list[str], settings: Settings, what: str, cwd: Path = INFRA_DIR) -> None:
+    commands.run(command, what=what, error=DeployError, cwd=cwd, env=cdk_environment(settings))
 
 
 def _bootstrapped(settings: Settings) -> bool:
@@ -262,11 +292,9 @@ def _deploy(
     ensure_cdk_cli(settings, report)
     if settings.is_local:
         _remove_failed_stack(settings, report)
-    if not _bootstrapped(settings):
-        report("bootstrapping CDK (first deploy into this runtime)")
-        account = "000000000000" if settings.is_local else ""
-        target = [f"aws://{account}/{settings.region}"] if account else []
-        _run([_cli(settings), "bootstrap", *target], settings, "cdk bootstrap")
+        warmup.start_warming(settings)
+    with _bootstrap_meanwhile(settings, report) as bootstrapping:
+        app = _synthesized_app(settings, args, want, report, synth_now=bootstrapping)
     report(f"deploying stack {settings.stack_name}")
     _run(
         [
@@ -281,12 +309,70 @@ def _deploy(
             f"{FINGERPRINT_TAG}={want}",
             "--tags",
             f"{CHECKOUT_TAG}={tag_value(str(REPO_ROOT))}",
+            *app,
             *args,
         ],
         settings,
         "cdk deploy",
     )
+    if settings.is_local and not app:  # the deploy synthesized it
+        _remember_assembly(settings, args, assembly.inputs_key(want))
     return DeployResult(seconds=time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def _bootstrap_meanwhile(settings: Settings, report: Callable[[str], None]) -> Iterator[bool]:
+    """Bootstrap the target, if it has no CDK toolkit stack, while the block runs (it needs no
+    app: locally it runs beside the synth); yields whether it does, and waits for it after."""
+    if _bootstrapped(settings):
+        yield False
+        return
+    report("bootstrapping CDK (first deploy into this runtime)")
+    if settings.is_local:
+        # The environment given, and run where there is no cdk.json: otherwise it synthesizes
+        # the app, only to list the app's environments.
+        command = [_cli(settings), "bootstrap", f"aws://000000000000/{settings.region}"]
+        cwd = settings.runtime_dir / "cdk-bootstrap"
+        cwd.mkdir(parents=True, exist_ok=True)
+    else:  # the app's environment: the account of the credentials
+        command, cwd = [_cli(settings), "bootstrap"], INFRA_DIR
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdk-bootstrap") as background:
+        bootstrap = background.submit(_run, command, settings, "cdk bootstrap", cwd=cwd)
+        yield True
+        bootstrap.result()
+
+
+def _synthesized_app(
+    settings: Settings,
+    args: list[str],
+    want: str,
+    report: Callable[[str], None],
+    *,
+    synth_now: bool,
+) -> list[str]:
+    """``--app infra/cdk.out`` when the deploy can take a synthesized assembly: one made from
+    the same inputs earlier, or (``synth_now``: beside a bootstrap) one synthesized now; else
+    [] and the deploy synthesizes. On AWS the deploy always does (the account's credentials)."""
+    if not settings.is_local:
+        return []
+    key = assembly.inputs_key(want)
+    app = ["--app", str(assembly.ASSEMBLY_DIR)]
+    if assembly.reusable(key):
+        report("infra/cdk.out holds this synth already (same infra code, context and locks)")
+        return app
+    assembly.forget()
+    if not synth_now:
+        return []
+    _run([_cli(settings), "synth", "--quiet", *args], settings, "cdk synth")
+    _remember_assembly(settings, args, key)
+    return app
+
+
+def _remember_assembly(settings: Settings, args: list[str], key: str) -> None:
+    """Remember infra/cdk.out as made from ``key``'s inputs, unless they changed meanwhile (a
+    file saved during the synth: the assembly may hold either version)."""
+    if assembly.inputs_key(deploy_fingerprint(settings, args)) == key:
+        assembly.remember(key)
 
 
 def check_aws_deploy(
@@ -336,14 +422,16 @@ def destroy(settings: Settings, report: Callable[[str], None] = logger.info) -> 
     with cdk_lock(report, "a destroy"):
         ensure_cdk_cli(settings, report)
         report(f"destroying stack {settings.stack_name}")
+        assembly.forget()
         _run([_cli(settings), "destroy", settings.stack_name, "--force"], settings, "cdk destroy")
 
 
 def synth(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
     with cdk_lock(report, "a synth"):
         ensure_cdk_cli(settings, report)
-        _run(
-            [_cli(settings), "synth", "--quiet", *context_args(settings, "host", {})],
-            settings,
-            "cdk synth",
-        )
+        args = context_args(settings, "host", {})
+        key = assembly.inputs_key(deploy_fingerprint(settings, args))
+        assembly.forget()
+        _run([_cli(settings), "synth", "--quiet", *args], settings, "cdk synth")
+        if settings.is_local:
+            _remember_assembly(settings, args, key)

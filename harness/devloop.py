@@ -145,7 +145,7 @@ def run_agent_foreground(
     *,
     reload: bool,
     report: Callable[[str], None],
-    poll: float = 0.5,
+    poll: float = 0.1,  # a look is a stat of the agent's few dozen files
     code_root: Path = REPO_ROOT,
 ) -> int:
     """Run the agent with the host-mode environment; restart it on code changes.

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +58,7 @@ class Step:
     exited: datetime | None = None
     error: str | None = None
     cause: str | None = None
+    kind: str = ""  # the state's type, as its history events name it: Wait, Task, Choice, ...
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ class Session:
     item: dict[str, Any] | None
     executions: tuple[Execution, ...] = field(default=())
     agent_steps: tuple[AgentStep, ...] = field(default=())
+    # Said on the Wait states' rows when the emulator scaled them (StackOutputs.wait_note).
+    wait_note: str = ""
 
     @property
     def tool_calls(self) -> list[AgentStep]:
@@ -310,7 +313,8 @@ class SessionReader:
                 "(`python -m harness trigger` prints it)."
             )
         executions = tuple(self.execution(arn) for arn in arns)
-        return Session(session_id, item, executions, tuple(self.agent_steps(session_id)))
+        steps = tuple(self.agent_steps(session_id))
+        return Session(session_id, item, executions, steps, wait_note=self.outputs.wait_note)
 
     def wait(
         self,
@@ -359,17 +363,14 @@ def steps_from_history(events: list[dict[str, Any]]) -> list[Step]:
         if kind.endswith("StateEntered"):
             name = event["stateEnteredEventDetails"]["name"]
             open_index[name] = len(steps)
-            steps.append(Step(name=name, entered=at))
+            steps.append(Step(name=name, entered=at, kind=kind.removesuffix("StateEntered")))
         elif kind.endswith("StateExited"):
             name = event["stateExitedEventDetails"]["name"]
             if name in open_index:
                 i = open_index.pop(name)
-                steps[i] = Step(steps[i].name, steps[i].entered, at, steps[i].error, steps[i].cause)
+                steps[i] = replace(steps[i], exited=at)
         elif kind.endswith("Failed") or kind.endswith("TimedOut"):
             details: Any = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             if steps and isinstance(details, dict) and details.get("error"):
-                last = steps[-1]
-                steps[-1] = Step(
-                    last.name, last.entered, last.exited, details["error"], details.get("cause")
-                )
+                steps[-1] = replace(steps[-1], error=details["error"], cause=details.get("cause"))
     return steps

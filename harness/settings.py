@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from agent.environment import (
     setting,
     text,
 )
+from harness.wait_scale import DEFAULT_WAIT_SCALE, WAIT_SCALE_ENV, wait_scale
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The local stage is deployed to LocalStack's account in this region (infra/.../config.py),
@@ -34,6 +36,13 @@ SHELL_AWS_VARIABLES_IGNORED_LOCALLY = (
     "AWS_SECURITY_TOKEN",
     "AWS_ENDPOINT_URL_",
 )
+
+
+def java_memory_size(value: str) -> str:
+    """A size as java's -Xmx takes it: digits, then k, m or g (either case) or nothing."""
+    if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", value):
+        raise ValueError("a Java memory size such as 64m or 1g")
+    return value
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,16 @@ class Settings:
     # How long LocalStack keeps an idle Lambda environment (host mode). Forking one from the
     # zygote takes milliseconds, so a short keep-alive frees a burst's memory at little cost.
     lambda_keepalive_ms: int = setting("LAMBDA_KEEPALIVE_MS", 30000, integer(1))
+    # DynamoDB Local's JVM (host mode; LocalStack starts it): its maximum heap (LocalStack's
+    # own variable; its default is 256m) and the java launcher's options (JDK_JAVA_OPTIONS):
+    # the serial collector and the client compiler keep it ~50 MB smaller than G1 and C2.
+    dynamodb_heap_size: str = setting("DYNAMODB_HEAP_SIZE", "64m", java_memory_size)
+    dynamodb_java_options: str = setting(
+        "DYNAMODB_JAVA_OPTIONS", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms16m", text
+    )
+    # glibc's MALLOC_ARENA_MAX for the Python services (LocalStack, agent, stand-in); 0 leaves
+    # glibc's default (8 heaps per core for a threaded process).
+    malloc_arena_max: int = setting("MALLOC_ARENA_MAX", 2, integer(0))
     # The task `trigger` publishes without --task: the Makefile's TASK, byte for byte.
     task: str = setting("TASK", DEFAULT_TASK, text, verbatim=True)
     stack_name: str = setting("STACK_NAME", "AgentWorkflow", text)
@@ -67,6 +86,9 @@ class Settings:
     # Base images on the private Docker engine: built offline from Debian's packages, or the
     # official ones from a registry.
     docker_base: str = setting("HARNESS_DOCKER_BASE", "offline", one_of(*DOCKER_BASES))
+    # The fraction of its duration a Step Functions Wait state lasts in the local emulator
+    # (harness/wait_scale.py): the local stage deploys the polls that keep its time budget.
+    sfn_wait_scale: float = setting(WAIT_SCALE_ENV, DEFAULT_WAIT_SCALE, wait_scale)
 
     def __post_init__(self) -> None:
         if self.is_local:

@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from harness import aws
 from harness.errors import HarnessError
 from harness.settings import Settings
+from harness.wait_scale import describe as describe_scaled_waits
 
 
 class StackNotDeployed(HarnessError):
@@ -24,6 +25,9 @@ class StackOutputs:
     max_polls: int
     # Where EventBridge puts events it could not deliver (absent from older deploys).
     dead_letter_queue_url: str = ""
+    # The fraction of its duration a Wait state lasts in the emulator the local stage was
+    # deployed for (harness/wait_scale.py); 1 on AWS and in older deploys.
+    wait_scale: float = 1.0
 
     @classmethod
     def load(cls, settings: Settings) -> StackOutputs:
@@ -56,6 +60,7 @@ class StackOutputs:
                 poll_interval_seconds=float(outputs["PollIntervalSeconds"]),
                 max_polls=int(outputs["MaxPolls"]),
                 dead_letter_queue_url=outputs.get("DeadLetterQueueUrl", ""),
+                wait_scale=float(outputs.get("WaitScale", 1)),
             )
         except KeyError as missing:
             raise StackNotDeployed(
@@ -64,5 +69,14 @@ class StackOutputs:
 
     @property
     def session_timeout_seconds(self) -> float:
-        """How long the workflow itself waits for the agent before it records a timeout."""
+        """How long the workflow itself waits for the agent before it records a timeout: its
+        Waits, in real time (where the emulator scales them, the local stage polls more
+        often, not for less time)."""
         return self.poll_interval_seconds * self.max_polls
+
+    @property
+    def wait_note(self) -> str:
+        """What the timeline says about the Waits when the emulator scales them, else ""."""
+        if self.wait_scale == 1:
+            return ""
+        return describe_scaled_waits(self.wait_scale, self.poll_interval_seconds)

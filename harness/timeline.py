@@ -40,10 +40,11 @@ class TimelineRow:
 POLLING_LABEL = "polling"
 
 
-def _step_row(step: Step, journal_has_cause: bool) -> TimelineRow:
+def _step_row(step: Step, journal_has_cause: bool, wait_note: str = "") -> TimelineRow:
     failure = explain(step.cause)
     if not step.error:
-        detail = ""
+        # A Wait the emulator shortened says so, and by how much (harness/wait_scale.py).
+        detail = wait_note if step.kind == "Wait" else ""
     elif journal_has_cause or not failure.cause:
         # The journal's FAILED row carries the cause: say it once, there.
         detail = step.error
@@ -89,9 +90,10 @@ def _agent_row(step: AgentStep) -> TimelineRow:
     )
 
 
-def _collapse_polling(rows: list[TimelineRow]) -> list[TimelineRow]:
+def _collapse_polling(rows: list[TimelineRow], wait_note: str = "") -> list[TimelineRow]:
     """Runs of repeated states (the WaitForCompletion -> CheckStatus loop) as one row:
-    "polled N times every S s". A failed state ends a run and keeps its own row."""
+    "polled N times every S s", and how the emulator scaled the loop's Waits (``wait_note``).
+    A failed state ends a run and keeps its own row."""
     repeated = {name for name, count in Counter(r.label for r in rows).items() if count > 1}
     result: list[TimelineRow] = []
     run: list[TimelineRow] = []
@@ -105,14 +107,16 @@ def _collapse_polling(rows: list[TimelineRow]) -> list[TimelineRow]:
             gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(entries)]
             ends = [r.at.timestamp() + (r.seconds or 0.0) for r in run]
             loop = " -> ".join(dict.fromkeys(r.label for r in run))
+            detail = f"polled {len(entries)} times every {statistics.median(gaps):.2g} s ({loop})"
+            if wait_note and any(r.detail == wait_note for r in run):
+                detail += f"; {wait_note}"
             result.append(
                 TimelineRow(
                     at=run[0].at,
                     source="workflow",
                     label=POLLING_LABEL,
                     seconds=max(ends) - run[0].at.timestamp(),
-                    detail=f"polled {len(entries)} times every {statistics.median(gaps):.2g} s"
-                    f" ({loop})",
+                    detail=detail,
                     polls=tuple(run),
                 )
             )
@@ -152,8 +156,9 @@ def timeline_rows(session: Session, *, collapse: bool = True) -> list[TimelineRo
             )
         )
     execution = session.execution
-    steps = [_step_row(s, journal_has_cause) for s in (execution.steps if execution else ())]
-    rows += _collapse_polling(steps) if collapse else steps
+    note = session.wait_note
+    steps = [_step_row(s, journal_has_cause, note) for s in (execution.steps if execution else ())]
+    rows += _collapse_polling(steps, note) if collapse else steps
     rows += [_agent_row(step) for step in session.agent_steps]
     order = {"workflow": 0, "journal": 1, "agent": 2}
     return sorted(rows, key=lambda row: (row.at, order.get(row.source, 3)))

@@ -21,6 +21,7 @@ from harness.runtime.host import RuntimeProblem, ServiceStatus
 from harness.runtime.images import ImageBuilder
 from harness.runtime.ports import port_in_use
 from harness.settings import REPO_ROOT, Settings
+from harness.wait_scale import emulator_environment
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class ComposeRuntime:
                 "AGENT_PORT": str(self.settings.agent_port),
                 "AGENTCORE_STANDIN_PORT": str(self.settings.standin_port),
                 "HARNESS_CHECKOUT": str(REPO_ROOT),
+                **emulator_environment("localstack", self.settings.sfn_wait_scale),
             }
         )
         return env

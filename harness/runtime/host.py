@@ -39,6 +39,7 @@ from harness.runtime.ownership import (
 from harness.runtime.ports import free_port, port_in_use
 from harness.runtime.processes import ManagedProcess, ProcessSpec
 from harness.settings import REPO_ROOT, Settings
+from harness.wait_scale import emulator_environment, format_scale
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +121,17 @@ class HostRuntime:
             "LAMBDA_RUNTIME_EXECUTOR": "host",
             "HOST_LAMBDA_PYTHON_3_12": str(self.installer.lambda_python),
             "LAMBDA_KEEPALIVE_MS": str(self.settings.lambda_keepalive_ms),
+            # DynamoDB Local's JVM (LocalStack starts it, with this environment): its heap,
+            # and options the java launcher reads (see Settings).
+            "DYNAMODB_HEAP_SIZE": self.settings.dynamodb_heap_size,
+            "JDK_JAVA_OPTIONS": self.settings.dynamodb_java_options,
+            **self._malloc_env(),
+            # LocalStack's own calls between its services stay in the process (no HTTP round
+            # trip through its gateway); DynamoDB Local keeps its tables in memory (a runtime's
+            # tables live as long as it, as they did in its temporary directory).
             "IN_MEMORY_CLIENT": "1",
             "DYNAMODB_IN_MEMORY": "1",
+            **emulator_environment("localstack", self.settings.sfn_wait_scale),
             **_passthrough(LOCALSTACK_PASSTHROUGH),
             **self._owner_markers("localstack"),
         }
@@ -142,11 +152,17 @@ class HostRuntime:
                 "GATEWAY_PORT": str(self.settings.gateway_port),
                 "BIND_HOST": "127.0.0.1",
                 "HOME": str(self.instance_root / "home"),
+                **emulator_environment("ministack", self.settings.sfn_wait_scale),
                 **self._owner_markers("localstack"),
             },
             port=self.settings.gateway_port,
             health_url=f"{self.settings.endpoint_url}/_ministack/health",
         )
+
+    def _malloc_env(self) -> dict[str, str]:
+        """glibc's arena limit for a Python service: fewer per-thread heaps, less memory kept."""
+        limit = self.settings.malloc_arena_max
+        return {"MALLOC_ARENA_MAX": str(limit)} if limit else {}
 
     @property
     def instance_root(self) -> Path:
@@ -175,7 +191,13 @@ class HostRuntime:
         return ProcessSpec(
             name=name,
             command=[sys.executable, "-m", module],
-            env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT), **listen, **env},
+            env={
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": str(REPO_ROOT),
+                **self._malloc_env(),
+                **listen,
+                **env,
+            },
             port=port,
             health_url=f"http://127.0.0.1:{port}/ping",
             cwd=REPO_ROOT,
@@ -262,7 +284,7 @@ class HostRuntime:
             poll(
                 healthy,
                 timeout=self.settings.startup_timeout,
-                interval=0.2,
+                interval=0.05,  # a restarted agent answers in ~0.5 s: each look saves waiting
                 what=f"{spec.name} on port {spec.port} answering {spec.health_url}",
             )
         except (NotReady, PollTimeout) as problem:
@@ -281,9 +303,11 @@ class HostRuntime:
             return code_fingerprint(*AGENT_CODE)
         if name == "agentcore-standin":
             return code_fingerprint(*STANDIN_CODE)
+        # The Wait scale too: the stack is deployed for the emulator's (harness/wait_scale.py).
+        scale = f"wait_scale={format_scale(self.settings.sfn_wait_scale)}"
         if self.settings.emulator == "ministack":
-            return fingerprint(MINISTACK_LOCK)
-        return fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN)
+            return fingerprint(MINISTACK_LOCK, extra=scale)
+        return fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN, extra=scale)
 
     def _owner_markers(self, name: str) -> dict[str, str]:
         """Environment that names the emulator's owner (read back by process_owner)."""
@@ -343,9 +367,10 @@ class HostRuntime:
         if spec.name == "localstack":
             if owner.fingerprint is not None:
                 self.report(
-                    f"{self.settings.emulator} was started with other emulator code (lock file "
-                    "or host Lambda plugin): `make down && make up` to run this one "
-                    "(its state is in memory: redeploy after)"
+                    f"{self.settings.emulator} was started with other emulator code or "
+                    "settings (lock file, host Lambda plugin, HARNESS_SFN_WAIT_SCALE): "
+                    "`make down && make up` to run this one (its state is in memory: redeploy "
+                    "after)"
                 )
             return True
         process = ManagedProcess(spec, self.run_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,8 @@ INFERENCE_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
 STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,49}")
 RUNTIME_NAME_MAX = 48  # AgentCore: [a-zA-Z][a-zA-Z0-9_]{0,47}
 STAGE_DEFAULTS: dict[str, dict[str, Any]] = {
-    # LocalStack runs Wait states in real time: poll fast, give up after 30 s.
+    # Poll every 1 s, give up after 30 s (the harness's emulator shortens the Waits and
+    # passes its wait_scale: see StageConfig.polls).
     "local": {"poll_interval_seconds": 1, "max_polls": 30},
     # AWS bills per state transition: poll every 10 s, for up to 15 minutes.
     "aws": {"poll_interval_seconds": 10, "max_polls": 90},
@@ -54,6 +56,9 @@ class StageConfig:
     stage: str
     poll_interval_seconds: int
     max_polls: int
+    # local only: the fraction of its duration a Wait state lasts in the emulator (the
+    # harness's HARNESS_SFN_WAIT_SCALE); 1 on AWS, which runs Waits in real time.
+    wait_scale: float = 1.0
     max_task_chars: int = DEFAULT_MAX_TASK_CHARS
     # local only: where the invoker reaches the AgentCore stand-in, and the ARN it names.
     agentcore_endpoint: str = "http://127.0.0.1:8090"
@@ -69,6 +74,13 @@ class StageConfig:
     @property
     def is_local(self) -> bool:
         return self.stage == "local"
+
+    @property
+    def polls(self) -> int:
+        """How many polls the workflow makes before it records a timeout: ``max_polls``, or
+        ``max_polls / wait_scale`` where the emulator scales Waits, so the Waits still add up
+        to ``max_polls x poll_interval_seconds`` of real time (the agent's time budget)."""
+        return polls_for(self.max_polls, self.wait_scale)
 
     @property
     def foundation_model_id(self) -> str:
@@ -116,7 +128,7 @@ class StageConfig:
             raw = node.try_get_context(name)
             if raw is not None and name != "stage":
                 default = values.get(name, field.default)
-                values[name] = int(raw) if isinstance(default, int) else str(raw)
+                values[name] = _typed(raw, default)
         config = cls(**values)
         config.check()
         return config
@@ -125,6 +137,13 @@ class StageConfig:
         """Refuse settings that would only fail at deploy time, naming the setting."""
         if self.poll_interval_seconds < 1 or self.max_polls < 1:
             raise ValueError("poll_interval_seconds and max_polls must be at least 1")
+        if not (math.isfinite(self.wait_scale) and 0 < self.wait_scale <= 1):
+            raise ValueError(f"wait_scale must be above 0 and at most 1, got {self.wait_scale}")
+        if self.wait_scale != 1 and not self.is_local:
+            raise ValueError(
+                "wait_scale is a local setting (the emulator's shortened Wait states); "
+                "AWS runs Wait states in real time: deploy the aws stage without it"
+            )
         if not STACK_NAME_PATTERN.fullmatch(self.stack_name):
             raise ValueError(
                 f"stack_name {self.stack_name!r} is not a CloudFormation stack name "
@@ -144,3 +163,16 @@ class StageConfig:
                 f"{geo!r} inference profiles; set bedrock_model_regions to the regions "
                 "the profile routes to (aws bedrock get-inference-profile)"
             )
+
+
+def polls_for(max_polls: int, wait_scale: float) -> int:
+    """The polls whose Waits, each ``wait_scale`` of its duration, last as long as
+    ``max_polls`` full ones."""
+    return math.ceil(round(max_polls / wait_scale, 6))
+
+
+def _typed(raw: Any, default: Any) -> Any:
+    """A context value (the CLI passes strings) as the type of the field's default."""
+    if isinstance(default, float):
+        return float(raw)
+    return int(raw) if isinstance(default, int) else str(raw)

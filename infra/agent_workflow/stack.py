@@ -65,6 +65,7 @@ class AgentWorkflowStack(cdk.Stack):
             invoker=invoker.function,
             poll_interval_seconds=config.poll_interval_seconds,
             max_polls=config.max_polls,
+            wait_scale=config.wait_scale,
             observability=not config.is_local,
         )
         trigger = ManualTrigger(
@@ -86,5 +87,8 @@ class AgentWorkflowStack(cdk.Stack):
             "PollIntervalSeconds": str(config.poll_interval_seconds),
             "MaxPolls": str(config.max_polls),
         }
+        if config.is_local:
+            # The emulator's Wait scale this stack was deployed for (its timeline says so).
+            outputs["WaitScale"] = f"{config.wait_scale:g}"
         for key, value in outputs.items():
             cdk.CfnOutput(self, key, value=value)

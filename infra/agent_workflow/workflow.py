@@ -22,6 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from agent_workflow.config import polls_for
 from agent_workflow.nag import acknowledge, token_ref
 from contract import (
     ALLOWED_PREVIOUS,
@@ -87,10 +88,19 @@ class Workflow(Construct):
         invoker: lambda_.IFunction,
         poll_interval_seconds: int,
         max_polls: int,
+        wait_scale: float = 1.0,
         observability: bool = False,
     ) -> None:
-        """``observability``: execution logs (level ALL) and X-Ray traces, for the aws stage."""
+        """``max_polls`` polls of ``poll_interval_seconds``: the time a silent agent is given.
+        ``wait_scale`` (local stage): the fraction of its duration a Wait lasts in the
+        emulator; the workflow then polls ``max_polls / wait_scale`` times, which keeps that
+        time, and its timeout messages say so.
+        ``observability``: execution logs (level ALL) and X-Ray traces, for the aws stage."""
         super().__init__(scope, construct_id)
+        polls = polls_for(max_polls, wait_scale)
+        budget = f"{max_polls} polls of {poll_interval_seconds} s"
+        if polls != max_polls:
+            budget += f" (locally {polls} polls of Waits scaled x{wait_scale:g})"
         self.table = table
         key = {
             PARTITION_KEY: _s(sfn.JsonPath.string_at(SESSION_ID)),
@@ -109,7 +119,7 @@ class Workflow(Construct):
             self,
             "TimedOut",
             error="SessionTimedOut",
-            cause=f"No terminal status after {max_polls} polls of {poll_interval_seconds} s.",
+            cause=f"No terminal status after {budget}.",
         )
         invalid = sfn.Fail(self, "InvalidInput", error="InvalidInput", cause=INVALID_TASK)
         duplicate = sfn.Succeed(
@@ -184,8 +194,7 @@ class Workflow(Construct):
 
         record_timeout = self._mark_failed(
             "RecordTimeout",
-            f"timed out: the agent did not finish within {max_polls} polls "
-            f"of {poll_interval_seconds} s",
+            f"timed out: the agent did not finish within {budget}",
         )
         # The agent finished at the last moment: the journal decides.
         record_timeout.add_catch(check, errors=[CONDITIONAL_CHECK_FAILED], result_path="$.error")
@@ -216,7 +225,7 @@ class Workflow(Construct):
             .when(sfn.Condition.string_equals("$.journal.status", COMPLETED), success)
             .when(sfn.Condition.string_equals("$.journal.status", FAILED), failure)
             .when(
-                sfn.Condition.number_greater_than_equals("$.poll.count", max_polls),
+                sfn.Condition.number_greater_than_equals("$.poll.count", polls),
                 record_timeout,
             )
             .otherwise(increment)

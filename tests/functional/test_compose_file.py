@@ -16,6 +16,7 @@ import pytest
 
 from harness.runtime.docker import COMPOSE_NETWORK, STANDIN_URL_IN_COMPOSE
 from harness.settings import REPO_ROOT
+from harness.wait_scale import DEFAULT_WAIT_SCALE, format_scale
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 
@@ -72,6 +73,13 @@ def test_localstack_is_built_from_the_host_mode_pins(config):
     for source in re.findall(r"^COPY (.+) \S+$", dockerfile, re.M):
         for path in source.split():
             assert (REPO_ROOT / path).exists(), path
+
+
+def test_localstack_scales_wait_states_as_host_mode_does(config):
+    # The harness passes HARNESS_SFN_WAIT_SCALE (and deploys for it); plain `docker compose
+    # up` gets the setting's default, so a harness deploy matches it.
+    environment = config["services"]["localstack"]["environment"]
+    assert environment["HARNESS_SFN_WAIT_SCALE"] == format_scale(DEFAULT_WAIT_SCALE)
 
 
 def test_every_runtime_service_has_a_healthcheck_an_init_and_loopback_ports(config):

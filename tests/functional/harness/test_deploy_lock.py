@@ -4,6 +4,7 @@ forever."""
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
 
@@ -61,3 +62,29 @@ def test_a_lock_held_too_long_is_an_error_naming_the_holder():
     finally:
         release.set()
         thread.join()
+
+
+def test_a_waiter_that_comes_before_the_holder_wrote_its_name_still_names_it():
+    # GIVEN a holder that has the lock but has not written its name yet (as a process does
+    # between its flock and its write)
+    messages: list[str] = []
+    with deploy.DEPLOY_LOCK.open("a+") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+
+        def name_then_release() -> None:
+            time.sleep(0.3)
+            holder.write("a synth (pid 4242)")
+            holder.flush()
+            time.sleep(0.3)
+            fcntl.flock(holder, fcntl.LOCK_UN)
+
+        thread = threading.Thread(target=name_then_release)
+        thread.start()
+        # WHEN another command asks for the lock
+        with deploy.cdk_lock(messages.append, "a deploy"):
+            pass
+        thread.join()
+    # THEN it names the holder, not "another command"
+    assert messages == [
+        "waiting for a synth (pid 4242) of this checkout to finish (they share infra/cdk.out)"
+    ]

@@ -41,7 +41,7 @@ class Clients:
 def cdk_calls(monkeypatch) -> list[list[str]]:
     calls: list[list[str]] = []
     monkeypatch.setattr(deploy, "ensure_cdk_cli", lambda settings, report: None)
-    monkeypatch.setattr(deploy, "_run", lambda command, settings, what: calls.append(command))
+    monkeypatch.setattr(deploy, "_run", lambda command, settings, what, **_: calls.append(command))
     monkeypatch.setattr(deploy, "_ready_stack_tags", lambda settings, name=None: None)
     monkeypatch.setattr(deploy, "_bootstrapped", lambda settings: True)
     monkeypatch.setattr(deploy.aws, "client", lambda service, settings: Clients())

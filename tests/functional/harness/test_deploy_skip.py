@@ -21,7 +21,7 @@ def cdk_calls(monkeypatch) -> list[list[str]]:
     """The cdk commands a deploy runs (recorded, not run)."""
     calls: list[list[str]] = []
     monkeypatch.setattr(deploy, "ensure_cdk_cli", lambda settings, report: None)
-    monkeypatch.setattr(deploy, "_run", lambda command, settings, what: calls.append(command))
+    monkeypatch.setattr(deploy, "_run", lambda command, settings, what, **_: calls.append(command))
     # What an AWS deploy needs (Docker, Bedrock) is tested in test_deploy_preflight.py.
     monkeypatch.setattr(deploy, "check_aws_deploy", lambda settings, context, report: {})
     return calls

@@ -31,6 +31,8 @@ def test_deploy_context_per_target():
         "stack_name=AgentWorkflow",
         "-c",
         "agentcore_endpoint=http://127.0.0.1:8090",
+        "-c",
+        "wait_scale=0.1",
     ]
     assert f"agentcore_endpoint={STANDIN_URL_IN_COMPOSE}" in deploy.context_args(
         local, "docker", {}

@@ -25,6 +25,8 @@ BAD_VALUES = [
     (Settings, "HARNESS_TARGET", "foo", "one of local, aws"),
     (Settings, "HARNESS_EMULATOR", "moto", "one of localstack, ministack"),
     (Settings, "LAMBDA_KEEPALIVE_MS", "1.5", "an integer >= 1"),
+    (Settings, "DYNAMODB_HEAP_SIZE", "64 MB", "a Java memory size such as 64m or 1g"),
+    (Settings, "MALLOC_ARENA_MAX", "-1", "an integer >= 0"),
     (Settings, "AWS_ENDPOINT_URL", "http://127.0.0.1:port", "an http(s) URL"),
     (StandInConfig, "AGENTCORE_STANDIN_PORT", "abc", "an integer from 1 to 65535"),
     (StandInConfig, "AGENTCORE_STANDIN_TIMEOUT", "0", "a number of seconds greater than 0"),
