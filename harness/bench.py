@@ -45,12 +45,12 @@ from harness.runtime.processes import (
 from harness.sessions import SessionReader
 from harness.settings import REPO_ROOT, Settings
 from harness.stack import StackOutputs
-from harness.trigger import manual_trigger_detail, publish
+from harness.trigger import PUT_EVENTS_MAX_ENTRIES, manual_trigger_detail, publish, publish_many
 
 logger = logging.getLogger(__name__)
 
 POLL = 0.02  # seconds between journal reads while timing a session
-PUBLISHERS = 16  # threads publishing a burst's events
+PUBLISHERS = 16  # threads publishing a burst's events (PutEvents calls of up to 10)
 CHILD_CLEANUP_SECONDS = 120  # an interrupted child bench's time to stop its runtime
 BURSTS = (50, 100)  # concurrent sessions per burst (the first one's memory is measured)
 SERVICES = ("localstack", "agent", "agentcore-standin")
@@ -239,18 +239,22 @@ class Bench:
         }
 
     def concurrent(self, outputs: StackOutputs, count: int) -> None:
-        self.report(f"{count} concurrent sessions ({min(count, PUBLISHERS)} publishers)")
+        details = [manual_trigger_detail(f"load {i}") for i in range(count)]
+        batches = [
+            details[i : i + PUT_EVENTS_MAX_ENTRIES] for i in range(0, count, PUT_EVENTS_MAX_ENTRIES)
+        ]
+        publishers = min(len(batches), PUBLISHERS)
+        self.report(
+            f"{count} concurrent sessions ({len(batches)} PutEvents of up to"
+            f" {PUT_EVENTS_MAX_ENTRIES}, {publishers} threads)"
+        )
         reader = SessionReader(self.settings, outputs)
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=min(count, PUBLISHERS)) as pool:
-            ids = list(
-                pool.map(
-                    lambda i: publish(
-                        self.settings, manual_trigger_detail(f"load {i}"), outputs.event_bus_name
-                    ),
-                    range(count),
-                )
+        with ThreadPoolExecutor(max_workers=publishers) as pool:
+            published_ids = pool.map(
+                lambda batch: publish_many(self.settings, batch, outputs.event_bus_name), batches
             )
+            ids = [session_id for batch_ids in published_ids for session_id in batch_ids]
         published = time.monotonic() - started
         pending = set(ids)
         histories: dict[str, list[str]] = {}

@@ -22,7 +22,10 @@ def test_bench_measures_sessions_and_memory(deployed_stack, agent_services, harn
     assert journal["n"] == execution["n"] == 3
     assert 0 < journal["p50"] <= journal["max"]
     assert journal["p50"] < execution["p50"], "the execution ends after the journal"
-    assert messages == ["3 sequential sessions", "4 concurrent sessions (4 publishers)"]
+    assert messages == [
+        "3 sequential sessions",
+        "4 concurrent sessions (1 PutEvents of up to 10, 1 threads)",
+    ]
     burst = figures["concurrent_4"]
     assert 0 < burst["publish_s"] < burst["wall_s"]
     assert burst == {
