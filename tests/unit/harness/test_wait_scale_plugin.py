@@ -5,6 +5,7 @@ one."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import sys
@@ -102,7 +103,7 @@ def test_the_scale_is_read_as_the_harness_writes_it(plugin):
 
 def test_a_scaled_wait_lasts_its_fraction(plugin):
     env = Env(plugin.clock)
-    plugin.wait_scaled(env, 1, 0.1)
+    plugin.wait_scaled(env, 1, 0.1, plugin.Waiting())
     assert env.program_state_event.waits == [pytest.approx(0.1)]
     assert plugin.clock[0] == pytest.approx(100.1)
 
@@ -110,19 +111,38 @@ def test_a_scaled_wait_lasts_its_fraction(plugin):
 def test_a_wait_woken_while_running_waits_out_the_rest(plugin):
     # An unrelated pulse of the execution's event: it keeps waiting, for what is left.
     env = Env(plugin.clock, pulses=[lambda: None])
-    plugin.wait_scaled(env, 2, 0.1)
+    plugin.wait_scaled(env, 2, 0.1, plugin.Waiting())
     assert env.program_state_event.waits == [pytest.approx(0.2), pytest.approx(0.1)]
 
 
 def test_a_stopped_execution_leaves_its_wait_at_once(plugin):
     env = Env(plugin.clock)
     env.program_state_event.pulses.append(lambda: setattr(env, "running", False))
-    plugin.wait_scaled(env, 30, 0.5)
+    plugin.wait_scaled(env, 30, 0.5, plugin.Waiting())
     assert env.program_state_event.waits == [pytest.approx(15)]  # woken once, then left
     stopped = Env(plugin.clock)
     stopped.running = False
-    plugin.wait_scaled(stopped, 30, 0.5)
+    plugin.wait_scaled(stopped, 30, 0.5, plugin.Waiting())
     assert stopped.program_state_event.waits == []
+
+
+def test_waits_lengthen_with_the_executions_waiting_so_polls_do_not_multiply(plugin):
+    # GIVEN 4 executions already in a Wait
+    waiting = plugin.Waiting()
+    with contextlib.ExitStack() as others:
+        for _ in range(4):
+            others.enter_context(waiting.one_more())
+        # WHEN a fifth waits: 0.1 x 5 of its duration
+        env = Env(plugin.clock)
+        plugin.wait_scaled(env, 1, 0.1, waiting)
+        assert env.program_state_event.waits == [pytest.approx(0.5)]
+    # THEN alone again, it waits the scale's share; and never more than the whole Wait
+    alone = Env(plugin.clock)
+    plugin.wait_scaled(alone, 1, 0.1, waiting)
+    assert alone.program_state_event.waits == [pytest.approx(0.1)]
+    assert [plugin.share(0.1, n) for n in (0, 1, 5, 10, 50)] == [
+        pytest.approx(x) for x in (0.1, 0.1, 0.5, 1.0, 1.0)
+    ]
 
 
 def test_the_hook_patches_every_wait_function_with_the_scale(plugin, monkeypatch, caplog):
