@@ -100,16 +100,23 @@ def integer(low: int, high: int | None = None) -> Callable[[str], int]:
 port_number = integer(1, 65535)
 
 
-def seconds(value: str) -> float:
-    """A duration: a finite number greater than 0."""
-    accepted = "a number of seconds greater than 0"
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(accepted) from None
-    if not math.isfinite(number) or number <= 0:
-        raise ValueError(accepted)
-    return number
+def positive_number(accepted: str, at_most: float = math.inf) -> Callable[[str], float]:
+    """A finite number above 0 (and at most ``at_most``); ``accepted`` says so in errors."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(accepted) from None
+        if not (math.isfinite(number) and 0 < number <= at_most):
+            raise ValueError(accepted)
+        return number
+
+    return parse
+
+
+# A duration: a finite number greater than 0.
+seconds = positive_number("a number of seconds greater than 0")
 
 
 def one_of(*choices: str) -> Callable[[str], str]:

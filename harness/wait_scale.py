@@ -12,7 +12,7 @@ recorded as timed out. The timeline says the Waits were scaled, and by how much.
 
 from __future__ import annotations
 
-import math
+from agent.environment import positive_number
 
 WAIT_SCALE_ENV = "HARNESS_SFN_WAIT_SCALE"
 # 1 s Waits last 0.1 s: the execution ends within ~0.1 s of the journal, and a 30 s budget
@@ -24,16 +24,10 @@ WAIT_SCALE_CONTEXT = "wait_scale"
 EMULATOR_VARIABLE = {"localstack": WAIT_SCALE_ENV, "ministack": "SFN_WAIT_SCALE"}
 
 
-def wait_scale(value: str) -> float:
-    """A setting's parser: a number above 0 and at most 1 (1: Waits last their full time)."""
-    accepted = "a number above 0 and at most 1 (the fraction of a Wait state's duration)"
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(accepted) from None
-    if not (math.isfinite(number) and 0 < number <= 1):
-        raise ValueError(accepted)
-    return number
+# A setting's parser: a number above 0 and at most 1 (1: Waits last their full time).
+wait_scale = positive_number(
+    "a number above 0 and at most 1 (the fraction of a Wait state's duration)", at_most=1
+)
 
 
 def emulator_environment(emulator: str, scale: float) -> dict[str, str]:
