@@ -371,7 +371,7 @@ def run(
     return bench.figures
 
 
-def emulator_environment(emulator: str) -> dict[str, str]:
+def child_bench_environment(emulator: str) -> dict[str, str]:
     """The environment a child bench runs ``emulator`` with: host mode, on free ports (beside
     whatever this checkout runs)."""
     gateway, agent, standin = free_ports(3)
@@ -412,7 +412,7 @@ def measure(
                 "--bursts", ",".join(map(str, bursts)),
                 "--output", str(output),
             ]  # fmt: skip
-            status = _run_child(command, emulator_environment(emulator))
+            status = _run_child(command, child_bench_environment(emulator))
             if status != 0:
                 raise HarnessError(
                     f"the {emulator} bench exited with status {status} (its output is"
