@@ -17,13 +17,17 @@ define newline
 
 endef
 export AWS_ENDPOINT_URL AWS_REGION
-# Keep jsii, CDK and npm state inside the repo's ignored folders, and Node 20 quiet.
+# Downloads (uv's, npm's and jsii's caches) in one folder every checkout on the machine shares
+# (harness/settings.py names the same default); installs and CDK state stay in the checkout's
+# ignored folders. Node 20 kept quiet.
+HARNESS_CACHE_DIR := $(or $(strip $(HARNESS_CACHE_DIR)),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agent-workflow-harness)
+export HARNESS_CACHE_DIR
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.runtime/cache/jsii
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(HARNESS_CACHE_DIR)/jsii
 export CDK_HOME := $(CURDIR)/.runtime/cdk-home
-export npm_config_cache := $(CURDIR)/.runtime/cache/npm
-export UV_CACHE_DIR := $(CURDIR)/.runtime/cache/uv
+export npm_config_cache := $(HARNESS_CACHE_DIR)/npm
+export UV_CACHE_DIR := $(HARNESS_CACHE_DIR)/uv
 
 PY := .venv/bin/python
 HARNESS := $(PY) -m harness

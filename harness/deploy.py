@@ -117,19 +117,22 @@ class DeployResult:
 
 def cdk_environment(settings: Settings) -> dict[str, str]:
     """Environment for the CDK CLI: state in .runtime/, LocalStack endpoints when local."""
-    cache = settings.runtime_dir / "cache"
+    shared = settings.cache_dir
     env = {**os.environ}
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         # The CDK app imports aws-cdk-lib's modules (megabytes of source each): compiling them
         # on every synth took seconds. Its bytecode is kept in the runtime's cache instead.
-        env.setdefault("PYTHONPYCACHEPREFIX", str(cache / "pycache"))
+        env.setdefault("PYTHONPYCACHEPREFIX", str(settings.runtime_dir / "cache" / "pycache"))
     env = {
         **env,
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache / "jsii"),
+        # aws-cdk-lib's JavaScript, unpacked once per machine (~200 MB, seconds to write).
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(shared / "jsii"),
         "CDK_HOME": str(settings.runtime_dir / "cdk-home"),
-        "npm_config_cache": str(cache / "npm"),
+        "npm_config_cache": str(shared / "npm"),
+        # The invoker's SDK layer is built with uv (infra/agent_workflow/sdk_layer.py).
+        "UV_CACHE_DIR": str(shared / "uv"),
         "CDK_DISABLE_VERSION_CHECK": "1",
         "CDK_CLI_TELEMETRY_DISABLED": "1",
         "AWS_REGION": settings.region,
@@ -169,7 +172,13 @@ def ensure_cdk_cli(settings: Settings, report: Callable[[str], None]) -> None:
     if not shutil.which("npm"):
         raise DeployError("npm is needed for the CDK CLI: install Node.js 20 or newer.")
     report("installing the CDK CLI (npm ci, pinned; cached after this run)")
-    _run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], settings, "npm ci in infra/")
+    # Every version is pinned by the lock: npm's cached metadata and tarballs are used as they
+    # are, without asking the registry again.
+    _run(
+        ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--silent"],
+        settings,
+        "npm ci in infra/",
+    )
     stamp.write_text(want)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,15 @@ SHELL_AWS_VARIABLES_IGNORED_LOCALLY = (
 )
 
 
+# The caches every checkout on this machine shares: HARNESS_CACHE_DIR, else this folder in
+# XDG_CACHE_HOME (~/.cache). The Makefile and scripts/bootstrap-venv.sh name the same default.
+SHARED_CACHE_NAME = "agent-workflow-harness"
+
+
+def shared_cache_default() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / SHARED_CACHE_NAME
+
+
 def java_memory_size(value: str) -> str:
     """A size as java's -Xmx takes it: digits, then k, m or g (either case) or nothing."""
     if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", value):
@@ -56,6 +66,9 @@ class Settings:
     # auto: Docker compose when a Docker engine answers, host processes otherwise.
     runtime_mode: str = setting("HARNESS_RUNTIME", "auto", one_of(*RUNTIME_MODES))
     runtime_dir: Path = setting("HARNESS_RUNTIME_DIR", REPO_ROOT / ".runtime", Path)
+    # Downloads shared by the checkouts on this machine (uv's, npm's and jsii's caches, and
+    # uv itself); each checkout's installs (.venv, .runtime, infra/node_modules) are its own.
+    cache_dir: Path = setting("HARNESS_CACHE_DIR", shared_cache_default(), Path)
     agent_port: int = setting("AGENT_PORT", 8080, port_number)
     standin_port: int = setting("AGENTCORE_STANDIN_PORT", 8090, port_number)
     # The AWS emulator in the "localstack" slot: localstack (default) or ministack (for

