@@ -8,6 +8,7 @@ virtualenv instead of fetching it), and the independent chains of steps run side
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import os
@@ -82,6 +83,18 @@ def _run(command: list[str], what: str, **options: Any) -> None:
         advice="Fix the cause above and run it again: finished install steps are kept.",
         **options,
     )
+
+
+def _publish(source: Path, shared: Path) -> None:
+    """Copy ``source`` into the shared cache as ``shared``, whole or not at all: checkouts
+    installing at the same time each copy to a folder of their own, and the first to rename
+    it into place wins."""
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=shared.parent, prefix=".publishing-") as tmp:
+        copy = Path(tmp) / "copy"
+        shutil.copytree(source, copy)
+        with contextlib.suppress(OSError):  # another checkout's copy came first
+            copy.rename(shared)
 
 
 class Installer:
@@ -191,8 +204,14 @@ class Installer:
     def _service_catalog(self) -> None:
         """Build LocalStack's service catalog index once, as its Docker image does at build
         time. Without it, every start builds the index on the first request by loading every
-        AWS service model: ~3 s, and ~380 MB that the process keeps."""
+        AWS service model: ~3 s, and ~380 MB that the process keeps. The index depends on the
+        pinned LocalStack and botocore alone (no paths), so it is built once per machine and
+        copied from the shared cache into each checkout's runtime."""
+        shared = self.cache / "localstack-service-catalog" / fingerprint(LOCALSTACK_LOCK)
         shutil.rmtree(self.static_libs_dir, ignore_errors=True)
+        if shared.is_dir():
+            shutil.copytree(shared, self.static_libs_dir)
+            return
         self.static_libs_dir.mkdir(parents=True)
         env = {
             **os.environ,
@@ -204,6 +223,7 @@ class Installer:
             "LocalStack service catalog build",
             env=env,
         )
+        _publish(self.static_libs_dir, shared)
 
     @property
     def ministack_python(self) -> Path:

@@ -1,0 +1,97 @@
+"""The host runtime's installs: downloads through the cache the machine's checkouts share,
+the independent install chains side by side, and the LocalStack service catalog built once
+per machine (the install commands are replaced; files are real, in temporary folders)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from harness import deploy
+from harness.runtime import installer
+from harness.runtime.installer import Installer, InstallError
+from harness.settings import SHARED_CACHE_NAME, Settings, shared_cache_default
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(runtime_dir=tmp_path / "runtime", cache_dir=tmp_path / "shared")
+
+
+def test_the_shared_cache_is_in_the_xdg_cache_home_unless_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert shared_cache_default() == tmp_path / "xdg" / SHARED_CACHE_NAME
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert shared_cache_default() == tmp_path / "home" / ".cache" / SHARED_CACHE_NAME
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "mine"))
+    assert Settings().cache_dir == tmp_path / "mine"
+
+
+def test_the_cdk_cli_and_the_installs_download_through_the_shared_cache(settings):
+    env = deploy.cdk_environment(settings)
+    assert env["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] == str(settings.cache_dir / "jsii")
+    assert env["npm_config_cache"] == str(settings.cache_dir / "npm")
+    assert env["UV_CACHE_DIR"] == str(settings.cache_dir / "uv")
+    # What belongs to this checkout stays in its runtime folder.
+    assert env["CDK_HOME"] == str(settings.runtime_dir / "cdk-home")
+    assert Installer(settings).cache == settings.cache_dir
+
+
+def test_chains_run_side_by_side_each_in_order(settings):
+    order: list[str] = []
+    second_chain_ran = threading.Event()
+
+    def first() -> None:
+        # Only finishes once the other chain has run: one after the other, it never would.
+        order.append("a1" if second_chain_ran.wait(timeout=30) else "a1 alone")
+
+    installer_ = Installer(settings)
+    installer_._run_chains(
+        [("a1", "k", first), ("a2", "k", lambda: order.append("a2"))],
+        [("b1", "k", second_chain_ran.set)],
+    )
+    assert order == ["a1", "a2"]
+    assert sorted(p.name for p in installer_.stamps.iterdir()) == ["a1", "a2", "b1"]
+
+
+def test_a_failed_chain_fails_the_install_after_the_others_finished(settings):
+    finished = threading.Event()
+
+    def fail() -> None:
+        raise InstallError("boom")
+
+    def slow() -> None:
+        finished.set()
+
+    installer_ = Installer(settings)
+    with pytest.raises(InstallError, match="boom"):
+        installer_._run_chains([("bad", "k", fail), ("never", "k", slow)], [("ok", "k", slow)])
+    assert finished.is_set()
+    assert not (installer_.stamps / "bad").exists()
+    assert not (installer_.stamps / "never").exists()  # a chain stops at its failed step
+    assert (installer_.stamps / "ok").read_text() == "k"
+
+
+def test_the_service_catalog_is_built_once_per_machine(monkeypatch, tmp_path):
+    builds: list[Path] = []
+
+    def build(command: list[str], what: str, **options: object) -> None:
+        static = Path(str(options["env"]["FILESYSTEM_ROOT"])) / "usr" / "lib" / "localstack"  # type: ignore[index]
+        (static / "service-catalog.dill").write_text("index")
+        builds.append(static)
+
+    monkeypatch.setattr(installer, "_run", build)
+    shared = tmp_path / "shared"
+    first = Installer(Settings(runtime_dir=tmp_path / "one", cache_dir=shared))
+    first._service_catalog()
+    second = Installer(Settings(runtime_dir=tmp_path / "two", cache_dir=shared))
+    second._service_catalog()
+    assert builds == [first.static_libs_dir]
+    assert (second.static_libs_dir / "service-catalog.dill").read_text() == "index"
+    # Only the published copy is in the shared cache: no half-written folder left beside it.
+    assert [p.name for p in (shared / "localstack-service-catalog").iterdir()] == [
+        installer.fingerprint(installer.LOCALSTACK_LOCK)
+    ]
