@@ -106,6 +106,7 @@ def _assert_nothing_left(runtime: Isolated, log: Path) -> None:
     assert [n for n, port in runtime.ports.items() if port_in_use(port)] == []
 
 
+@pytest.mark.apart  # a runtime of its own on free ports
 @pytest.mark.slow(seconds=25)
 def test_an_interrupted_bench_stops_what_it_started(tmp_path: Path) -> None:
     # GIVEN a bench on ports where nothing ran, interrupted once its runtime is up
@@ -131,6 +132,7 @@ def test_an_interrupted_bench_stops_what_it_started(tmp_path: Path) -> None:
         runtime.down()
 
 
+@pytest.mark.apart  # a runtime of its own on free ports
 @pytest.mark.slow(seconds=60)
 def test_a_bench_run_on_ministack_leaves_no_process(tmp_path: Path) -> None:
     # GIVEN the bench's MiniStack column on free ports (MiniStack runs Lambda workers), as
