@@ -34,7 +34,9 @@ from harness.settings import Settings
 
 EXCLUSIVE = "exclusive"
 # A test that uses none of the shared runtime (it runs its own on free ports, or none) takes no
-# part in the readers-writer lock: it runs at any time, also beside the exclusive tests.
+# part in the readers-writer lock: it runs at any time, also beside the exclusive tests. (A
+# test that only synthesizes is not one: it would hold up the shared runtime's first deploy,
+# which takes the same per-checkout CDK lock.)
 APART = "apart"
 EXCLUSIVE_PHASE_TIMEOUT_SECONDS = 1800.0
 _STATE_DEFAULTS: dict[str, Any] = {

@@ -19,7 +19,6 @@ from harness.settings import REPO_ROOT
 from tests.support.helpers import wait_for
 
 
-@pytest.mark.apart  # a synth: no service of the shared runtime
 @pytest.mark.slow(seconds=30)
 def test_a_synth_waits_for_the_cdk_command_under_way_then_synthesizes(tmp_path: Path) -> None:
     log = tmp_path / "synth.log"
