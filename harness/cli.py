@@ -426,7 +426,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     if args.child:  # one emulator's figures for a parent bench: no table
         bench.run(
-            settings, sessions=args.sessions, bursts=args.bursts, output=args.output, report=report
+            settings,
+            sessions=args.sessions,
+            bursts=args.bursts,
+            output=args.output,
+            report=report,
+            deploy_once=args.deploy_once,
         )
         return 0
     by_emulator = bench.measure(
@@ -435,6 +440,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         sessions=args.sessions,
         bursts=args.bursts,
         report=report,
+        deploy_once=args.deploy_once,
     )
     rows = bench_report.compare(by_emulator)
     about = bench_report.machine()
@@ -626,6 +632,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=REPO_ROOT / "reports" / "bench.json",
         help="where to write the figures (default: reports/bench.json)",
+    )
+    bench_parser.add_argument(
+        "--deploy-once",
+        action="store_true",
+        help="deploy once, for the sessions: no no-change or one-change deploy figures (a"
+        " shorter run)",
     )
     bench_parser.add_argument(
         "--child",

@@ -5,7 +5,9 @@ are exported for every test, including those that only start ``python -m harness
 
 Under pytest-xdist (``make test-integration`` runs the tier on several workers) the workers
 share that runtime: the tests marked ``exclusive`` (they stop or restart a service, or edit
-code a service runs) run first, alone; the others wait for them, then run side by side."""
+code a service runs) run first, alone; the others wait for them, then run side by side. The
+tests marked ``apart`` (a runtime of their own on free ports, or none) take no turn: they start
+first, beside the exclusive tests, so no worker idles while those run one at a time."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pytest
 
 from harness.pytest_plugin import shared_run
 from harness.settings import Settings
-from harness.xdist_run import EXCLUSIVE
+from harness.xdist_run import APART, EXCLUSIVE
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,7 +33,7 @@ def _one_runtime_for_all_workers(request: pytest.FixtureRequest) -> Iterator[Non
     """Under xdist, the tests marked exclusive run first, alone; the others wait for them to
     end, then run side by side."""
     run = shared_run(request.config)
-    if run is None:
+    if run is None or request.node.get_closest_marker(APART) is not None:
         yield
         return
     exclusive = request.node.get_closest_marker(EXCLUSIVE) is not None
@@ -56,9 +58,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist the tests marked exclusive go first; then the tests marked ``slow``, the
-    longest first, each followed by a short one (a worker holds its running test and the
-    next): no long test starts late or waits queued behind another."""
+    """Under xdist the tests marked apart and slow go first, the longest first (they run
+    beside the exclusive tests), then the tests marked exclusive; then the other tests marked
+    ``slow``, the longest first, each followed by a short one (a worker holds its running test
+    and the next): no long test starts late or waits queued behind another."""
     if shared_run(config) is None:
         return
 
@@ -66,9 +69,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = item.get_closest_marker("slow")
         return 0.0 if marker is None else float(marker.kwargs.get("seconds", 30))
 
+    def apart_and_slow(item: pytest.Item) -> bool:
+        return item.get_closest_marker(APART) is not None and seconds(item) > 0
+
+    first = sorted(filter(apart_and_slow, items), key=seconds, reverse=True)
     exclusive = [i for i in items if i.get_closest_marker(EXCLUSIVE) is not None]
-    rest = [i for i in items if i.get_closest_marker(EXCLUSIVE) is None]
+    rest = [i for i in items if i.get_closest_marker(EXCLUSIVE) is None and i not in first]
     slow = sorted((i for i in rest if seconds(i)), key=seconds, reverse=True)
     short = [i for i in rest if not seconds(i)]
     paired = [item for pair in zip(slow, short, strict=False) for item in pair]
-    items[:] = exclusive + paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
+    items[:] = first + exclusive + paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
