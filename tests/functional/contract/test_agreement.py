@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ import pytest
 from aws_cdk.assertions import Template
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from moto import mock_aws
 
 import contract
 from agent.journal import Journal
@@ -105,17 +103,6 @@ def local(tmp_path_factory) -> Synthesized:
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory) -> Synthesized:
     return Synthesized("aws", tmp_path_factory.mktemp("cdk-aws"))
-
-
-@pytest.fixture
-def fake_aws(monkeypatch):
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        yield
 
 
 # -- the template ------------------------------------------------------------------------------
@@ -258,7 +245,7 @@ def test_the_agent_reads_its_runtimes_environment(aws, monkeypatch):
     assert settings.allow_faults is False
 
 
-def test_the_agent_and_the_harness_share_the_journal(fake_aws, monkeypatch):
+def test_the_agent_and_the_harness_share_the_journal(moto_aws, monkeypatch):
     # GIVEN a journal table of the contract's shape, and a session the workflow initiated
     client = boto3.client("dynamodb", region_name="us-east-1")
     client.create_table(TableName="journal", **JOURNAL_TABLE_SCHEMA)

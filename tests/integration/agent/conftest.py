@@ -27,28 +27,22 @@ def moto_endpoint() -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
-    yield endpoint
+    yield f"http://127.0.0.1:{port}"
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def dynamodb(moto_endpoint: str) -> Any:
-    return boto3.client(
+    """A client of moto's server, whose journal table it creates."""
+    client = boto3.client(
         "dynamodb",
         endpoint_url=moto_endpoint,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
+    client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
+    return client
 
 
 @pytest.fixture(scope="session")
