@@ -49,8 +49,10 @@ def dynamodb(moto_endpoint: str) -> Any:
 def agent_app(
     moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
-    """The real app (scripted model, faults allowed, 3 s session timeout) on a loopback port:
-    its URL and the file its output (stdout and stderr) goes to."""
+    """The real app (scripted model, faults allowed) on a loopback port: its URL and the file
+    its output (stdout and stderr) goes to. No test here waits for the session timeout (the
+    runner's timeout is a functional test): it is long, so that no session is cut off on a
+    loaded machine (3 s once raced a session's start and its BUSY write)."""
     port = free_port()
     process = start(
         "agent.app",
@@ -64,7 +66,7 @@ def agent_app(
             "AWS_SECRET_ACCESS_KEY": "test",
             "AGENT_MODEL": "scripted",
             "AGENT_ALLOW_FAULTS": "1",
-            "AGENT_SESSION_TIMEOUT_SECONDS": "3",
+            "AGENT_SESSION_TIMEOUT_SECONDS": "120",
         },
         port,
         tmp_path_factory.mktemp("agent-logs"),
