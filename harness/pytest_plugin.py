@@ -23,7 +23,12 @@ import pytest
 
 from harness import aws, deploy
 from harness.errors import HarnessError
-from harness.runtime import ComposeRuntime, select_runtime, settings_of_this_checkout
+from harness.runtime import (
+    ComposeRuntime,
+    on_free_ports,
+    select_runtime,
+    settings_of_this_checkout,
+)
 from harness.runtime.docker import COMPOSE_FILE
 from harness.runtime.images import ImageBuilder
 from harness.sessions import SessionReader
@@ -132,14 +137,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def harness_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
-    """This checkout's settings. If another checkout's runtime answers on the configured ports,
-    the same settings on free ports instead, exported for the session so that the commands
-    tests run (``python -m harness ...``) use that runtime too (under xdist: chosen by the
-    first worker, the same for all)."""
+    """This checkout's settings. If another checkout's runtime answers on the configured ports
+    (or HARNESS_TEST_PORTS=free asks for it), the same settings on free ports instead, exported
+    for the session so that the commands tests run (``python -m harness ...``) use that
+    runtime too (under xdist: chosen by the first worker, the same for all)."""
     configured = Settings()
     found = []
 
     def choose() -> Settings:
+        if configured.test_ports == "free":
+            return on_free_ports(configured)
         settings, foreign = settings_of_this_checkout(configured)
         found.append(foreign)
         return settings
@@ -149,15 +156,19 @@ def harness_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
     if _ports(settings) == _ports(configured):
         yield settings
         return
+    ports = (
+        f"AWS_ENDPOINT_URL={settings.endpoint_url} AGENT_PORT={settings.agent_port} "
+        f"AGENTCORE_STANDIN_PORT={settings.standin_port}"
+    )
     if found and (foreign := found[0]) is not None:
         whose = foreign.owner.checkout or "owner unknown"
         _say(
             request,
             f"the runtime on the configured ports is not this checkout's ({foreign.service}: "
-            f"{whose}); this test session runs its own on free ports (AWS_ENDPOINT_URL="
-            f"{settings.endpoint_url} AGENT_PORT={settings.agent_port} "
-            f"AGENTCORE_STANDIN_PORT={settings.standin_port})",
+            f"{whose}); this test session runs its own on free ports ({ports})",
         )
+    elif configured.test_ports == "free":
+        _say(request, f"HARNESS_TEST_PORTS=free: this test session's runtime is on {ports}")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL", settings.endpoint_url)
         patch.setenv("AGENT_PORT", str(settings.agent_port))

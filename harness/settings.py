@@ -27,6 +27,7 @@ RUNTIME_MODES = ("auto", "host", "docker")
 EMULATORS = ("localstack", "ministack")
 TARGETS = ("local", "aws")
 DOCKER_BASES = ("offline", "official")
+TEST_PORTS = ("configured", "free")
 # What a shell may export for real AWS that must not reach the local runtime's tools
 # (prefixes; AWS_ENDPOINT_URL itself is the harness's endpoint setting and is kept).
 SHELL_AWS_VARIABLES_IGNORED_LOCALLY = (
@@ -89,6 +90,9 @@ class Settings:
     # The fraction of its duration a Step Functions Wait state lasts in the local emulator
     # (harness/wait_scale.py): the local stage deploys the polls that keep its time budget.
     sfn_wait_scale: float = setting(WAIT_SCALE_ENV, DEFAULT_WAIT_SCALE, wait_scale)
+    # free: an end-to-end test session runs its runtime on free loopback ports instead of the
+    # configured ones (`make test` runs its docker tier so, beside the host tiers' runtime).
+    test_ports: str = setting("HARNESS_TEST_PORTS", "configured", one_of(*TEST_PORTS))
 
     def __post_init__(self) -> None:
         if self.is_local:

@@ -22,6 +22,7 @@ __all__ = [
     "RuntimeProblem",
     "ServiceStatus",
     "ensure_current",
+    "on_free_ports",
     "select_runtime",
     "settings_of_this_checkout",
 ]
@@ -70,12 +71,16 @@ def settings_of_this_checkout(settings: Settings) -> tuple[Settings, ForeignRunt
             owner = Owner(checkout=None, fingerprint=None, pid=None)
             raise ForeignRuntime(f"ports {taken} are not this compose project's", "ports", owner)
     except ForeignRuntime as foreign:
-        gateway, agent, standin = free_ports(3)
-        own = replace(
-            settings,
-            endpoint_url=f"http://127.0.0.1:{gateway}",
-            agent_port=agent,
-            standin_port=standin,
-        )
-        return own, foreign
+        return on_free_ports(settings), foreign
     return settings, None
+
+
+def on_free_ports(settings: Settings) -> Settings:
+    """``settings`` with the gateway, the agent and the stand-in on free loopback ports."""
+    gateway, agent, standin = free_ports(3)
+    return replace(
+        settings,
+        endpoint_url=f"http://127.0.0.1:{gateway}",
+        agent_port=agent,
+        standin_port=standin,
+    )

@@ -91,6 +91,13 @@ def test_every_runtime_service_has_a_healthcheck_an_init_and_loopback_ports(conf
             assert port["host_ip"] == "127.0.0.1", (name, port)
 
 
+def test_the_runtime_services_start_side_by_side(config):
+    # No service waits for another's health check before it starts: the chain took a
+    # LocalStack start, then an agent start, then a stand-in start, one after the other.
+    for name in ("localstack", "agent", "agentcore-standin"):
+        assert "depends_on" not in config["services"][name], name
+
+
 def test_published_ports_follow_the_harness_settings():
     env = {
         "PATH": "/usr/bin:/bin",

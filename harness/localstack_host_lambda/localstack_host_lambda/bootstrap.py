@@ -234,6 +234,17 @@ def main() -> None:
     serve(handler)
 
 
+# Modules an HTTP client imports on its first request (http.client encodes the host name with
+# the IDNA codec: encodings.idna, stringprep, unicodedata). Imported in the zygote, they are
+# shared; imported in each environment at its first invocation, each had its own (~1 MB).
+PRELOADED_MODULES = ("encodings.idna",)
+
+
+def preload() -> None:
+    for name in PRELOADED_MODULES:
+        importlib.import_module(name)
+
+
 def zygote_main(socket_path: str, ready_fd: int) -> None:
     """Import the handler once, then fork a ready-to-serve environment per request.
 
@@ -242,12 +253,17 @@ def zygote_main(socket_path: str, ready_fd: int) -> None:
     through LocalStack's gateway), and no answer (the connection closes) is its failure.
     Children stay in LocalStack's process group, so stopping LocalStack stops them too.
     """
+    # No collection in the zygote: one would leave freed holes across its pages that a child's
+    # allocations then fill, copying those pages (Python's advice for gc.freeze and fork).
+    gc.disable()
     configure_logging()  # before the import, as in Lambda: the handler may set its level
     handler = load_handler()  # an import error ends the zygote: the executor falls back
+    preload()
     # Move everything imported so far out of the collector's reach: a collection in a child
-    # would otherwise write to (and so copy) every page holding a tracked object.
-    gc.collect()
+    # would otherwise write to (and so copy) every page holding a tracked object. Collections
+    # (here and in the children) only look at what is made from now on.
     gc.freeze()
+    gc.enable()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(socket_path)

@@ -1,7 +1,14 @@
-"""A start-up patch that keeps LocalStack's host process small (its on_infra_start hook).
+"""Start-up patches that keep LocalStack's host process small (its on_infra_start hooks).
 
-Threads (a burst leaves ~100 gateway workers) and Python's own allocator leave freed memory
-in glibc's heaps; ``malloc_trim`` hands the free pages back to the system now and then.
+- Threads (a burst leaves ~100 gateway workers) and Python's own allocator leave freed memory
+  in glibc's heaps; ``malloc_trim`` hands the free pages back to the system now and then.
+- Every botocore session LocalStack makes (its internal clients, the S3, DynamoDB and
+  CloudFormation providers ...) built its own data loader, and each loader parsed and kept
+  its own copy of ``endpoints.json`` (~7 MB of Python objects) and of every service model
+  its clients used: seen after a deploy and a session, 5 loaders, 5 copies of the endpoints,
+  3 of S3's and SSM's models. ``share_botocore_loaders`` gives sessions one loader per data
+  path, so each file is parsed and kept once. (The loaded data is read-only to botocore; one
+  session's clients already shared it.)
 (Step Functions' per-task clients, which filled LocalStack's client cache, are reused since
 ``speedups.cache_assumed_roles`` keeps each role's client factory.)
 """
@@ -13,6 +20,7 @@ import ctypes.util
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from localstack.runtime import hooks
 
@@ -41,3 +49,38 @@ def trim_freed_memory() -> None:
             trim(0)
 
     threading.Thread(target=loop, daemon=True, name="malloc-trim").start()
+
+
+class SearchPaths(list[str]):
+    """A loader's search paths where appending a path it has changes nothing: every boto3
+    session appends boto3's data folder to its loader's paths, which a shared loader would
+    otherwise collect once per session (and search them all on every load)."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def shared_loader_factory(create: Callable[[str | None], Any]) -> Callable[[str | None], Any]:
+    """``create`` (botocore's ``create_loader``), returning one loader per search path."""
+    loaders: dict[str | None, Any] = {}
+    lock = threading.Lock()
+
+    def create_shared(search_path_string: str | None = None) -> Any:
+        with lock:
+            loader = loaders.get(search_path_string)
+            if loader is None:
+                loader = loaders[search_path_string] = create(search_path_string)
+                loader._search_paths = SearchPaths(loader.search_paths)
+            return loader
+
+    return create_shared
+
+
+@hooks.on_runtime_create()
+def share_botocore_loaders() -> None:
+    """Before LocalStack makes its first client (on_runtime_create: the earliest hook)."""
+    import botocore.session
+
+    # A session looks the name up when it first needs its loader (a lazy component).
+    botocore.session.create_loader = shared_loader_factory(botocore.session.create_loader)

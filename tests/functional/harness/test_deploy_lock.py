@@ -88,3 +88,34 @@ def test_a_waiter_that_comes_before_the_holder_wrote_its_name_still_names_it():
     assert messages == [
         "waiting for a synth (pid 4242) of this checkout to finish (they share infra/cdk.out)"
     ]
+
+
+def test_a_waiter_says_so_again_when_another_command_takes_the_lock_first():
+    # GIVEN a deploy holding the lock, and a synth waiting for it
+    messages: list[str] = []
+    with deploy.DEPLOY_LOCK.open("a+") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        holder.write("a deploy (pid 4242)")
+        holder.flush()
+
+        def hand_over() -> None:
+            # WHEN a third command takes the lock as the deploy lets go (as a second tier's
+            # synth may), then lets go in turn
+            time.sleep(0.3)
+            holder.seek(0)
+            holder.truncate()
+            holder.write("a synth (pid 4343)")
+            holder.flush()
+            time.sleep(0.5)
+            fcntl.flock(holder, fcntl.LOCK_UN)
+
+        thread = threading.Thread(target=hand_over)
+        thread.start()
+        with deploy.cdk_lock(messages.append, "a synth"):
+            pass
+        thread.join()
+    # THEN the waiter named each holder it waited for, once
+    assert messages == [
+        "waiting for a deploy (pid 4242) of this checkout to finish (they share infra/cdk.out)",
+        "waiting for a synth (pid 4343) of this checkout to finish (they share infra/cdk.out)",
+    ]

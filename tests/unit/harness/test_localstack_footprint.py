@@ -1,0 +1,64 @@
+"""The LocalStack start-up patch that shares botocore's data loader: one loader per search
+path for every session, and boto3 sessions (which append their data folder to their loader's
+paths) do not make a shared loader's path list grow."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+
+import boto3
+import botocore.loaders
+import botocore.session
+import pytest
+
+from harness.settings import REPO_ROOT
+
+FOOTPRINT = REPO_ROOT / "harness/localstack_host_lambda/localstack_host_lambda/footprint.py"
+
+
+@pytest.fixture
+def footprint(monkeypatch):
+    """The module with a stand-in for LocalStack's hooks (LocalStack lives in its own
+    virtualenv, not in the project's)."""
+    hook = lambda: lambda function: function  # noqa: E731 - a decorator factory
+    hooks = types.SimpleNamespace(on_infra_start=hook, on_runtime_create=hook)
+    monkeypatch.setitem(sys.modules, "localstack", types.SimpleNamespace())
+    monkeypatch.setitem(sys.modules, "localstack.runtime", types.SimpleNamespace(hooks=hooks))
+    spec = importlib.util.spec_from_file_location("localstack_footprint", FOOTPRINT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_one_loader_per_search_path(footprint):
+    create = footprint.shared_loader_factory(botocore.loaders.create_loader)
+    assert create(None) is create(None)
+    assert create("/some/models") is create("/some/models")
+    assert create("/some/models") is not create(None)
+    assert "/some/models" in create("/some/models").search_paths
+
+
+def test_sessions_share_the_loader_and_its_paths_stay_put(footprint, monkeypatch):
+    monkeypatch.setattr(botocore.session, "create_loader", botocore.session.create_loader)
+    footprint.share_botocore_loaders()
+    sessions = [boto3.Session(region_name="us-east-1") for _ in range(3)]
+    loaders = {id(session._loader) for session in sessions}
+    assert len(loaders) == 1
+    paths = sessions[0]._loader.search_paths
+    assert len(paths) == len(set(paths))  # boto3's data folder once, not once per session
+    first = (
+        sessions[0]
+        .client("sts", aws_access_key_id="a", aws_secret_access_key="b")
+        ._loader.load_service_model("sts", "service-2")
+    )
+    second = botocore.session.get_session().get_component("data_loader")
+    assert second.load_service_model("sts", "service-2") is first  # parsed once
+
+
+def test_search_paths_ignore_a_path_they_have(footprint):
+    paths = footprint.SearchPaths(["a", "b"])
+    paths.append("b")
+    paths.append("c")
+    assert paths == ["a", "b", "c"]
