@@ -6,7 +6,6 @@ take the same lock), at a fraction of the time."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 
@@ -30,15 +29,9 @@ def test_two_synths_at_once_take_turns():
         for _ in range(2)
     ]
     outputs = [process.communicate(timeout=600)[0] for process in processes]
-    # THEN both succeed, and they took turns: one of them waited, saying for whom. Usually
-    # the other synth; but the suite's other tests deploy from this checkout too, and a
-    # deploy holding the lock then is named instead (seen: both waited for one, then the
-    # second waited for the first again, already having said it waits).
+    # THEN both succeed, and one of them waited for the other
     for process, output in zip(processes, outputs, strict=True):
         assert process.returncode == 0, output
         assert "Another CLI" not in output
-    waits = [re.findall(r"waiting for (.+?) of this checkout", output) for output in outputs]
-    assert any(waits), outputs
-    for seen, other in zip(waits, reversed(processes), strict=True):
-        synths = [holder for holder in seen if holder.startswith("a synth")]
-        assert synths in ([], [f"a synth (pid {other.pid})"]), outputs  # the other one
+    waited = [o for o in outputs if "waiting for a synth (pid " in o]
+    assert len(waited) == 1, outputs
