@@ -51,7 +51,7 @@ def make_console() -> Console:
 
 console = make_console()
 # The faults the local agent injects on request (agent/testing/faults.py; a test compares).
-FAULTS = ("crash", "hang", "skip_busy", "journal_error")
+FAULTS = ("crash", "hang", "hold", "skip_busy", "journal_error")
 # A session's journal item appears within a second of put-events; past this, look for why not.
 NO_SESSION_GRACE_SECONDS = 3.0
 UNDELIVERED_CHECK_INTERVAL_SECONDS = 2.0
@@ -594,7 +594,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault",
         choices=FAULTS,
         help="ask the local agent to fail on purpose (needs AGENT_ALLOW_FAULTS=1, which the "
-        "local runtime sets): crash after BUSY, hang until the workflow times out, skip_busy "
+        "local runtime sets): crash after BUSY, hang until the workflow times out, hold "
+        "until the journal says the session ended (the workflow's timeout writes it), skip_busy "
         "(COMPLETED straight from INITIATED), journal_error (journal writes fail)",
     )
     trigger.add_argument(

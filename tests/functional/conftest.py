@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 """The functional tier ignores the shell's AWS set-up and port overrides (see the fixture), and
 every run proves it under a shell set up for real AWS (tests/support/shell_isolation.py)."""
 
@@ -17,3 +18,12 @@ __all__ = [
     "pytest_runtest_teardown",
     "shell_at_module_setup",
 ]
+=======
+"""The functional tier ignores the shell's AWS set-up and port overrides (see the fixture);
+``moto_aws`` mocks AWS in-process for the tests that ask for it."""
+
+from tests.support.moto_aws import moto_aws
+from tests.support.shell_isolation import no_shell_aws_settings
+
+__all__ = ["moto_aws", "no_shell_aws_settings"]
+>>>>>>> flakes

@@ -11,7 +11,7 @@ first, beside the exclusive tests, so no worker idles while those run one at a t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import pytest
 
@@ -28,19 +28,21 @@ def _this_checkouts_ports(harness_settings: Settings) -> Settings:
 _EXCLUSIVE_TESTS = pytest.StashKey[int]()
 
 
-@pytest.fixture(autouse=True)
-def _one_runtime_for_all_workers(request: pytest.FixtureRequest) -> Iterator[None]:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
     """Under xdist, the tests marked exclusive run first, alone; the others wait for them to
-    end, then run side by side."""
-    run = shared_run(request.config)
-    if run is None or request.node.get_closest_marker(APART) is not None:
-        yield
-        return
-    exclusive = request.node.get_closest_marker(EXCLUSIVE) is not None
+    end, then run side by side. The wait and the lock cover the test's whole set-up: a
+    session or module fixture (an agent started from the checkout, a copy of it) never runs
+    while an exclusive test has the code edited (a fixture, even an autouse one, would only
+    wait once the wider fixtures were set up)."""
+    run = shared_run(item.config)
+    if run is None or item.get_closest_marker(APART) is not None:
+        return (yield)
+    exclusive = item.get_closest_marker(EXCLUSIVE) is not None
     if not exclusive:
-        run.after_the_exclusive_tests(request.config.stash.get(_EXCLUSIVE_TESTS, 0))
+        run.after_the_exclusive_tests(item.config.stash.get(_EXCLUSIVE_TESTS, 0))
     with run.test_lock(exclusive=exclusive):
-        yield
+        return (yield)
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
