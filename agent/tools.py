@@ -63,7 +63,7 @@ def journal_tool(
             logger.error("session_id=<%s>, error=<%s> | journal write failed", session_id, failed)
             return _error(f"the journal write failed: {failed}")
         if fault is not None:
-            fault.after_journal_write(session_id, target, cancelled)
+            fault.after_journal_write(journal, session_id, target, cancelled)
         return {"status": "success", "content": [{"text": f"session is now {target}"}]}
 
     return journal_update

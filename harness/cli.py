@@ -51,7 +51,7 @@ def make_console() -> Console:
 
 console = make_console()
 # The faults the local agent injects on request (agent/testing/faults.py; a test compares).
-FAULTS = ("crash", "hang", "skip_busy", "journal_error")
+FAULTS = ("crash", "hang", "hold", "skip_busy", "journal_error")
 # A session's journal item appears within a second of put-events; past this, look for why not.
 NO_SESSION_GRACE_SECONDS = 3.0
 UNDELIVERED_CHECK_INTERVAL_SECONDS = 2.0
@@ -426,7 +426,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     if args.child:  # one emulator's figures for a parent bench: no table
         bench.run(
-            settings, sessions=args.sessions, bursts=args.bursts, output=args.output, report=report
+            settings,
+            sessions=args.sessions,
+            bursts=args.bursts,
+            output=args.output,
+            report=report,
+            deploy_once=args.deploy_once,
         )
         return 0
     by_emulator = bench.measure(
@@ -435,6 +440,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         sessions=args.sessions,
         bursts=args.bursts,
         report=report,
+        deploy_once=args.deploy_once,
     )
     rows = bench_report.compare(by_emulator)
     about = bench_report.machine()
@@ -588,7 +594,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault",
         choices=FAULTS,
         help="ask the local agent to fail on purpose (needs AGENT_ALLOW_FAULTS=1, which the "
-        "local runtime sets): crash after BUSY, hang until the workflow times out, skip_busy "
+        "local runtime sets): crash after BUSY, hang until the workflow times out, hold "
+        "until the journal says the session ended (the workflow's timeout writes it), skip_busy "
         "(COMPLETED straight from INITIATED), journal_error (journal writes fail)",
     )
     trigger.add_argument(
@@ -626,6 +633,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=REPO_ROOT / "reports" / "bench.json",
         help="where to write the figures (default: reports/bench.json)",
+    )
+    bench_parser.add_argument(
+        "--deploy-once",
+        action="store_true",
+        help="deploy once, for the sessions: no no-change or one-change deploy figures (a"
+        " shorter run)",
     )
     bench_parser.add_argument(
         "--child",

@@ -18,7 +18,7 @@ from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from harness import assembly, aws, commands, preflight, warmup
+from harness import assembly, aws, bytecode, commands, preflight, warmup
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.polling import PollTimeout, poll
@@ -131,11 +131,9 @@ class DeployResult:
 def cdk_environment(settings: Settings) -> dict[str, str]:
     """Environment for the CDK CLI: state in .runtime/, LocalStack endpoints when local."""
     shared = settings.cache_dir
-    env = {**os.environ}
-    if env.pop("PYTHONDONTWRITEBYTECODE", None):
-        # The CDK app imports aws-cdk-lib's modules (megabytes of source each): compiling them
-        # on every synth took seconds. Its bytecode is kept in the runtime's cache instead.
-        env.setdefault("PYTHONPYCACHEPREFIX", str(settings.runtime_dir / "cache" / "pycache"))
+    # The CDK app imports aws-cdk-lib's modules (megabytes of source each): compiling them
+    # on every synth took seconds. Its bytecode is kept in the runtime's cache instead.
+    env = bytecode.kept_in_cache(os.environ, settings.runtime_dir)
     env = {
         **env,
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",

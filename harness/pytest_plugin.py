@@ -35,7 +35,7 @@ from harness.sessions import SessionReader
 from harness.settings import LOCAL_REGION, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 from harness.stack import StackOutputs
 from harness.trigger import publish
-from harness.xdist_run import EXCLUSIVE, SharedRun, is_worker, run_id
+from harness.xdist_run import APART, EXCLUSIVE, SharedRun, is_worker, run_id
 
 ANY_TARGET = "any_target"
 _SHARED_RUN = pytest.StashKey[SharedRun | None]()
@@ -62,6 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{EXCLUSIVE}: the test changes the shared runtime (stops or restarts a service): "
         "under pytest-xdist it runs while no other test does",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{APART}: the test uses no service of the shared runtime (runs its own on free ports, "
+        "or none): under pytest-xdist it goes first and runs beside the exclusive tests",
     )
     uid = run_id(config)
     config.stash[_SHARED_RUN] = SharedRun.of(uid) if uid else None

@@ -32,6 +32,7 @@ from harness.stack import StackOutputs
 logger = logging.getLogger(__name__)
 
 _DESERIALIZER = TypeDeserializer()
+BATCH_GET_MAX_KEYS = 100  # DynamoDB's limit per BatchGetItem call
 
 
 def parse_time(value: str | datetime) -> datetime:
@@ -230,6 +231,21 @@ class SessionReader:
         )
         raw = response.get("Item")
         return {k: _DESERIALIZER.deserialize(v) for k, v in raw.items()} if raw else None
+
+    def items(self, session_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The journal items of ``session_ids`` that exist, by session id, read consistently
+        in BatchGetItem calls of up to 100 keys (one call where ``item`` makes 100)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(session_ids), BATCH_GET_MAX_KEYS):
+            keys = [journal_key(i) for i in session_ids[start : start + BATCH_GET_MAX_KEYS]]
+            request = {self.outputs.journal_table_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self.dynamodb.batch_get_item(RequestItems=request)
+                for raw in response["Responses"].get(self.outputs.journal_table_name, []):
+                    item = {k: _DESERIALIZER.deserialize(v) for k, v in raw.items()}
+                    found[item[PARTITION_KEY]] = item
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def agent_steps(self, session_id: str) -> list[AgentStep]:
         """The agent's journaled steps (``SK = EVENT#...``), in the order they started."""

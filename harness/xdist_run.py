@@ -11,7 +11,8 @@ the same free ones.
 Tests that change the runtime for everyone (stop the agent, restart it with other variables
 or edited code) are marked ``exclusive``: they run first, one at a time, while the other
 tests wait for them to end (a readers-writer lock over the run's tests, and a count of the
-exclusive tests done); then the others run side by side.
+exclusive tests done); then the others run side by side. Tests marked ``apart`` use no shared
+service: they go first and run beside the exclusive tests.
 
 Without xdist (a plain ``pytest``) none of this applies: the fixtures start and stop what
 they need as before. Files: ``<runtime dir>/run/pytest-<run id>.*``, removed at the end.
@@ -32,6 +33,11 @@ from harness.polling import poll
 from harness.settings import Settings
 
 EXCLUSIVE = "exclusive"
+# A test that uses none of the shared runtime (it runs its own on free ports, or none) takes no
+# part in the readers-writer lock: it runs at any time, also beside the exclusive tests. (A
+# test that only synthesizes is not one: it would hold up the shared runtime's first deploy,
+# which takes the same per-checkout CDK lock.)
+APART = "apart"
 EXCLUSIVE_PHASE_TIMEOUT_SECONDS = 1800.0
 _STATE_DEFAULTS: dict[str, Any] = {
     "ports": None,

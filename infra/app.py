@@ -12,7 +12,10 @@ from agent_workflow.config import StageConfig
 from agent_workflow.stack import AgentWorkflowStack
 
 app = cdk.App()
-config = StageConfig.from_context(app.node)
+try:
+    config = StageConfig.from_context(app.node)
+except ValueError as bad_setting:  # one line naming the setting, not a traceback
+    sys.exit(f"error: {bad_setting}")
 # The stack's name comes from the harness (STACK_NAME -> -c stack_name=...): a second stack in
 # the same account and region gets its own runtime, invoker and log group names.
 AgentWorkflowStack(app, config.stack_name, config=config, env=config.environment)

@@ -4,9 +4,12 @@ the production image; agent/doubles.py loads it when a fault is asked for and al
 Asked per invocation (payload ``fault``, or the event detail's ``fault``):
 - ``crash``: the model raises after BUSY (the run dies mid-session),
 - ``hang``: after BUSY, the journal tool blocks until the session is cancelled,
+- ``hold``: after BUSY, the journal tool blocks until another hand moves the session on (as
+  the workflow's RecordTimeout does; a test that must see the session running ends it when
+  it has seen it) or it is cancelled,
 - ``skip_busy``: the scripted model tries COMPLETED straight from INITIATED,
 - ``journal_error``: the journal tool's writes fail as if DynamoDB did.
-``crash`` and ``skip_busy`` are behaviours of the scripted model; ``hang`` and
+``crash`` and ``skip_busy`` are behaviours of the scripted model; ``hang``, ``hold`` and
 ``journal_error`` work with any model.
 """
 
@@ -15,18 +18,26 @@ from __future__ import annotations
 import logging
 import threading
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from agent.doubles import InvalidFault
 from contract import SessionStatus
 
+if TYPE_CHECKING:
+    from agent.journal import Journal
+
 logger = logging.getLogger(__name__)
+
+# How often a held session reads its journal item to see whether it was moved on.
+HOLD_POLL_SECONDS = 0.1
 
 
 class Fault(StrEnum):
     CRASH = "crash"
     HANG = "hang"
+    HOLD = "hold"
     SKIP_BUSY = "skip_busy"
     JOURNAL_ERROR = "journal_error"
 
@@ -53,12 +64,23 @@ class Fault(StrEnum):
             )
 
     def after_journal_write(
-        self, session_id: str, status: SessionStatus, cancelled: threading.Event
+        self,
+        journal: Journal,
+        session_id: str,
+        status: SessionStatus,
+        cancelled: threading.Event,
     ) -> None:
-        """``hang``: after BUSY, block until the session is cancelled."""
-        if self is Fault.HANG and status is SessionStatus.BUSY:
-            logger.warning("session_id=<%s> | injected fault hang: blocking", session_id)
+        """After BUSY, ``hang`` blocks until the session is cancelled; ``hold`` until the
+        session's item leaves BUSY by another hand, or the session is cancelled."""
+        if status is not SessionStatus.BUSY or self not in (Fault.HANG, Fault.HOLD):
+            return
+        logger.warning("session_id=<%s> | injected fault %s: blocking", session_id, self)
+        if self is Fault.HANG:
             cancelled.wait()
+            return
+        while not cancelled.wait(HOLD_POLL_SECONDS):
+            if (journal.get(session_id) or {}).get("status") != SessionStatus.BUSY:
+                return
 
 
 class InjectedFault(RuntimeError):

@@ -128,7 +128,7 @@ class StageConfig:
             raw = node.try_get_context(name)
             if raw is not None and name != "stage":
                 default = values.get(name, field.default)
-                values[name] = _typed(raw, default)
+                values[name] = _typed(name, raw, default)
         config = cls(**values)
         config.check()
         return config
@@ -138,7 +138,7 @@ class StageConfig:
         if self.poll_interval_seconds < 1 or self.max_polls < 1:
             raise ValueError("poll_interval_seconds and max_polls must be at least 1")
         if not (math.isfinite(self.wait_scale) and 0 < self.wait_scale <= 1):
-            raise ValueError(f"wait_scale must be above 0 and at most 1, got {self.wait_scale}")
+            raise ValueError(f"wait_scale must be above 0 and at most 1, got {self.wait_scale:g}")
         if self.wait_scale != 1 and not self.is_local:
             raise ValueError(
                 "wait_scale is a local setting (the emulator's shortened Wait states); "
@@ -171,8 +171,13 @@ def polls_for(max_polls: int, wait_scale: float) -> int:
     return math.ceil(round(max_polls / wait_scale, 6))
 
 
-def _typed(raw: Any, default: Any) -> Any:
-    """A context value (the CLI passes strings) as the type of the field's default."""
-    if isinstance(default, float):
-        return float(raw)
-    return int(raw) if isinstance(default, int) else str(raw)
+def _typed(name: str, raw: Any, default: Any) -> Any:
+    """Context value ``name`` (the CLI passes strings) as the type of the field's default; a
+    value of another type is refused naming the setting."""
+    kind = {float: "a number", int: "a whole number"}.get(type(default))
+    if kind is None:
+        return str(raw)
+    try:
+        return type(default)(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"context {name}={raw!r}: expected {kind}") from None

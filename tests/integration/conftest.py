@@ -5,17 +5,19 @@ are exported for every test, including those that only start ``python -m harness
 
 Under pytest-xdist (``make test-integration`` runs the tier on several workers) the workers
 share that runtime: the tests marked ``exclusive`` (they stop or restart a service, or edit
-code a service runs) run first, alone; the others wait for them, then run side by side."""
+code a service runs) run first, alone; the others wait for them, then run side by side. The
+tests marked ``apart`` (a runtime of their own on free ports, or none) take no turn: they start
+first, beside the exclusive tests, so no worker idles while those run one at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import pytest
 
 from harness.pytest_plugin import shared_run
 from harness.settings import Settings
-from harness.xdist_run import EXCLUSIVE
+from harness.xdist_run import APART, EXCLUSIVE
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -26,19 +28,21 @@ def _this_checkouts_ports(harness_settings: Settings) -> Settings:
 _EXCLUSIVE_TESTS = pytest.StashKey[int]()
 
 
-@pytest.fixture(autouse=True)
-def _one_runtime_for_all_workers(request: pytest.FixtureRequest) -> Iterator[None]:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
     """Under xdist, the tests marked exclusive run first, alone; the others wait for them to
-    end, then run side by side."""
-    run = shared_run(request.config)
-    if run is None:
-        yield
-        return
-    exclusive = request.node.get_closest_marker(EXCLUSIVE) is not None
+    end, then run side by side. The wait and the lock cover the test's whole set-up: a
+    session or module fixture (an agent started from the checkout, a copy of it) never runs
+    while an exclusive test has the code edited (a fixture, even an autouse one, would only
+    wait once the wider fixtures were set up)."""
+    run = shared_run(item.config)
+    if run is None or item.get_closest_marker(APART) is not None:
+        return (yield)
+    exclusive = item.get_closest_marker(EXCLUSIVE) is not None
     if not exclusive:
-        run.after_the_exclusive_tests(request.config.stash.get(_EXCLUSIVE_TESTS, 0))
+        run.after_the_exclusive_tests(item.config.stash.get(_EXCLUSIVE_TESTS, 0))
     with run.test_lock(exclusive=exclusive):
-        yield
+        return (yield)
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
@@ -56,9 +60,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist the tests marked exclusive go first; then the tests marked ``slow``, the
-    longest first, each followed by a short one (a worker holds its running test and the
-    next): no long test starts late or waits queued behind another."""
+    """Under xdist the tests marked apart and slow go first, the longest first (they run
+    beside the exclusive tests), then the tests marked exclusive; then the other tests marked
+    ``slow``, the longest first, each followed by a short one (a worker holds its running test
+    and the next): no long test starts late or waits queued behind another."""
     if shared_run(config) is None:
         return
 
@@ -66,9 +71,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = item.get_closest_marker("slow")
         return 0.0 if marker is None else float(marker.kwargs.get("seconds", 30))
 
+    def apart_and_slow(item: pytest.Item) -> bool:
+        return item.get_closest_marker(APART) is not None and seconds(item) > 0
+
+    first = sorted(filter(apart_and_slow, items), key=seconds, reverse=True)
     exclusive = [i for i in items if i.get_closest_marker(EXCLUSIVE) is not None]
-    rest = [i for i in items if i.get_closest_marker(EXCLUSIVE) is None]
+    rest = [i for i in items if i.get_closest_marker(EXCLUSIVE) is None and i not in first]
     slow = sorted((i for i in rest if seconds(i)), key=seconds, reverse=True)
     short = [i for i in rest if not seconds(i)]
     paired = [item for pair in zip(slow, short, strict=False) for item in pair]
-    items[:] = exclusive + paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
+    items[:] = first + exclusive + paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk.assertions import Template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT / "infra") not in sys.path:
@@ -54,6 +55,52 @@ class NagFinding:
 
     def __str__(self) -> str:
         return f"{self.severity} {self.rule} at {self.path}: {self.description}"
+
+
+class Synthesized:
+    """One stage of the app synthesized into ``outdir``: its template and cloud assembly (with
+    the staged assets)."""
+
+    def __init__(self, stage: str, outdir: Path) -> None:
+        app = cdk.App(context={"stage": stage}, outdir=str(outdir))
+        config = StageConfig.from_context(app.node)
+        stack = AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
+        self.template = Template.from_stack(stack)
+        self.outdir = Path(app.synth().directory)
+        self.assets = json.loads((self.outdir / "AgentWorkflow.assets.json").read_text())
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = self.template.find_resources(kind)
+        return found
+
+    def one(self, kind: str) -> dict[str, Any]:
+        (resource,) = self.resources(kind).values()
+        return resource
+
+    def states(self) -> dict[str, Any]:
+        """The state machine's states, from its Fn::Join definition (references as text)."""
+        machine = self.one("AWS::StepFunctions::StateMachine")
+        parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+        text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
+        states: dict[str, Any] = json.loads(text)["States"]
+        return states
+
+    def layer_key(self) -> str:
+        key: str = self.one("AWS::Lambda::LayerVersion")["Properties"]["Content"]["S3Key"]
+        return key
+
+    def function_key(self) -> str:
+        key: str = self.one("AWS::Lambda::Function")["Properties"]["Code"]["S3Key"]
+        return key
+
+    def staged(self, key: str) -> Path:
+        """Where the asset uploaded under ``key`` is staged in the assembly."""
+        (asset,) = [
+            a
+            for a in self.assets["files"].values()
+            if any(d["objectKey"] == key for d in a["destinations"].values())
+        ]
+        return self.outdir / asset["source"]["path"]
 
 
 def synth(

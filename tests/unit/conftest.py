@@ -1,7 +1,8 @@
 """The unit tier is pure: no network, no subprocess (in-process libraries such as moto, the
 CDK or a TestClient belong to tests/functional). Both are refused here, so a test that
-reaches for one fails at once naming what it tried, and the shell's AWS set-up and port
-overrides are ignored as in the functional tier."""
+reaches for one fails at once naming what it tried. As in the functional tier, the shell's AWS
+set-up and port overrides are ignored, and every run proves it under a shell set up for real
+AWS (tests/support/shell_isolation.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,22 @@ from typing import Any, NoReturn
 
 import pytest
 
-from tests.support.shell_isolation import no_shell_aws_settings
+from tests.support.shell_isolation import (
+    no_shell_aws_settings,
+    pytest_make_collect_report,
+    pytest_runtest_setup,
+    pytest_runtest_teardown,
+    shell_at_module_setup,
+)
 
-__all__ = ["no_shell_aws_settings"]
+# The fixtures, and the hooks that run the tier under a shell set up for real AWS.
+__all__ = [
+    "no_shell_aws_settings",
+    "pytest_make_collect_report",
+    "pytest_runtest_setup",
+    "pytest_runtest_teardown",
+    "shell_at_module_setup",
+]
 
 
 @pytest.fixture(autouse=True)

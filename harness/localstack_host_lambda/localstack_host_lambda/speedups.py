@@ -16,6 +16,10 @@ bursts of 50 concurrent sessions (LOCAL_DEVELOPMENT.md, "Speed").
   (~15% of LocalStack's CPU). The credentials are kept per role, as LocalStack's EventBridge
   targets already keep theirs (its assumed-role sessions do not expire), so the client is
   built once.
+- Service integrations' operation models: every Step Functions task (each journal poll's
+  GetItem, each Invoke) loaded its service's model afresh (a new botocore ServiceModel, so
+  every shape resolved again) to normalise its parameters and again for its response (~7% of
+  LocalStack's CPU in a burst of 100). Operation models are read-only: kept per operation.
 - Lambda environment credentials: each new execution environment assumed the function's role
   (~half of LocalStack's own work to start an environment). The credentials LocalStack asks
   for last 12 hours; a function's environments started within the hour share them.
@@ -33,6 +37,7 @@ from typing import Any
 from localstack.runtime import hooks
 
 CACHED_DEFINITIONS = 64  # state machine definitions (each: its parsed components)
+CACHED_OPERATIONS = 256  # service integrations' operation models (service, action)
 CACHED_ROLES = 256  # assumed-role client factories (LocalStack keeps 256 clients likewise)
 # How long a function's environments share one set of role credentials (LocalStack asks STS
 # for 12-hour credentials; an environment may live on well after it started).
@@ -91,6 +96,18 @@ def cache_state_machine_programs() -> None:
         return program_for(self._evaluation_details.state_machine_details.definition)
 
     ExecutionWorker._get_evaluation_entrypoint = entrypoint
+
+
+@hooks.on_infra_start()
+def cache_operation_models() -> None:
+    from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.service import (  # noqa: E501
+        state_task_service,
+    )
+
+    service = state_task_service.StateTaskService
+    service._get_boto_operation_model = staticmethod(
+        lru_cache(maxsize=CACHED_OPERATIONS)(service._get_boto_operation_model)
+    )
 
 
 class RoleCache:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from agent.journal import Journal
 from agent.settings import AgentSettings
@@ -17,18 +15,10 @@ from tests.support.journal_items import initiated_item
 
 
 @pytest.fixture
-def dynamodb(monkeypatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
-        yield client
+def dynamodb(moto_aws: None) -> Any:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
+    return client
 
 
 @pytest.fixture

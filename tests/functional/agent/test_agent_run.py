@@ -17,6 +17,7 @@ from agent.runner import build_agent, run_session
 from agent.testing.faults import Fault
 from agent.testing.scripted_model import ScriptedModel
 from agent.tools import text_digest
+from tests.support.helpers import wait_for
 from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 
 
@@ -87,6 +88,31 @@ def test_a_hanging_run_is_bounded_by_the_session_timeout(journal, initiated, mak
     status = run_session(initiated, "task", quick, journal=journal, fault=Fault.HANG)
     assert status == "FAILED"
     assert journal.get(initiated)["error"] == "timed out after 0.5 s"
+
+
+def test_a_held_run_goes_on_only_once_another_hand_ends_the_session(
+    journal, initiated, make_settings
+):
+    # GIVEN a session held after BUSY (the session timeout is far away)
+    ended: list[str | None] = []
+    run = threading.Thread(
+        target=lambda: ended.append(
+            run_session(initiated, "task", make_settings(), journal=journal, fault=Fault.HOLD)
+        )
+    )
+    run.start()
+    wait_for(lambda: journal.get(initiated)["status"] == "BUSY", 10, "BUSY")
+    run.join(timeout=0.5)
+    assert run.is_alive(), "the held session did not wait"
+
+    # WHEN another hand ends it, as the workflow's RecordTimeout does
+    journal.transition(initiated, "FAILED", error="timed out by the workflow")
+
+    # THEN the run ends, the session as that hand left it (the agent's late COMPLETED refused)
+    run.join(timeout=10)
+    assert ended == ["FAILED"]
+    assert _history(journal, initiated) == ["INITIATED", "BUSY", "FAILED"]
+    assert journal.get(initiated)["error"] == "timed out by the workflow"
 
 
 class SlowFailureJournal(Journal):

@@ -69,7 +69,7 @@ def test_without_doubles_a_fault_is_still_ignored_unless_allowed(without_test_do
 
 
 def test_an_unknown_fault_names_the_choices():
-    with pytest.raises(doubles.InvalidFault, match="crash, hang, skip_busy, journal_error"):
+    with pytest.raises(doubles.InvalidFault, match="crash, hang, hold, skip_busy, journal_error"):
         doubles.requested_fault({"fault": "explode"}, allow_faults=True)
 
 

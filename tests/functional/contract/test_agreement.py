@@ -11,18 +11,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import boto3
 import pytest
-from aws_cdk.assertions import Template
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from moto import mock_aws
 
 import contract
 from agent.journal import Journal
@@ -51,50 +47,11 @@ from contract import (
 from harness import aws as harness_aws
 from harness import sessions as harness_sessions
 from harness import trigger as harness_trigger
-from harness.settings import REPO_ROOT, Settings
+from harness.settings import Settings
 from harness.stack import StackOutputs
-
-sys.path.insert(0, str(REPO_ROOT / "infra"))
-
-from agent_workflow.config import StageConfig
-from agent_workflow.stack import AgentWorkflowStack
+from tests.support.templates import Synthesized
 
 SESSION_ID = "5d0c7a8e-1f2b-4c3d-9e8f-7a6b5c4d3e2f"  # an event id
-
-
-class Synthesized:
-    """One stage's template and cloud assembly (with its staged assets)."""
-
-    def __init__(self, stage: str, outdir: Path) -> None:
-        app = cdk.App(context={"stage": stage}, outdir=str(outdir))
-        config = StageConfig.from_context(app.node)
-        stack = AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
-        self.template = Template.from_stack(stack)
-        self.outdir = Path(app.synth().directory)
-        self.assets = json.loads((self.outdir / "AgentWorkflow.assets.json").read_text())
-
-    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
-        return self.template.find_resources(kind)
-
-    def one(self, kind: str) -> dict[str, Any]:
-        (resource,) = self.resources(kind).values()
-        return resource
-
-    def states(self) -> dict[str, Any]:
-        machine = self.one("AWS::StepFunctions::StateMachine")
-        parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
-        text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
-        return json.loads(text)["States"]
-
-    def invoker_asset(self) -> Path:
-        function = self.one("AWS::Lambda::Function")
-        key = function["Properties"]["Code"]["S3Key"]
-        (asset,) = [
-            a
-            for a in self.assets["files"].values()
-            if any(d["objectKey"] == key for d in a["destinations"].values())
-        ]
-        return self.outdir / asset["source"]["path"]
 
 
 @pytest.fixture(scope="module")
@@ -105,17 +62,6 @@ def local(tmp_path_factory) -> Synthesized:
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory) -> Synthesized:
     return Synthesized("aws", tmp_path_factory.mktemp("cdk-aws"))
-
-
-@pytest.fixture
-def fake_aws(monkeypatch):
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        yield
 
 
 # -- the template ------------------------------------------------------------------------------
@@ -205,7 +151,7 @@ def _template_env(variables: dict[str, Any]) -> dict[str, str]:
 
 
 def test_the_bundled_invoker_reads_the_templates_environment(local, monkeypatch):
-    asset = local.invoker_asset()
+    asset = local.staged(local.function_key())
     files = sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file())
     assert files == ["contract/__init__.py", "contract/aws_calls.py", "handler.py"]
     assert (asset / "contract/__init__.py").read_bytes() == Path(contract.__file__).read_bytes()
@@ -258,7 +204,7 @@ def test_the_agent_reads_its_runtimes_environment(aws, monkeypatch):
     assert settings.allow_faults is False
 
 
-def test_the_agent_and_the_harness_share_the_journal(fake_aws, monkeypatch):
+def test_the_agent_and_the_harness_share_the_journal(moto_aws, monkeypatch):
     # GIVEN a journal table of the contract's shape, and a session the workflow initiated
     client = boto3.client("dynamodb", region_name="us-east-1")
     client.create_table(TableName="journal", **JOURNAL_TABLE_SCHEMA)

@@ -66,3 +66,17 @@ def test_a_failed_child_says_how_to_measure_one_column(monkeypatch):
             bursts=(1,),
             report=lambda m: None,
         )
+
+
+def test_a_bench_that_deploys_once_has_its_child_deploy_once(monkeypatch):
+    runs = _children(monkeypatch)
+    bench.measure(
+        Settings(emulator="localstack"),
+        emulators=("ministack",),
+        sessions=1,
+        bursts=(1,),
+        report=lambda m: None,
+        deploy_once=True,
+    )
+    [child] = runs
+    assert "--deploy-once" in child["command"]  # type: ignore[operator]

@@ -130,6 +130,7 @@ def test_a_failed_deploy_leaves_no_assembly_to_reuse(cdk, settings, monkeypatch)
 
 def test_the_cdk_app_keeps_its_bytecode_out_of_the_sources(monkeypatch, settings):
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)  # a test run may have chosen one
     env = deploy.cdk_environment(settings)
     assert "PYTHONDONTWRITEBYTECODE" not in env
     assert env["PYTHONPYCACHEPREFIX"] == str(settings.runtime_dir / "cache" / "pycache")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from harness import deploy
 from harness.settings import REPO_ROOT, Settings
@@ -28,9 +27,8 @@ def cdk_calls(monkeypatch) -> list[list[str]]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path):
-    with mock_aws():
-        yield Settings(target="aws", region="us-east-1", runtime_dir=tmp_path / "runtime")
+def settings(moto_aws: None, tmp_path: Path) -> Settings:
+    return Settings(target="aws", region="us-east-1", runtime_dir=tmp_path / "runtime")
 
 
 def _deployed(settings: Settings, name: str, **tags: str) -> None:

@@ -7,7 +7,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 from harness.settings import Settings
@@ -15,21 +14,18 @@ from harness.trigger import PUT_EVENTS_MAX_ENTRIES, manual_trigger_detail, publi
 
 
 @pytest.fixture
-def settings_and_queue(monkeypatch):
+def settings_and_queue(moto_aws):
     """Moto's EventBridge with a rule sending ManualTrigger events to a queue, to read back."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="seen")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events = boto3.client("events", region_name="us-east-1")
-        pattern = {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]}
-        events.put_rule(Name="trigger", EventPattern=json.dumps(pattern))
-        events.put_targets(Rule="trigger", Targets=[{"Id": "q", "Arn": arn}])
-        yield Settings(target="aws", region="us-east-1"), sqs, url
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="seen")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events = boto3.client("events", region_name="us-east-1")
+    pattern = {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]}
+    events.put_rule(Name="trigger", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="trigger", Targets=[{"Id": "q", "Arn": arn}])
+    return Settings(target="aws", region="us-east-1"), sqs, url
 
 
 def _delivered(sqs, url) -> dict[str, str]:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from agent.journal import SessionNotFound
 from contract import JOURNAL_TABLE_SCHEMA, journal_key
@@ -102,27 +101,24 @@ def test_describe_names_failed_state_and_journal_error():
 
 
 @pytest.fixture
-def reader(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    with mock_aws():
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(TableName="journal", **JOURNAL_TABLE_SCHEMA)
-        sfn = boto3.client("stepfunctions", region_name="us-east-1")
-        machine = sfn.create_state_machine(
-            name="wf",
-            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
-            roleArn="arn:aws:iam::123456789012:role/r",
-        )["stateMachineArn"]
-        outputs = StackOutputs(
-            state_machine_arn=machine,
-            journal_table_name="journal",
-            event_bus_name="default",
-            poll_interval_seconds=0.1,
-            max_polls=5,
-        )
-        settings = Settings(target="aws", region="us-east-1")
-        yield SessionReader(settings, outputs), ddb, sfn, machine
+def reader(moto_aws):
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="journal", **JOURNAL_TABLE_SCHEMA)
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = sfn.create_state_machine(
+        name="wf",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/r",
+    )["stateMachineArn"]
+    outputs = StackOutputs(
+        state_machine_arn=machine,
+        journal_table_name="journal",
+        event_bus_name="default",
+        poll_interval_seconds=0.1,
+        max_polls=5,
+    )
+    settings = Settings(target="aws", region="us-east-1")
+    return SessionReader(settings, outputs), ddb, sfn, machine
 
 
 def _put_history(

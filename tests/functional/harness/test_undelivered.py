@@ -6,7 +6,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from harness.settings import Settings
 from harness.stack import StackOutputs
@@ -16,35 +15,32 @@ EVENT_ID = "2f1c7c7e-9a55-4f7e-8d0b-1c2d3e4f5a6b"
 
 
 @pytest.fixture
-def dead_letters(monkeypatch):
+def dead_letters(moto_aws):
     """An SQS queue holding dead letters as EventBridge writes them, and the stack outputs."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-        for index in range(12):  # other events' dead letters first
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": f"other-{index}"}))
-        sqs.send_message(
-            QueueUrl=url,
-            MessageBody=json.dumps({"id": EVENT_ID, "detail": {"task": "t"}}),
-            MessageAttributes={
-                "ERROR_CODE": {"DataType": "String", "StringValue": "SDK_CLIENT_ERROR"},
-                "ERROR_MESSAGE": {
-                    "DataType": "String",
-                    "StringValue": "Failed to start execution: state machine does not exist",
-                },
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    for index in range(12):  # other events' dead letters first
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": f"other-{index}"}))
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps({"id": EVENT_ID, "detail": {"task": "t"}}),
+        MessageAttributes={
+            "ERROR_CODE": {"DataType": "String", "StringValue": "SDK_CLIENT_ERROR"},
+            "ERROR_MESSAGE": {
+                "DataType": "String",
+                "StringValue": "Failed to start execution: state machine does not exist",
             },
-        )
-        outputs = StackOutputs(
-            state_machine_arn="arn:sm",
-            journal_table_name="journal",
-            event_bus_name="default",
-            poll_interval_seconds=1,
-            max_polls=5,
-            dead_letter_queue_url=url,
-        )
-        yield Settings(target="aws", region="us-east-1"), outputs, sqs, url
+        },
+    )
+    outputs = StackOutputs(
+        state_machine_arn="arn:sm",
+        journal_table_name="journal",
+        event_bus_name="default",
+        poll_interval_seconds=1,
+        max_polls=5,
+        dead_letter_queue_url=url,
+    )
+    return Settings(target="aws", region="us-east-1"), outputs, sqs, url
 
 
 def test_a_dead_letter_names_the_delivery_error_and_stays_in_the_queue(dead_letters):

@@ -5,60 +5,24 @@ first synth on a machine builds it with uv, from PyPI)."""
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import zipfile
-from pathlib import Path
-from typing import Any
 
-import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
 
 from harness.settings import REPO_ROOT
+from tests.support.templates import Synthesized
 
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
 from agent_workflow import agent_invoker, sdk_layer
-from agent_workflow.config import StageConfig
-from agent_workflow.stack import AgentWorkflowStack
 
 LOCK = REPO_ROOT / "requirements" / "lambda.lock"
 
 
 def pins() -> dict[str, str]:
     return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", LOCK.read_text(), re.MULTILINE))
-
-
-class Synthesized:
-    def __init__(self, stage: str, outdir: Path) -> None:
-        app = cdk.App(context={"stage": stage}, outdir=str(outdir))
-        config = StageConfig.from_context(app.node)
-        stack = AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
-        self.template = Template.from_stack(stack)
-        self.outdir = Path(app.synth().directory)
-        self.assets = json.loads((self.outdir / "AgentWorkflow.assets.json").read_text())
-
-    def one(self, kind: str) -> dict[str, Any]:
-        (resource,) = self.template.find_resources(kind).values()
-        return resource
-
-    def layer_key(self) -> str:
-        key: str = self.one("AWS::Lambda::LayerVersion")["Properties"]["Content"]["S3Key"]
-        return key
-
-    def function_key(self) -> str:
-        key: str = self.one("AWS::Lambda::Function")["Properties"]["Code"]["S3Key"]
-        return key
-
-    def staged(self, key: str) -> Path:
-        (asset,) = [
-            a
-            for a in self.assets["files"].values()
-            if any(d["objectKey"] == key for d in a["destinations"].values())
-        ]
-        return self.outdir / asset["source"]["path"]
 
 
 @pytest.fixture(scope="module", params=["local", "aws"])

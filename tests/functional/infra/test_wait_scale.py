@@ -6,6 +6,9 @@ the scale to each emulator and to the deploy."""
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
 import sys
 from typing import Any
 
@@ -116,11 +119,38 @@ def test_the_aws_stage_is_unchanged_and_refuses_a_scale():
     assert StageConfig.from_context(aws_one.node).polls == 90
 
 
-@pytest.mark.parametrize("bad", ["0", "1.5", "-1"])
+@pytest.mark.parametrize("bad", ["0", "1.5", "-1", "nan", "inf"])
 def test_a_scale_outside_zero_to_one_is_refused(bad):
     app = cdk.App(context={"stage": "local", "wait_scale": bad})
     with pytest.raises(ValueError, match="wait_scale must be above 0 and at most 1"):
         StageConfig.from_context(app.node)
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [("wait_scale", "soon", "a number"), ("max_polls", "1.5", "a whole number")],
+)
+def test_a_setting_of_the_wrong_type_is_refused_naming_it(name, raw, expected):
+    app = cdk.App(context={"stage": "local", name: raw})
+    with pytest.raises(ValueError, match=f"^context {name}='{raw}': expected {expected}$"):
+        StageConfig.from_context(app.node)
+
+
+def test_the_app_stops_on_a_bad_setting_with_one_line(tmp_path):
+    # As the CDK CLI runs it: its -c values in CDK_CONTEXT_JSON.
+    context = json.dumps({"stage": "local", "wait_scale": "2"})
+    app = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT / "infra",
+        env={**os.environ, "CDK_CONTEXT_JSON": context, "CDK_OUTDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert app.returncode == 1
+    # (jsii's Node version notice may come first)
+    assert app.stderr.splitlines()[-1] == "error: wait_scale must be above 0 and at most 1, got 2"
+    assert "Traceback" not in app.stderr
 
 
 def test_the_harness_deploys_the_local_stage_for_the_emulators_scale(monkeypatch):

@@ -27,36 +27,32 @@ def moto_endpoint() -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
-    yield endpoint
+    yield f"http://127.0.0.1:{port}"
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def dynamodb(moto_endpoint: str) -> Any:
-    return boto3.client(
+    """A client of moto's server, whose journal table it creates."""
+    client = boto3.client(
         "dynamodb",
         endpoint_url=moto_endpoint,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
+    client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
+    return client
 
 
 @pytest.fixture(scope="session")
 def agent_app(
     moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
-    """The real app (scripted model, faults allowed, 3 s session timeout) on a loopback port:
-    its URL and the file its output (stdout and stderr) goes to."""
+    """The real app (scripted model, faults allowed) on a loopback port: its URL and the file
+    its output (stdout and stderr) goes to. No test here waits for the session timeout (the
+    runner's timeout is a functional test): it is long, so that no session is cut off on a
+    loaded machine (3 s once raced a session's start and its BUSY write)."""
     port = free_port()
     process = start(
         "agent.app",
@@ -70,7 +66,7 @@ def agent_app(
             "AWS_SECRET_ACCESS_KEY": "test",
             "AGENT_MODEL": "scripted",
             "AGENT_ALLOW_FAULTS": "1",
-            "AGENT_SESSION_TIMEOUT_SECONDS": "3",
+            "AGENT_SESSION_TIMEOUT_SECONDS": "120",
         },
         port,
         tmp_path_factory.mktemp("agent-logs"),

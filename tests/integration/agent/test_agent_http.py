@@ -9,6 +9,7 @@ import urllib.error
 import pytest
 
 from agent.identity import AGENT_CODE, IDENTITY_PATH, code_fingerprint
+from agent.journal import Journal
 from contract import TERMINAL_STATUSES
 from harness.settings import REPO_ROOT
 from tests.support.agent_process import AGENT_HTTP_TABLE as TABLE
@@ -43,20 +44,26 @@ def test_invocation_is_accepted_at_once_and_the_session_completes(
     assert item["result"].startswith("Analysed the task")
 
 
-def test_ping_is_busy_while_a_session_runs_then_healthy(agent_url, new_session, session_item):
+def test_ping_is_busy_while_a_session_runs_then_healthy(
+    agent_url, new_session, session_item, dynamodb
+):
+    # GIVEN a session held after BUSY until this test ends it (no deadline races the checks)
     session_id = new_session()
-    _invoke(agent_url, session_id, fault="hang")  # blocks after BUSY, until the 3 s timeout
-    wait_for(
-        lambda: http_json(f"{agent_url}/ping")["status"] == "HealthyBusy",
-        timeout=5,
-        what="HealthyBusy",
-    )
-    item = _ended(session_item, session_id)
-    assert item["error"] == "timed out after 3 s"
+    _invoke(agent_url, session_id, fault="hold")
+    wait_for(lambda: session_item(session_id).get("status") == "BUSY", 20, "BUSY")
+    # THEN the app says it is busy
+    wait_for(lambda: _ping(agent_url) == "HealthyBusy", 20, "HealthyBusy")
+    # WHEN the session is ended by another hand, as the workflow's RecordTimeout ends it
+    Journal(TABLE, client=dynamodb).transition(session_id, "FAILED", error="ended by the test")
+    # THEN the agent's run ends, leaving the session as it was ended, and the app is idle
+    wait_for(lambda: _ping(agent_url) == "Healthy", 20, "Healthy")
+    item = session_item(session_id)
     assert [h["status"] for h in item["history"]] == ["INITIATED", "BUSY", "FAILED"]
-    wait_for(
-        lambda: http_json(f"{agent_url}/ping")["status"] == "Healthy", timeout=5, what="Healthy"
-    )
+    assert item["error"] == "ended by the test"
+
+
+def _ping(agent_url):
+    return http_json(f"{agent_url}/ping")["status"]
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from harness.runtime.processes import cmdline, descendants, pid_alive
 from harness.settings import Settings
 from tests.support.helpers import free_port, run_harness
 
+pytestmark = pytest.mark.apart  # a LocalStack of its own on a free port, no shared service
+
 
 def _client(service: str, endpoint: str):
     return boto3.client(

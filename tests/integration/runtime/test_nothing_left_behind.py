@@ -106,6 +106,7 @@ def _assert_nothing_left(runtime: Isolated, log: Path) -> None:
     assert [n for n, port in runtime.ports.items() if port_in_use(port)] == []
 
 
+@pytest.mark.apart  # a runtime of its own on free ports
 @pytest.mark.slow(seconds=25)
 def test_an_interrupted_bench_stops_what_it_started(tmp_path: Path) -> None:
     # GIVEN a bench on ports where nothing ran, interrupted once its runtime is up
@@ -131,12 +132,16 @@ def test_an_interrupted_bench_stops_what_it_started(tmp_path: Path) -> None:
         runtime.down()
 
 
-@pytest.mark.slow(seconds=150)
+@pytest.mark.apart  # a runtime of its own on free ports
+@pytest.mark.slow(seconds=60)
 def test_a_bench_run_on_ministack_leaves_no_process(tmp_path: Path) -> None:
-    # GIVEN the bench's MiniStack column on free ports (MiniStack runs Lambda workers)
+    # GIVEN the bench's MiniStack column on free ports (MiniStack runs Lambda workers), as
+    # short as it goes: its runtime, one deploy, a session, a burst, an agent restart
     runtime = Isolated(HARNESS_EMULATOR="ministack")
     command, log = _bench(
-        runtime, tmp_path, "--sessions", "1", "--bursts", "2", "--emulators", "ministack"
+        runtime,
+        tmp_path,
+        *("--sessions", "1", "--bursts", "2", "--emulators", "ministack", "--deploy-once"),
     )
     try:
         # WHEN it runs to its end

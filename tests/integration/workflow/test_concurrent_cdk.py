@@ -1,37 +1,56 @@
 """Two CDK commands of one checkout at once do not collide on infra/cdk.out ("Another CLI is
-currently synthing", issue 17): the second waits for the first, says so, and both succeed.
-Two synths stand for two `make trigger-workflow` right after an infra edit (their deploys
-take the same lock), at a fraction of the time."""
+currently synthing", issue 17): the second waits for the first, says so, and succeeds.
+A real `python -m harness synth` stands for the second of two `make trigger-workflow` right
+after an infra edit (their deploys take the same lock); the first is this test holding the
+lock every synth, deploy and destroy takes (``deploy.cdk_lock``), as a synth under way does:
+one synth instead of two, the same lock."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from harness import deploy
 from harness.settings import REPO_ROOT
+from tests.support.helpers import wait_for
 
 
-@pytest.mark.slow(seconds=60)
-def test_two_synths_at_once_take_turns():
-    # GIVEN / WHEN two synths started together
-    processes = [
-        subprocess.Popen(
+@pytest.mark.slow(seconds=30)
+def test_a_synth_waits_for_the_cdk_command_under_way_then_synthesizes(tmp_path: Path) -> None:
+    log = tmp_path / "synth.log"
+    # GIVEN a CDK command of this checkout under way
+    with deploy.cdk_lock(lambda _line: None, "a synth"), log.open("w") as out:
+        # WHEN a synth starts
+        synth = subprocess.Popen(
             [sys.executable, "-m", "harness", "synth"],
             cwd=REPO_ROOT,
             env=os.environ.copy(),
-            stdout=subprocess.PIPE,
+            stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=600)[0] for process in processes]
-    # THEN both succeed, and one of them waited for the other
-    for process, output in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, output
-        assert "Another CLI" not in output
-    waited = [o for o in outputs if "waiting for a synth (pid " in o]
-    assert len(waited) == 1, outputs
+        try:
+            # THEN it waits for that one, naming it
+            waits = f"waiting for a synth (pid {os.getpid()}) of this checkout"
+            wait_for(
+                lambda: synth.poll() is not None or waits in log.read_text(),
+                120,
+                "the synth to say it waits (or to end)",
+                0.1,
+            )
+            assert synth.poll() is None, log.read_text()
+            assert waits in log.read_text()
+        except BaseException:
+            synth.kill()
+            synth.wait()
+            raise
+    # AND once it is done, synthesizes without colliding
+    status = synth.wait(timeout=600)
+    output = log.read_text()
+    assert status == 0, output
+    assert "Another CLI" not in output
+    assert "synthesized into infra/cdk.out" in output

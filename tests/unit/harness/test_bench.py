@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.bench import SessionTiming, burst_figures, summary, time_until_ended
+from harness.bench import (
+    SessionTiming,
+    burst_figures,
+    record_ended,
+    summary,
+    time_until_ended,
+)
 from harness.bench_report import TARGETS, compare, document, flatten, ratio
 from harness.cli import build_parser
 
@@ -78,6 +84,28 @@ def test_a_session_that_never_ends_is_reported_without_figures_at_the_bound():
 
     assert (timing.journal_completed, timing.execution_succeeded) == (None, None)
     assert clock.now == pytest.approx(110.0), "it gave up at the bound, not before or after"
+
+
+def _journal(status: str, *history: str) -> dict[str, object]:
+    return {"status": status, "history": [{"status": s, "at": "t"} for s in history]}
+
+
+def test_a_burst_round_records_only_pending_sessions_that_ended():
+    pending = {"a", "b", "c"}
+    histories: dict[str, list[str]] = {}
+    items = {
+        "a": _journal("COMPLETED", *HAPPY),
+        "b": _journal("BUSY", "INITIATED", "BUSY"),  # still running: stays pending
+        "x": _journal("COMPLETED", *HAPPY),  # not this burst's
+        # "c": no item yet
+    }
+
+    record_ended(items, pending, histories)
+    assert (pending, histories) == ({"b", "c"}, {"a": HAPPY})
+
+    record_ended({"b": _journal("FAILED", "INITIATED", "BUSY", "FAILED")}, pending, histories)
+    assert pending == {"c"}
+    assert histories["b"] == ["INITIATED", "BUSY", "FAILED"]
 
 
 def test_a_burst_counts_full_histories_lost_sessions_and_second_runs():

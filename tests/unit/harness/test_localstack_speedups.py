@@ -32,6 +32,17 @@ class EvalComponent:
         return self.made[0]
 
 
+class StateTaskService:
+    """Stand-in for LocalStack's: each call loads a new operation model."""
+
+    loaded: list[tuple[str, str]] = []
+
+    @staticmethod
+    def _get_boto_operation_model(boto_service_name: str, service_action_name: str) -> object:
+        StateTaskService.loaded.append((boto_service_name, service_action_name))
+        return object()
+
+
 @pytest.fixture
 def speedups(monkeypatch):
     """The module with stand-ins for the LocalStack modules it imports (LocalStack lives in its
@@ -43,6 +54,10 @@ def speedups(monkeypatch):
         "localstack.runtime": types.SimpleNamespace(hooks=hooks),
         "localstack.services.stepfunctions.asl.component.eval_component": component,
     }
+    service_package = "localstack.services.stepfunctions.asl.component.state.state_execution"
+    modules[f"{service_package}.state_task.service"] = types.SimpleNamespace(
+        state_task_service=types.SimpleNamespace(StateTaskService=StateTaskService)
+    )
     for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, module)
     spec = importlib.util.spec_from_file_location("localstack_speedups", SPEEDUPS)
@@ -110,3 +125,17 @@ def test_every_component_of_a_shared_program_has_its_heap_key(speedups):
     assert program.made
     assert leaf.made
     assert nested.made
+
+
+def test_an_operation_model_is_loaded_once_per_service_and_action(speedups, monkeypatch):
+    original = StateTaskService._get_boto_operation_model
+    monkeypatch.setattr(StateTaskService, "loaded", [])
+    speedups.cache_operation_models()
+    try:
+        task = StateTaskService()
+        first = task._get_boto_operation_model("dynamodb", "getItem")
+        assert task._get_boto_operation_model("dynamodb", "getItem") is first
+        assert StateTaskService._get_boto_operation_model("lambda", "invoke") is not first
+        assert StateTaskService.loaded == [("dynamodb", "getItem"), ("lambda", "invoke")]
+    finally:
+        StateTaskService._get_boto_operation_model = staticmethod(original)

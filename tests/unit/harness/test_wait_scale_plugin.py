@@ -96,7 +96,7 @@ def plugin(monkeypatch):
 def test_the_scale_is_read_as_the_harness_writes_it(plugin):
     assert plugin.parse_scale(None) == plugin.parse_scale("") == plugin.parse_scale(" ") == 1
     assert plugin.parse_scale("0.1") == 0.1
-    for bad in ("0", "2", "-1", "nan", "soon"):
+    for bad in ("0", "2", "-1", "nan", "inf", "soon"):
         with pytest.raises(ValueError, match="HARNESS_SFN_WAIT_SCALE"):
             plugin.parse_scale(bad)
 
