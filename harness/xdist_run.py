@@ -27,8 +27,9 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from harness import file_lock
 from harness.polling import poll
 from harness.settings import Settings
 
@@ -68,17 +69,6 @@ def is_worker(config: Any) -> bool:
     return getattr(config, "workerinput", None) is not None
 
 
-@contextlib.contextmanager
-def _locked(path: Path, mode: int) -> Iterator[IO[str]]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        fcntl.flock(handle, mode)
-        try:
-            yield handle
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 @dataclass
 class SharedRun:
     """The files of one xdist run, under this checkout's runtime dir."""
@@ -99,7 +89,7 @@ class SharedRun:
     def state(self) -> Iterator[dict[str, Any]]:
         """The run's state, read and written back under the run's start lock: one worker at a
         time starts services, chooses the ports, or starts compose."""
-        with _locked(self._path("lock"), fcntl.LOCK_EX):
+        with file_lock.exclusive(self._path("lock")):
             path = self._path("json")
             saved = json.loads(path.read_text()) if path.exists() else {}
             state = {**_STATE_DEFAULTS, **saved}
@@ -159,7 +149,7 @@ class SharedRun:
         tests = self._path("tests")
         tests.parent.mkdir(parents=True, exist_ok=True)
         with tests.open("a+") as handle:
-            with _locked(self._path("turnstile"), fcntl.LOCK_EX):
+            with file_lock.exclusive(self._path("turnstile")):
                 fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             self._held = True
             try:

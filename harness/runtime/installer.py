@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness import commands
+from harness import commands, file_lock
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.settings import REPO_ROOT, Settings
@@ -121,6 +121,16 @@ class Installer:
         return self.lambda_venv / "bin" / "python"
 
     def ensure_all(self) -> None:
+        """Install what is missing or changed. One install at a time per checkout: runtimes
+        started side by side (a test's own beside the shared one) would otherwise rebuild the
+        same virtualenv under each other."""
+        with file_lock.exclusive(
+            self.root / "install.lock",
+            on_wait=lambda: self.report("waiting for another install in this checkout to end"),
+        ):
+            self._install()
+
+    def _install(self) -> None:
         if self.settings.emulator == "ministack":
             self._step("ministack", fingerprint(MINISTACK_LOCK), self._ministack)
             return

@@ -95,3 +95,38 @@ def test_the_service_catalog_is_built_once_per_machine(monkeypatch, tmp_path):
     assert [p.name for p in (shared / "localstack-service-catalog").iterdir()] == [
         installer.fingerprint(installer.LOCALSTACK_LOCK)
     ]
+
+
+def test_installs_in_one_checkout_take_turns(settings, monkeypatch):
+    """Two runtimes starting at once in one checkout (a test's own beside the shared one) must
+    not rebuild the same virtualenv under each other: the second waits, saying so."""
+    inside = threading.Event()
+    release = threading.Event()
+    said: list[str] = []
+
+    def first_install(self: Installer) -> None:
+        inside.set()
+        assert release.wait(timeout=30)
+
+    monkeypatch.setattr(Installer, "_install", first_install)
+    first = threading.Thread(target=Installer(settings).ensure_all)
+    first.start()
+    assert inside.wait(timeout=30)
+
+    second_ran = threading.Event()
+    waiting = threading.Event()
+
+    def report(message: str) -> None:
+        said.append(message)
+        waiting.set()
+
+    monkeypatch.setattr(Installer, "_install", lambda self: second_ran.set())
+    second = threading.Thread(target=Installer(settings, report=report).ensure_all)
+    second.start()
+    assert waiting.wait(timeout=30)
+    assert not second_ran.is_set()
+    assert said == ["waiting for another install in this checkout to end"]
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert second_ran.is_set()
