@@ -31,7 +31,7 @@ from harness.report import write_report
 from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
 from harness.runtime.engine import Engine
 from harness.runtime.images import ImageBuilder
-from harness.runtime.processes import running_instances
+from harness.runtime.processes import running_instances, signals_deferred
 from harness.sessions import Session, SessionReader, SessionSummary
 from harness.settings import DEFAULT_TASK, EMULATORS, REPO_ROOT, Settings
 from harness.stack import StackOutputs
@@ -93,7 +93,12 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("down")
 def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
-    stopped = select_runtime(settings, report).down(args.service)
+    # Ctrl-C waits for the stop to end (it is bounded: a grace, then a kill): cut in half, it
+    # would leave processes running that no pid file names any more, or LocalStack frozen.
+    with signals_deferred(
+        notice=lambda: report("stopping what runs first (bounded), then exiting")
+    ):
+        stopped = select_runtime(settings, report).down(args.service)
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return 0
 

@@ -101,13 +101,21 @@ class ManagedProcess:
 
 
 @contextlib.contextmanager
-def signals_deferred(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+def signals_deferred(
+    signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM),
+    notice: Callable[[], None] | None = None,
+) -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM until the block is done (a clean-up that must not be cut in
-    half); the first one that arrived meanwhile is raised again right after it."""
+    half); the first one that arrived meanwhile is raised again right after it. ``notice``
+    is called when the first arrives (to say what it waits for)."""
     received: list[int] = []
-    previous = {
-        sig: signal.signal(sig, lambda signum, _: received.append(signum)) for sig in signals
-    }
+
+    def hold(signum: int, _frame: object) -> None:
+        if not received and notice is not None:
+            notice()
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in signals}
     try:
         yield
     finally:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import os
 import signal
+import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 from harness.runtime.ports import port_in_use
 from harness.runtime.processes import cmdline, descendants, pid_alive
 from harness.settings import Settings
-from tests.support.helpers import free_port, run_harness
+from tests.support.helpers import REPO_ROOT, free_port, run_harness, wait_for
 
 pytestmark = pytest.mark.apart  # a LocalStack of its own on a free port, no shared service
 
@@ -157,3 +159,45 @@ def test_down_lets_localstack_stop_its_lambda_environments_itself():
     assert "did not stop" not in down.stdout + down.stderr
     assert [p for p in tree if pid_alive(p)] == []
     assert not port_in_use(port)
+
+
+def _signal_pending(pid: int, signum: int) -> bool:
+    """Whether ``signum`` waits, undelivered, for the (stopped) process ``pid``."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    pending = next(line for line in status.splitlines() if line.startswith("ShdPnd:"))
+    return bool(int(pending.split()[1], 16) & (1 << (signum - 1)))
+
+
+@pytest.mark.slow(seconds=35)
+def test_ctrl_c_during_down_waits_for_the_stop_then_exits_interrupted():
+    # GIVEN LocalStack on a free port with its children, frozen, so `down` is stopping it for
+    # a while (its grace, then a kill)
+    port, env, pid_file = _isolated()
+    tree: set[int] = set()
+    try:
+        pid = _up_and_exercised(env, pid_file)
+        tree = {pid} | descendants(pid)
+        os.kill(pid, signal.SIGSTOP)
+        down = subprocess.Popen(
+            [sys.executable, "-m", "harness", "down", "--service", "localstack"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        # WHEN Ctrl-C reaches `down` while it stops LocalStack (its SIGTERM is pending)
+        wait_for(lambda: _signal_pending(pid, signal.SIGTERM), timeout=60, what="down's SIGTERM")
+        down.send_signal(signal.SIGINT)
+        output, _ = down.communicate(timeout=120)
+        left = [p for p in tree if pid_alive(p)]  # before the clean-up below stops them
+        port_taken = port_in_use(port)
+    finally:
+        run_harness("down", "--service", "localstack", env=env)  # whatever a failure left
+
+    # THEN it finished the stop first, said so, and exited as interrupted: nothing is left
+    assert down.returncode == 130, output
+    assert "stopping what runs first" in output
+    assert "interrupted" in output
+    assert left == []
+    assert not port_taken

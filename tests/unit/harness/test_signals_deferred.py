@@ -1,0 +1,27 @@
+"""A clean-up under signals_deferred is not cut in half by Ctrl-C: the signal is held, said
+once, and raised again when the block ends."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from harness.runtime.processes import signals_deferred
+
+
+def _clean_up_hit_twice(said: list[str], finished: list[bool]) -> None:
+    with signals_deferred(notice=lambda: said.append("waiting")):
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+        finished.append(True)
+
+
+def test_ctrl_c_is_held_said_once_and_raised_after_the_block():
+    said: list[str] = []
+    finished: list[bool] = []
+    with pytest.raises(KeyboardInterrupt):
+        _clean_up_hit_twice(said, finished)
+    assert finished == [True]
+    assert said == ["waiting"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
