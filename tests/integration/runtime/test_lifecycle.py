@@ -185,6 +185,8 @@ def test_ctrl_c_during_down_waits_for_the_stop_then_exits_interrupted():
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # Ctrl-C as in a terminal, also when this run inherited it ignored (a background job)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         # WHEN Ctrl-C reaches `down` while it stops LocalStack (its SIGTERM is pending)
         wait_for(lambda: _signal_pending(pid, signal.SIGTERM), timeout=60, what="down's SIGTERM")

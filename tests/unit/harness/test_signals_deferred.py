@@ -4,6 +4,7 @@ once, and raised again when the block ends."""
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,6 +18,16 @@ def _clean_up_hit_twice(said: list[str], finished: list[bool]) -> None:
         finished.append(True)
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Python's own Ctrl-C handler, whatever the run inherited (a job started in the
+    background ignores SIGINT)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_is_held_said_once_and_raised_after_the_block():
     said: list[str] = []
     finished: list[bool] = []
