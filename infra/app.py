@@ -1,7 +1,15 @@
 """CDK app entry point: one stack, its stage chosen by context (`-c stage=local|aws`)."""
 
+import os
+import signal
 import sys
 from pathlib import Path
+
+# Ctrl-C ends a synth at once and quietly (exit 130): otherwise it printed a traceback through
+# the CDK's imports and jsii's "Exception ignored ... BrokenPipeError" at exit, which say
+# nothing to the user who pressed it. A Ctrl-C the caller ignores stays ignored.
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(130))
 
 import aws_cdk as cdk
 
