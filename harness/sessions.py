@@ -35,6 +35,11 @@ _DESERIALIZER = TypeDeserializer()
 BATCH_GET_MAX_KEYS = 100  # DynamoDB's limit per BatchGetItem call
 
 
+def _plain(raw: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as Python values."""
+    return {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
+
+
 def parse_time(value: str | datetime) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -230,7 +235,7 @@ class SessionReader:
             ConsistentRead=True,
         )
         raw = response.get("Item")
-        return {k: _DESERIALIZER.deserialize(v) for k, v in raw.items()} if raw else None
+        return _plain(raw) if raw else None
 
     def items(self, session_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The journal items of ``session_ids`` that exist, by session id, read consistently
@@ -242,7 +247,7 @@ class SessionReader:
             while request:
                 response = self.dynamodb.batch_get_item(RequestItems=request)
                 for raw in response["Responses"].get(self.outputs.journal_table_name, []):
-                    item = {k: _DESERIALIZER.deserialize(v) for k, v in raw.items()}
+                    item = _plain(raw)
                     found[item[PARTITION_KEY]] = item
                 request = response.get("UnprocessedKeys") or {}
         return found
@@ -261,7 +266,7 @@ class SessionReader:
             ConsistentRead=True,
         ):
             for raw in page["Items"]:
-                items.append({k: _DESERIALIZER.deserialize(v) for k, v in raw.items()})
+                items.append(_plain(raw))
         return [step_from_item(item) for item in items]
 
     def recent(self, limit: int = 50) -> list[SessionSummary]:
@@ -275,7 +280,7 @@ class SessionReader:
             ExpressionAttributeValues={":session": {"S": SESSION_SORT_KEY}},
         ):
             for raw in page["Items"]:
-                items.append({k: _DESERIALIZER.deserialize(v) for k, v in raw.items()})
+                items.append(_plain(raw))
         summaries = sorted(
             (summary_from_item(item) for item in items), key=lambda s: s.started, reverse=True
         )
