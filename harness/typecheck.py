@@ -89,15 +89,18 @@ def seed(cache: Path, shared: Path) -> bool:
 
 
 def publish(cache: Path, shared: Path, project: Iterable[str]) -> bool:
-    """Publish ``cache`` without ``project``'s rows unless the machine has it; True if done."""
-    if shared.exists() or not cache.is_dir():
+    """Publish ``cache`` without ``project``'s rows unless the machine has it; True if done.
+    Only mypy's sqlite cache is published (its rows can be told apart; a cache of JSON files
+    is left alone)."""
+    shards = list(cache.glob(SHARD_GLOB))
+    if shared.exists() or not shards:
         return False
     shared.parent.mkdir(parents=True, exist_ok=True)
     project = set(project)
     with tempfile.TemporaryDirectory(dir=shared.parent, prefix=".publishing-") as tmp:
         copy = Path(tmp) / "copy"
         shutil.copytree(cache, copy, ignore=shutil.ignore_patterns("*.db", "*.db-*"))
-        for shard in cache.glob(SHARD_GLOB):
+        for shard in shards:
             _copy_without(shard, copy / shard.relative_to(cache), project)
         with contextlib.suppress(OSError):  # another checkout's copy came first
             copy.rename(shared)

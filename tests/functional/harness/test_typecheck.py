@@ -75,3 +75,13 @@ def test_publishing_is_once_per_machine_and_a_seed_never_replaces_a_cache(publis
     assert any(
         typecheck.is_project_row(r, {"mine"}) for r in typecheck.cache_rows(first / ".mypy_cache")
     )
+
+
+def test_a_cache_of_json_files_is_not_published(tmp_path):
+    cache = tmp_path / typecheck.CACHE_NAME / "3.12"
+    cache.mkdir(parents=True)
+    (cache / "mine.meta.json").write_text("{}")
+    shared = tmp_path / "shared"
+
+    assert not typecheck.publish(cache.parent, shared, {"mine"})
+    assert not shared.exists()
