@@ -43,14 +43,17 @@ def assert_transitions(
     session_id: str,
     expected: Sequence[str],
     *,
-    timeout: float = 30.0,
+    timeout: float | None = None,
     execution_status: str | None = None,
 ) -> Session:
-    """Wait for the session to end, then compare its recorded history with ``expected``.
+    """Wait for the session to end (at most ``timeout`` seconds; by default the stack's
+    ``session_end_timeout_seconds``), then compare its recorded history with ``expected``.
 
     Reads the journal's ``history`` (never a sampled status, since BUSY can be short-lived);
     optionally checks the execution's final status too. Returns the session for more checks.
     """
+    if timeout is None:
+        timeout = reader.outputs.session_end_timeout_seconds
     session = reader.wait(session_id, timeout=timeout)
     seen = session.statuses if session else []
     problems = []

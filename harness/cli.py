@@ -265,7 +265,7 @@ def watch_session(
     While no session exists, looks for the event in the dead-letter queue and the emulator's
     log, and stops with the reason as soon as one is found."""
     reader = SessionReader(settings, outputs)
-    limit = timeout or outputs.session_timeout_seconds + 30
+    limit = timeout or outputs.session_end_timeout_seconds
 
     def emulator_log() -> str:
         return runtime.log_text("localstack") if runtime else ""

@@ -60,7 +60,6 @@ def test_put_events_commands_start_a_session_that_completes(
         session_reader,
         session_id,
         ["INITIATED", "BUSY", "COMPLETED"],
-        timeout=deployed_stack.session_timeout_seconds + 30,
         execution_status="SUCCEEDED",
     )
     assert session.item["task"] == "Summarise the quarterly cost report"

@@ -33,7 +33,6 @@ def test_a_session_crosses_the_compose_network(
         session_reader,
         session_id,
         ["INITIATED", "BUSY", "COMPLETED"],
-        timeout=deployed_stack.session_timeout_seconds + 30,
         execution_status="SUCCEEDED",
     )
 

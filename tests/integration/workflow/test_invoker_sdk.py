@@ -52,7 +52,6 @@ def test_the_deployed_invoker_imports_the_pinned_boto3_from_its_layer(
         session_reader,
         session_id,
         ["INITIATED", "BUSY", "COMPLETED"],
-        timeout=deployed_stack.session_timeout_seconds + 30,
         execution_status="SUCCEEDED",
     )
 

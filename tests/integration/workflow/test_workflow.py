@@ -36,7 +36,6 @@ def test_manual_trigger_runs_the_session_to_completed(
         session_reader,
         session_id,
         ["INITIATED", "BUSY", "COMPLETED"],
-        timeout=deployed_stack.session_timeout_seconds + 30,
         execution_status="SUCCEEDED",
     )
     item = session.item
