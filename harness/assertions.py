@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contract import SessionStatus
 from harness.failures import one_line
 from harness.sessions import AgentStep, Session, SessionReader
+
+# A session that went right, as its journal records it.
+COMPLETED_TRANSITIONS = [SessionStatus.INITIATED, SessionStatus.BUSY, SessionStatus.COMPLETED]
 
 
 class TransitionMismatch(AssertionError):
@@ -70,6 +74,15 @@ def assert_transitions(
         raise TransitionMismatch("; ".join(problems) + "\n" + describe(session, session_id))
     assert session is not None
     return session
+
+
+def assert_completed(
+    reader: SessionReader, session_id: str, *, timeout: float | None = None
+) -> Session:
+    """The session went right: INITIATED -> BUSY -> COMPLETED, its execution SUCCEEDED."""
+    return assert_transitions(
+        reader, session_id, COMPLETED_TRANSITIONS, timeout=timeout, execution_status="SUCCEEDED"
+    )
 
 
 class AgentStepMismatch(AssertionError):

@@ -11,10 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.tools import text_digest
-from harness.assertions import assert_transitions
+from harness.assertions import assert_completed, assert_transitions
 
 MAX_TASK_CHARS = 16_000  # the local stage's max_task_chars (infra/agent_workflow/config.py)
-COMPLETED = ["INITIATED", "BUSY", "COMPLETED"]
 
 NAMED_TASKS = {
     "double-quote": 'Summarise the "Q3" report',
@@ -32,12 +31,7 @@ NAMED_TASKS = {
 
 
 def _completed_with_the_exact_task(reader, session_id, task):
-    session = assert_transitions(
-        reader,
-        session_id,
-        COMPLETED,
-        execution_status="SUCCEEDED",
-    )
+    session = assert_completed(reader, session_id)
     assert session.item["task"] == task, "the journal holds another text than was published"
     # The agent's tool read the same bytes (its digest is in the result).
     assert f"(sha256 {text_digest(task)})" in session.item["result"]
