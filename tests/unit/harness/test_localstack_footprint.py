@@ -62,3 +62,12 @@ def test_search_paths_ignore_a_path_they_have(footprint):
     paths.append("b")
     paths.append("c")
     assert paths == ["a", "b", "c"]
+
+
+def test_botocore_data_is_loaded_as_plain_dicts(footprint, monkeypatch):
+    monkeypatch.setattr(botocore.loaders, "OrderedDict", botocore.loaders.OrderedDict)  # undone
+    footprint.load_data_as_dicts()
+    model = botocore.loaders.create_loader().load_service_model("sts", "service-2")
+    shape = model["shapes"]["AssumeRoleRequest"]
+    assert [type(data) for data in (model, shape, shape["members"])] == [dict, dict, dict]
+    assert list(shape["members"])[:2] == ["RoleArn", "RoleSessionName"]  # file order kept
