@@ -2,6 +2,9 @@
 
 - Threads (a burst leaves ~100 gateway workers) and Python's own allocator leave freed memory
   in glibc's heaps; ``malloc_trim`` hands the free pages back to the system now and then.
+- LocalStack keeps every thread it starts with ``start_thread`` (a few per session) and never
+  joins them; on Python 3.13 a finished thread's stack stays mapped until it is joined: the
+  same loop joins them first (``release_finished_threads``).
 - Every botocore session LocalStack makes (its internal clients, the S3, DynamoDB and
   CloudFormation providers ...) built its own data loader, and each loader parsed and kept
   its own copy of ``endpoints.json`` (~7 MB of Python objects) and of every service model
@@ -19,6 +22,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import threading
@@ -41,16 +45,35 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
+def release_finished_threads(threads: list[Any]) -> None:
+    """Join the finished threads in ``threads`` (LocalStack's TMP_THREADS), and forget those
+    whose stop at shutdown does nothing (no on_stop callback).
+
+    LocalStack keeps every thread its ``start_thread`` started until it shuts down, never
+    joined; on Python 3.13 a finished thread keeps its stack mapped until it is joined or its
+    Thread object freed (3.12 detached it at start): a bench run left ~3,000 dead threads'
+    stacks, ~32 kB resident each (~100 MB).
+    """
+    for thread in list(threads):
+        if isinstance(thread, threading.Thread) and thread.ident and not thread.is_alive():
+            thread.join()
+            if getattr(thread, "on_stop", None) is None:
+                with contextlib.suppress(ValueError):  # another pass removed it first
+                    threads.remove(thread)
+
+
 @hooks.on_infra_start()
 def trim_freed_memory() -> None:
+    from localstack.utils.threads import TMP_THREADS
+
     trim = _malloc_trim()
-    if trim is None:
-        return
 
     def loop() -> None:
         while True:
             time.sleep(TRIM_INTERVAL_SECONDS)
-            trim(0)
+            release_finished_threads(TMP_THREADS)
+            if trim is not None:
+                trim(0)
 
     threading.Thread(target=loop, daemon=True, name="malloc-trim").start()
 
