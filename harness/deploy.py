@@ -338,16 +338,16 @@ def _synthesized_app(
     if not settings.is_local:
         return []
     key = assembly.inputs_key(want)
-    app = ["--app", str(assembly.ASSEMBLY_DIR)]
-    if assembly.reusable(key):
-        report("infra/cdk.out holds this synth already (same infra code, context and locks)")
-        return app
+    if (kept := assembly.kept(key)) is not None:
+        where = "infra/cdk.out" if kept == assembly.ASSEMBLY_DIR else f"the synth kept in {kept}"
+        report(f"{where} holds this synth already (same infra code, context and locks)")
+        return ["--app", str(kept)]
     assembly.forget()
     if not synth_now:
         return []
     _run([_cli(settings), "synth", "--quiet", *args], settings, "cdk synth")
     _remember_assembly(settings, args, key)
-    return app
+    return ["--app", str(assembly.ASSEMBLY_DIR)]
 
 
 def _remember_assembly(settings: Settings, args: list[str], key: str) -> None:
