@@ -78,6 +78,9 @@ class Settings:
     localstack_python: str = setting("LOCALSTACK_PYTHON", "", text)
     lambda_python: str = setting("LAMBDA_PYTHON", "", text)
     startup_timeout: float = setting("HARNESS_STARTUP_TIMEOUT", 120.0, seconds)
+    # How long `down` gives a host-mode service after SIGTERM before its tree is killed
+    # (harness/runtime/processes.py, STOP_TIMEOUT: LocalStack needs 2-6 s).
+    stop_timeout: float = setting("HARNESS_STOP_TIMEOUT", 15.0, seconds)
     # How long LocalStack keeps an idle Lambda environment (host mode). Forking one from the
     # zygote takes milliseconds, so a short keep-alive frees a burst's memory at little cost.
     lambda_keepalive_ms: int = setting("LAMBDA_KEEPALIVE_MS", 30000, integer(1))

@@ -24,6 +24,8 @@ from harness.settings import Settings
 from tests.support.helpers import REPO_ROOT, free_port, run_harness, wait_for
 
 pytestmark = pytest.mark.apart  # a LocalStack of its own on a free port, no shared service
+# A frozen LocalStack never stops by itself: `down`'s grace before the kill (15 s) only waits.
+FROZEN_GRACE = {"HARNESS_STOP_TIMEOUT": "5"}
 
 
 def _client(service: str, endpoint: str):
@@ -123,7 +125,7 @@ def test_down_stops_localstacks_children_even_when_localstack_hangs():
         os.kill(pid, signal.SIGSTOP)
     finally:
         # WHEN it is brought down
-        down = run_harness("down", "--service", "localstack", env=env)
+        down = run_harness("down", "--service", "localstack", env={**env, **FROZEN_GRACE})
 
     # THEN LocalStack and every process below it are gone
     assert down.returncode == 0, down.stdout + down.stderr
@@ -180,7 +182,7 @@ def test_ctrl_c_during_down_waits_for_the_stop_then_exits_interrupted():
         os.kill(pid, signal.SIGSTOP)
         down = subprocess.Popen(
             [sys.executable, "-m", "harness", "down", "--service", "localstack"],
-            env=env,
+            env={**env, **FROZEN_GRACE},
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
