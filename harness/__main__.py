@@ -1,3 +1,5 @@
+"""``python -m harness``: runs the command line (harness.cli)."""
+
 import sys
 
 from harness.cli import main

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contract import SessionStatus
 from harness.failures import one_line
 from harness.sessions import AgentStep, Session, SessionReader
+
+# A session that went right, as its journal records it.
+COMPLETED_TRANSITIONS = [SessionStatus.INITIATED, SessionStatus.BUSY, SessionStatus.COMPLETED]
 
 
 class TransitionMismatch(AssertionError):
@@ -43,14 +47,17 @@ def assert_transitions(
     session_id: str,
     expected: Sequence[str],
     *,
-    timeout: float = 30.0,
+    timeout: float | None = None,
     execution_status: str | None = None,
 ) -> Session:
-    """Wait for the session to end, then compare its recorded history with ``expected``.
+    """Wait for the session to end (at most ``timeout`` seconds; by default the stack's
+    ``session_end_timeout_seconds``), then compare its recorded history with ``expected``.
 
     Reads the journal's ``history`` (never a sampled status, since BUSY can be short-lived);
     optionally checks the execution's final status too. Returns the session for more checks.
     """
+    if timeout is None:
+        timeout = reader.outputs.session_end_timeout_seconds
     session = reader.wait(session_id, timeout=timeout)
     seen = session.statuses if session else []
     problems = []
@@ -67,6 +74,15 @@ def assert_transitions(
         raise TransitionMismatch("; ".join(problems) + "\n" + describe(session, session_id))
     assert session is not None
     return session
+
+
+def assert_completed(
+    reader: SessionReader, session_id: str, *, timeout: float | None = None
+) -> Session:
+    """The session went right: INITIATED -> BUSY -> COMPLETED, its execution SUCCEEDED."""
+    return assert_transitions(
+        reader, session_id, COMPLETED_TRANSITIONS, timeout=timeout, execution_status="SUCCEEDED"
+    )
 
 
 class AgentStepMismatch(AssertionError):

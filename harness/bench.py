@@ -348,28 +348,44 @@ class Bench:
         self.figures["settle_s"] = round(time.monotonic() - started, 1)
 
 
+@dataclass(frozen=True)
+class BenchOptions:
+    """What a bench measures, the same in each emulator's run: ``sessions`` sequential ones,
+    a burst of concurrent ones per count in ``bursts``, and (``deploy_once``) the first
+    deploy's figure only, not the redeploys'."""
+
+    sessions: int
+    bursts: tuple[int, ...] = BURSTS
+    deploy_once: bool = False
+
+    def arguments(self) -> list[str]:
+        """The same options on a child bench's command line."""
+        return [
+            "--sessions", str(self.sessions),
+            "--bursts", ",".join(map(str, self.bursts)),
+            *(["--deploy-once"] if self.deploy_once else []),
+        ]  # fmt: skip
+
+
 def run(
     settings: Settings,
+    options: BenchOptions,
     *,
-    sessions: int,
-    bursts: tuple[int, ...],
     output: Path,
     report: Callable[[str], None],
-    deploy_once: bool = False,
 ) -> dict[str, Any]:
-    """Measure the emulator ``settings`` name; write its figures to ``output``
-    (``deploy_once``: the first deploy's figure only, not the redeploys')."""
+    """Measure the emulator ``settings`` name; write its figures to ``output``."""
     if not settings.is_local:
         raise HarnessError("make bench measures the local runtime; unset HARNESS_TARGET")
     bench = Bench(settings, report)
     was_running = bench.running_services()
     try:
         bench.restart_runtime()
-        outputs = bench.deploys(once=deploy_once)
-        bench.sequential(outputs, sessions)
+        outputs = bench.deploys(once=options.deploy_once)
+        bench.sequential(outputs, options.sessions)
         bench.memory("after_sequential")
         idle = bench.figures.get("lambda_processes_after_sequential", 0)
-        for number, count in enumerate(bursts):
+        for number, count in enumerate(options.bursts):
             bench.concurrent(outputs, count)
             if number == 0:  # the first burst's memory, then settled after ~100 sessions
                 bench.memory("after_burst")
@@ -401,12 +417,10 @@ def child_bench_environment(emulator: str) -> dict[str, str]:
 
 def measure(
     settings: Settings,
+    options: BenchOptions,
     *,
     emulators: tuple[str, ...],
-    sessions: int,
-    bursts: tuple[int, ...],
     report: Callable[[str], None],
-    deploy_once: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Each emulator's figures, in the order given: the settings' own emulator here, any
     other in a child `harness bench` (it starts and stops its own runtime)."""
@@ -415,23 +429,14 @@ def measure(
         for emulator in emulators:
             output = Path(scratch) / f"{emulator}.json"
             if emulator == settings.emulator:
-                figures[emulator] = run(
-                    settings,
-                    sessions=sessions,
-                    bursts=bursts,
-                    output=output,
-                    report=report,
-                    deploy_once=deploy_once,
-                )
+                figures[emulator] = run(settings, options, output=output, report=report)
                 continue
             report(f"{emulator}: the same bench in a child process, on free ports")
             command = [
                 sys.executable, "-m", "harness", "bench", "--child",
                 "--emulators", emulator,
-                "--sessions", str(sessions),
-                "--bursts", ",".join(map(str, bursts)),
+                *options.arguments(),
                 "--output", str(output),
-                *(["--deploy-once"] if deploy_once else []),
             ]  # fmt: skip
             status = _run_child(command, child_bench_environment(emulator))
             if status != 0:

@@ -265,7 +265,7 @@ def watch_session(
     While no session exists, looks for the event in the dead-letter queue and the emulator's
     log, and stops with the reason as soon as one is found."""
     reader = SessionReader(settings, outputs)
-    limit = timeout or outputs.session_timeout_seconds + 30
+    limit = timeout or outputs.session_end_timeout_seconds
 
     def emulator_log() -> str:
         return runtime.log_text("localstack") if runtime else ""
@@ -429,24 +429,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("bench")
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    if args.child:  # one emulator's figures for a parent bench: no table
-        bench.run(
-            settings,
-            sessions=args.sessions,
-            bursts=args.bursts,
-            output=args.output,
-            report=report,
-            deploy_once=args.deploy_once,
-        )
-        return 0
-    by_emulator = bench.measure(
-        settings,
-        emulators=args.emulators,
-        sessions=args.sessions,
-        bursts=args.bursts,
-        report=report,
-        deploy_once=args.deploy_once,
+    options = bench.BenchOptions(
+        sessions=args.sessions, bursts=args.bursts, deploy_once=args.deploy_once
     )
+    if args.child:  # one emulator's figures for a parent bench: no table
+        bench.run(settings, options, output=args.output, report=report)
+        return 0
+    by_emulator = bench.measure(settings, options, emulators=args.emulators, report=report)
     rows = bench_report.compare(by_emulator)
     about = bench_report.machine()
     emulators = list(by_emulator)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import os
@@ -14,14 +13,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from harness import assembly, aws, bytecode, commands, preflight, warmup
+from harness import assembly, aws, bytecode, commands, file_lock, preflight, warmup
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
-from harness.polling import PollTimeout, poll
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
 from harness.settings import REPO_ROOT, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
 from harness.wait_scale import WAIT_SCALE_CONTEXT, format_scale
@@ -45,7 +42,6 @@ class DeployError(HarnessError):
 # How long a second deploy (synth, destroy) of this checkout waits for the first one.
 DEPLOY_LOCK_TIMEOUT_SECONDS = 900.0
 DEPLOY_LOCK = REPO_ROOT / ".runtime" / "deploy.lock"  # beside infra/cdk.out: per checkout
-LOCK_HOLDER_NAME_SECONDS = 2.0  # how long a waiter waits for the holder to write its name
 
 
 @contextlib.contextmanager
@@ -56,70 +52,24 @@ def cdk_lock(
 ) -> Iterator[None]:
     """One CDK command at a time per checkout: they share infra/cdk.out, and a second
     one fails with "Another CLI is currently synthing" (two `make trigger-workflow` right
-    after an infra edit). The lock is an flock, so a killed holder never leaves it taken."""
-    path = DEPLOY_LOCK
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
+    after an infra edit). Each holder names itself; a waiter says whom it waits for."""
+    with contextlib.ExitStack() as held:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holders = [_lock_holder(handle)]
-            report(_waiting_for(holders[-1]))
-
-            def take() -> bool:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    # Another command took it before this one: say whom it waits for now.
-                    handle.seek(0)
-                    holder = handle.read().strip()
-                    if holder and holder != holders[-1]:
-                        holders.append(holder)
-                        report(_waiting_for(holder))
-                    raise
-                return True
-
-            try:
-                poll(
-                    take,
+            held.enter_context(
+                file_lock.exclusive(
+                    DEPLOY_LOCK,
+                    lambda holder: report(_waiting_for(holder)),
+                    name=f"{what} (pid {os.getpid()})",
                     timeout=timeout,
-                    interval=0.2,
-                    what=f"the lock {path}",
-                    retry_on=BlockingIOError,
                 )
-            except PollTimeout:
-                raise DeployError(
-                    f"{holders[-1]} still holds {path} after {timeout:.0f} s: wait for it "
-                    "or stop it, then run this again"
-                ) from None
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{what} (pid {os.getpid()})")
-            handle.flush()
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            )
+        except file_lock.LockStillHeld as error:
+            raise DeployError(str(error)) from None
+        yield
 
 
 def _waiting_for(holder: str) -> str:
     return f"waiting for {holder} of this checkout to finish (they share infra/cdk.out)"
-
-
-def _lock_holder(handle: IO[str]) -> str:
-    """Who holds the lock: its holder writes its name right after taking it, so an empty
-    file means "any moment now" (read again for a little while)."""
-
-    def name() -> str:
-        handle.seek(0)
-        return handle.read().strip()
-
-    try:
-        return poll(name, timeout=LOCK_HOLDER_NAME_SECONDS, interval=0.02, what="its name")
-    except PollTimeout:
-        return "another command"
 
 
 @dataclass(frozen=True)

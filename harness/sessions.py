@@ -183,7 +183,6 @@ class SessionSummary:
     session_id: str
     status: str
     started: datetime
-    updated: datetime
     task: str
     error: str = ""
 
@@ -207,13 +206,11 @@ def _preview(text: str, limit: int) -> str:
 
 
 def summary_from_item(item: dict[str, Any]) -> SessionSummary:
-    started = parse_time(str(item.get("start_time") or item.get("created_at") or "1970-01-01"))
     task = item.get("task")
     return SessionSummary(
         session_id=str(item[PARTITION_KEY]),
         status=str(item.get("status") or "-"),
-        started=started,
-        updated=parse_time(str(item["updated_at"])) if item.get("updated_at") else started,
+        started=parse_time(str(item.get("start_time") or item.get("created_at") or "1970-01-01")),
         task=task if isinstance(task, str) else json.dumps(task),
         error=str(item.get("error") or ""),
     )

@@ -11,6 +11,9 @@ from harness.errors import HarnessError
 from harness.settings import Settings
 from harness.wait_scale import describe as describe_scaled_waits
 
+# Beyond the workflow's own bound: its start, the invocation and the last poll.
+SESSION_END_MARGIN_SECONDS = 30.0
+
 
 class StackNotDeployed(HarnessError):
     """The stack is missing or not in a usable state."""
@@ -73,6 +76,12 @@ class StackOutputs:
         Waits, in real time (where the emulator scales them, the local stage polls more
         often, not for less time)."""
         return self.poll_interval_seconds * self.max_polls
+
+    @property
+    def session_end_timeout_seconds(self) -> float:
+        """How long to wait for a session to end (watch, trigger --wait, the tests): the
+        workflow's own bound, and a margin."""
+        return self.session_timeout_seconds + SESSION_END_MARGIN_SECONDS
 
     @property
     def wait_note(self) -> str:

@@ -113,10 +113,6 @@ class SharedRun:
             endpoint, agent, standin = state["ports"]
         return replace(Settings(), endpoint_url=endpoint, agent_port=agent, standin_port=standin)
 
-    def started_ports(self) -> tuple[str, int, int] | None:
-        ports = self.read()["ports"]
-        return None if ports is None else (ports[0], int(ports[1]), int(ports[2]))
-
     def remove(self) -> None:
         for suffix in ("json", "partial", "lock", "tests", "turnstile"):
             with contextlib.suppress(FileNotFoundError):

@@ -126,7 +126,7 @@ class Installer:
         same virtualenv under each other."""
         with file_lock.exclusive(
             self.root / "install.lock",
-            on_wait=lambda: self.report("waiting for another install in this checkout to end"),
+            on_wait=lambda _: self.report("waiting for another install in this checkout to end"),
         ):
             self._install()
 

@@ -1,4 +1,7 @@
-"""Background processes with pid files and log files (the host-mode runtime's plumbing)."""
+"""Background processes with pid files and log files (the host-mode runtime's plumbing): start
+one, find the instances this checkout runs, stop a whole process tree (SIGTERM, then SIGKILL),
+read a process's command line and memory (RSS, PSS; psutil), and hold Ctrl-C while a clean-up
+must not be cut in half."""
 
 from __future__ import annotations
 

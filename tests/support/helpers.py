@@ -1,4 +1,5 @@
-"""Helpers the test tiers share: one bounded wait, a free port, the harness CLI as users run it."""
+"""Helpers the test tiers share: one bounded wait, a free port, the harness CLI as users run it,
+a boto3 client with test credentials."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from harness import commands
 from harness.polling import PollTimeout, poll
 from harness.runtime.ports import free_port, free_ports
@@ -17,6 +20,7 @@ from harness.settings import REPO_ROOT
 
 __all__ = [
     "PollTimeout",
+    "client_with_test_credentials",
     "free_port",
     "free_ports",
     "run_command",
@@ -63,4 +67,19 @@ def run_command(
         env=os.environ.copy() if env is None else env,
         timeout=timeout,
         check=False,
+    )
+
+
+def client_with_test_credentials(
+    service: str, endpoint_url: str | None = None, **options: Any
+) -> Any:
+    """A boto3 client of ``service`` in us-east-1 with LocalStack's test credentials, for a
+    stub, moto or an emulator at ``endpoint_url`` (never the shell's AWS set-up)."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        **options,
     )

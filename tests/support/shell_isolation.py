@@ -2,7 +2,9 @@
 AWS_* variable the shell (or make) exports is dropped, no AWS config or credentials file is
 read, and the port overrides are dropped, so they see the documented defaults.
 
-Every run of those tiers proves it: their conftests import the hooks below, which export
+Every run of those tiers proves it: this module is their pytest plug-in, loaded by each tier's
+conftest (``from tests.support.shell_isolation import *``: the hooks and fixtures in ``__all__``,
+scoped to that tier as a conftest's are; the end-to-end tier does not load it). Its hooks export
 HOSTILE_SHELL (a shell set up for real AWS, or as LocalStack's docs suggest) while each test
 module is imported and around each test (its fixtures of every scope, set up and torn down),
 and put the shell back after. A test that reads the shell's AWS set-up, at import, in a shared
@@ -14,6 +16,16 @@ import os
 from collections.abc import Generator
 
 import pytest
+
+# What a tier's conftest takes from this plug-in: the hooks that run the tier under
+# HOSTILE_SHELL, and its fixtures.
+__all__ = [
+    "no_shell_aws_settings",
+    "pytest_make_collect_report",
+    "pytest_runtest_setup",
+    "pytest_runtest_teardown",
+    "shell_at_module_setup",
+]
 
 HOSTILE_SHELL = {
     "AWS_ACCESS_KEY_ID": "test",

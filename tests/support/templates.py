@@ -62,9 +62,7 @@ class Synthesized:
     the staged assets)."""
 
     def __init__(self, stage: str, outdir: Path) -> None:
-        app = cdk.App(context={"stage": stage}, outdir=str(outdir))
-        config = StageConfig.from_context(app.node)
-        stack = AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
+        app, stack = app_stack(stage, outdir)
         self.template = Template.from_stack(stack)
         self.outdir = Path(app.synth().directory)
         self.assets = json.loads((self.outdir / "AgentWorkflow.assets.json").read_text())
@@ -80,9 +78,7 @@ class Synthesized:
     def states(self) -> dict[str, Any]:
         """The state machine's states, from its Fn::Join definition (references as text)."""
         machine = self.one("AWS::StepFunctions::StateMachine")
-        parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
-        text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
-        states: dict[str, Any] = json.loads(text)["States"]
+        states: dict[str, Any] = joined_definition(machine)["States"]
         return states
 
     def layer_key(self) -> str:
@@ -103,6 +99,24 @@ class Synthesized:
         return self.outdir / asset["source"]["path"]
 
 
+def app_stack(
+    stage: str, outdir: Path | None = None, **context: Any
+) -> tuple[cdk.App, AgentWorkflowStack]:
+    """The CDK app of ``stage`` (with more ``context``) and its one stack, as infra/app.py
+    makes them."""
+    app = cdk.App(outdir=str(outdir) if outdir else None, context={"stage": stage, **context})
+    config = StageConfig.from_context(app.node)
+    return app, AgentWorkflowStack(app, config.stack_name, config=config, env=config.environment)
+
+
+def joined_definition(machine: dict[str, Any]) -> dict[str, Any]:
+    """A state machine resource's definition, from its Fn::Join (references as text)."""
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
+    definition: dict[str, Any] = json.loads(text)
+    return definition
+
+
 def synth(
     stage: str,
     outdir: Path | None = None,
@@ -113,14 +127,7 @@ def synth(
     """One stack of the app, its template, and (with ``nag``) cdk-nag's AwsSolutions and
     Serverless findings, read from CDK's policy validation report. ``edit`` changes the stack
     before synth (a test's deliberate defect)."""
-    app = cdk.App(
-        outdir=str(outdir) if outdir else None,
-        context={"stage": stage, "@aws-cdk/core:validationReportJson": True, **context},
-    )
-    config = StageConfig.from_context(app.node)
-    stack = AgentWorkflowStack(
-        app, str(context.get("stack_name", "AgentWorkflow")), config=config, env=config.environment
-    )
+    app, stack = app_stack(stage, outdir, **{"@aws-cdk/core:validationReportJson": True, **context})
     if edit:
         edit(stack)
     findings: list[NagFinding] = []

@@ -12,22 +12,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from tests.support.shell_isolation import (
-    no_shell_aws_settings,
-    pytest_make_collect_report,
-    pytest_runtest_setup,
-    pytest_runtest_teardown,
-    shell_at_module_setup,
-)
-
-# The fixtures, and the hooks that run the tier under a shell set up for real AWS.
-__all__ = [
-    "no_shell_aws_settings",
-    "pytest_make_collect_report",
-    "pytest_runtest_setup",
-    "pytest_runtest_teardown",
-    "shell_at_module_setup",
-]
+# The plug-in that runs the tier under a shell set up for real AWS: its hooks and fixtures.
+from tests.support.shell_isolation import *  # noqa: F403
 
 
 @pytest.fixture(autouse=True)

@@ -49,6 +49,7 @@ from harness import sessions as harness_sessions
 from harness import trigger as harness_trigger
 from harness.settings import Settings
 from harness.stack import StackOutputs
+from tests.support.helpers import client_with_test_credentials
 from tests.support.templates import Synthesized
 
 SESSION_ID = "5d0c7a8e-1f2b-4c3d-9e8f-7a6b5c4d3e2f"  # an event id
@@ -165,12 +166,7 @@ def test_the_bundled_invoker_reads_the_templates_environment(local, monkeypatch)
     variables = local.one("AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
     for name, value in _template_env(variables).items():
         monkeypatch.setenv(name, value)
-    client = boto3.client(
-        "bedrock-agentcore",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = client_with_test_credentials("bedrock-agentcore")
     monkeypatch.setattr(handler, "agentcore_client", lambda: client)
     body = b'{"status": "accepted"}'
     with Stubber(client) as stubber:

@@ -29,12 +29,21 @@ def _children(monkeypatch: pytest.MonkeyPatch, status: int = 0) -> list[dict[str
     return runs
 
 
+def _measure_ministack(options: bench.BenchOptions) -> None:
+    bench.measure(
+        Settings(emulator="localstack"), options, emulators=("ministack",), report=lambda m: None
+    )
+
+
 def test_the_other_emulator_runs_in_a_child_on_free_ports(monkeypatch):
     runs = _children(monkeypatch)
     settings = Settings(emulator="localstack")
 
     figures = bench.measure(
-        settings, emulators=("ministack",), sessions=7, bursts=(3, 5), report=lambda m: None
+        settings,
+        bench.BenchOptions(sessions=7, bursts=(3, 5)),
+        emulators=("ministack",),
+        report=lambda m: None,
     )
 
     assert figures == {"ministack": {"emulator": "ministack", "deploy_first_s": 9.5}}
@@ -59,24 +68,11 @@ def test_a_failed_child_says_how_to_measure_one_column(monkeypatch):
     _children(monkeypatch, status=3)
 
     with pytest.raises(HarnessError, match=r"ministack bench exited with status 3.*EMULATORS="):
-        bench.measure(
-            Settings(emulator="localstack"),
-            emulators=("ministack",),
-            sessions=1,
-            bursts=(1,),
-            report=lambda m: None,
-        )
+        _measure_ministack(bench.BenchOptions(sessions=1, bursts=(1,)))
 
 
 def test_a_bench_that_deploys_once_has_its_child_deploy_once(monkeypatch):
     runs = _children(monkeypatch)
-    bench.measure(
-        Settings(emulator="localstack"),
-        emulators=("ministack",),
-        sessions=1,
-        bursts=(1,),
-        report=lambda m: None,
-        deploy_once=True,
-    )
+    _measure_ministack(bench.BenchOptions(sessions=1, bursts=(1,), deploy_once=True))
     [child] = runs
     assert "--deploy-once" in child["command"]  # type: ignore[operator]

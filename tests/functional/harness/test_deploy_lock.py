@@ -7,6 +7,8 @@ from __future__ import annotations
 import fcntl
 import threading
 import time
+from collections.abc import Callable
+from typing import IO
 
 import pytest
 
@@ -64,27 +66,34 @@ def test_a_lock_held_too_long_is_an_error_naming_the_holder():
         thread.join()
 
 
-def test_a_waiter_that_comes_before_the_holder_wrote_its_name_still_names_it():
-    # GIVEN a holder that has the lock but has not written its name yet (as a process does
-    # between its flock and its write)
+def _waiting_behind(holder_steps: Callable[[IO[str]], None]) -> list[str]:
+    """What a command asking for the lock says while another process holds it: the lock is
+    taken as that process does (its own flock on the file), ``holder_steps`` then run with
+    the file on a thread of their own (and must let go), while the command waits."""
     messages: list[str] = []
     with deploy.DEPLOY_LOCK.open("a+") as holder:
         fcntl.flock(holder, fcntl.LOCK_EX)
-
-        def name_then_release() -> None:
-            time.sleep(0.3)
-            holder.write("a synth (pid 4242)")
-            holder.flush()
-            time.sleep(0.3)
-            fcntl.flock(holder, fcntl.LOCK_UN)
-
-        thread = threading.Thread(target=name_then_release)
+        thread = threading.Thread(target=holder_steps, args=(holder,))
         thread.start()
-        # WHEN another command asks for the lock
         with deploy.cdk_lock(messages.append, "a deploy"):
             pass
         thread.join()
-    # THEN it names the holder, not "another command"
+    return messages
+
+
+def test_a_waiter_that_comes_before_the_holder_wrote_its_name_still_names_it():
+    # GIVEN a holder that has the lock but has not written its name yet (as a process does
+    # between its flock and its write)
+    def name_then_release(holder: IO[str]) -> None:
+        time.sleep(0.3)
+        holder.write("a synth (pid 4242)")
+        holder.flush()
+        time.sleep(0.3)
+        fcntl.flock(holder, fcntl.LOCK_UN)
+
+    # WHEN another command asks for the lock
+    messages = _waiting_behind(name_then_release)
+    # THEN it names the holder, not "another process"
     assert messages == [
         "waiting for a synth (pid 4242) of this checkout to finish (they share infra/cdk.out)"
     ]
@@ -92,28 +101,20 @@ def test_a_waiter_that_comes_before_the_holder_wrote_its_name_still_names_it():
 
 def test_a_waiter_says_so_again_when_another_command_takes_the_lock_first():
     # GIVEN a deploy holding the lock, and a synth waiting for it
-    messages: list[str] = []
-    with deploy.DEPLOY_LOCK.open("a+") as holder:
-        fcntl.flock(holder, fcntl.LOCK_EX)
+    def hand_over(holder: IO[str]) -> None:
         holder.write("a deploy (pid 4242)")
         holder.flush()
+        # WHEN a third command takes the lock as the deploy lets go (as a second tier's
+        # synth may), then lets go in turn
+        time.sleep(0.3)
+        holder.seek(0)
+        holder.truncate()
+        holder.write("a synth (pid 4343)")
+        holder.flush()
+        time.sleep(0.5)
+        fcntl.flock(holder, fcntl.LOCK_UN)
 
-        def hand_over() -> None:
-            # WHEN a third command takes the lock as the deploy lets go (as a second tier's
-            # synth may), then lets go in turn
-            time.sleep(0.3)
-            holder.seek(0)
-            holder.truncate()
-            holder.write("a synth (pid 4343)")
-            holder.flush()
-            time.sleep(0.5)
-            fcntl.flock(holder, fcntl.LOCK_UN)
-
-        thread = threading.Thread(target=hand_over)
-        thread.start()
-        with deploy.cdk_lock(messages.append, "a synth"):
-            pass
-        thread.join()
+    messages = _waiting_behind(hand_over)
     # THEN the waiter named each holder it waited for, once
     assert messages == [
         "waiting for a deploy (pid 4242) of this checkout to finish (they share infra/cdk.out)",

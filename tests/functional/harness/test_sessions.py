@@ -10,7 +10,7 @@ import pytest
 
 from agent.journal import SessionNotFound
 from contract import JOURNAL_TABLE_SCHEMA, journal_key
-from harness.assertions import TransitionMismatch, assert_transitions, describe
+from harness.assertions import TransitionMismatch, assert_completed, assert_transitions, describe
 from harness.sessions import (
     Execution,
     Session,
@@ -175,6 +175,15 @@ def test_assert_transitions_passes_on_the_expected_history(reader):
         session_reader, "sess-ok", ["INITIATED", "BUSY", "COMPLETED"], timeout=1
     )
     assert session.status == "COMPLETED"
+
+
+def test_assert_completed_also_wants_the_execution_succeeded(reader):
+    # GIVEN a journal that went right, and no execution for it
+    session_reader, ddb, *_ = reader
+    _put_history(ddb, "sess-no-execution", ["INITIATED", "BUSY", "COMPLETED"])
+    # THEN the session did not go right: its execution is missing
+    with pytest.raises(TransitionMismatch, match="expected execution SUCCEEDED, saw None"):
+        assert_completed(session_reader, "sess-no-execution", timeout=1)
 
 
 def test_wait_sees_the_execution_of_a_session_that_ends_between_two_reads(reader, monkeypatch):

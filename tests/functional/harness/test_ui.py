@@ -23,8 +23,8 @@ class FakeJournal:
 
     def recent(self, limit: int = 50) -> list[SessionSummary]:
         return [
-            SessionSummary(NEW, self.status[NEW], T0 + timedelta(minutes=1), T0, "new <task>"),
-            SessionSummary(OLD, self.status[OLD], T0, T0, "old task"),
+            SessionSummary(NEW, self.status[NEW], T0 + timedelta(minutes=1), "new <task>"),
+            SessionSummary(OLD, self.status[OLD], T0, "old task"),
         ][:limit]
 
     def session(self, session_id: str) -> Session:

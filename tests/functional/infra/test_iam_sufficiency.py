@@ -67,26 +67,19 @@ def test_every_recorded_call_is_allowed_by_the_aws_stage(calls, recording, aws):
     assert verdict.checked == len(calls)
 
 
-def test_without_put_item_on_the_state_machine_role_the_check_is_red(calls, recording, aws):
-    verdict = check(
-        calls, without_action(aws, "state_machine", "dynamodb:PutItem"), recording["logical_ids"]
-    )
+@pytest.mark.parametrize(
+    ("component", "action"),
+    [("state_machine", "dynamodb:PutItem"), ("agent", "dynamodb:UpdateItem")],
+)
+def test_without_a_grant_a_recorded_call_needs_the_check_is_red(
+    component, action, calls, recording, aws
+):
+    verdict = check(calls, without_action(aws, component, action), recording["logical_ids"])
     print("\n".join(verdict.missing))
     assert verdict.missing
     for line in verdict.missing:
-        assert line.startswith("state_machine: dynamodb:PutItem(TableName=")
-        assert f"is denied to role {role_of('state_machine', aws)} on arn:aws:dynamodb:" in line
-
-
-def test_without_update_item_on_the_agents_role_the_check_is_red(calls, recording, aws):
-    verdict = check(
-        calls, without_action(aws, "agent", "dynamodb:UpdateItem"), recording["logical_ids"]
-    )
-    print("\n".join(verdict.missing))
-    assert verdict.missing
-    for line in verdict.missing:
-        assert line.startswith("agent: dynamodb:UpdateItem(TableName=")
-        assert f"is denied to role {role_of('agent', aws)} on arn:aws:dynamodb:" in line
+        assert line.startswith(f"{component}: {action}(TableName=")
+        assert f"is denied to role {role_of(component, aws)} on arn:aws:dynamodb:" in line
 
 
 def test_granted_actions_no_recorded_call_used_are_listed(calls, recording, aws):

@@ -15,11 +15,11 @@ from aws_cdk.assertions import Match, Template
 
 from contract import JOURNAL_TABLE_SCHEMA
 from harness.settings import REPO_ROOT
+from tests.support.templates import app_stack, joined_definition
 
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
 from agent_workflow.config import StageConfig
-from agent_workflow.stack import AgentWorkflowStack
 
 # What each Step Functions service integration needs, by its resource ARN suffix.
 INTEGRATION_ACTIONS = {
@@ -31,9 +31,7 @@ INTEGRATION_ACTIONS = {
 
 
 def synth(stage: str) -> Template:
-    app = cdk.App(context={"stage": stage})
-    config = StageConfig.from_context(app.node)
-    stack = AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
+    _, stack = app_stack(stage)
     return Template.from_stack(stack)
 
 
@@ -56,9 +54,7 @@ def _one(template: Template, kind: str) -> tuple[str, dict[str, Any]]:
 def definition(template: Template) -> dict[str, Any]:
     """The state machine definition, with CloudFormation references as placeholders."""
     _, machine = _one(template, "AWS::StepFunctions::StateMachine")
-    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
-    text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
-    return json.loads(text)
+    return joined_definition(machine)
 
 
 def used_actions(template: Template) -> set[str]:

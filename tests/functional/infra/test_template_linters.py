@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore.session
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from tests.support import templates
+from tests.support.helpers import client_with_test_credentials
 from tests.support.templates import (
     REPO_ROOT,
     cfn_lint,
@@ -134,12 +134,7 @@ def test_the_invokers_request_fits_the_bedrock_agentcore_model(stage, synthesize
     template, _ = synthesized[stage]
     environment = _invoker_environment(template)
     handler = _load_handler(monkeypatch, environment)
-    client = boto3.client(
-        "bedrock-agentcore",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = client_with_test_credentials("bedrock-agentcore")
     monkeypatch.setattr(handler, "agentcore_client", lambda: client)
     operation = (
         botocore.session.get_session()

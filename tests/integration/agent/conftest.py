@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 
 from contract import JOURNAL_TABLE_SCHEMA, journal_key
 from tests.support.agent_process import AGENT_HTTP_TABLE, start, stop
-from tests.support.helpers import free_port
+from tests.support.helpers import client_with_test_credentials, free_port
 from tests.support.journal_items import initiated_item
 
 TABLE = AGENT_HTTP_TABLE
@@ -34,13 +33,7 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def dynamodb(moto_endpoint: str) -> Any:
     """A client of moto's server, whose journal table it creates."""
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=moto_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = client_with_test_credentials("dynamodb", moto_endpoint)
     client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
     return client
 

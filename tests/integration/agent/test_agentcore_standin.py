@@ -22,19 +22,14 @@ from harness.agentcore_standin import STANDIN_CODE
 from harness.settings import REPO_ROOT
 from tests.support.agent_process import AGENT_HTTP_TABLE as TABLE
 from tests.support.agent_process import http_json, start, stop
-from tests.support.helpers import free_port, wait_for
+from tests.support.helpers import client_with_test_credentials, free_port, wait_for
 
 RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
 
 
 def _client(endpoint: str):
-    return boto3.client(
-        "bedrock-agentcore",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=boto3.session.Config(retries={"max_attempts": 1}),
+    return client_with_test_credentials(
+        "bedrock-agentcore", endpoint, config=boto3.session.Config(retries={"max_attempts": 1})
     )
 
 

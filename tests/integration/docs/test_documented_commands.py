@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from harness.assertions import assert_transitions
+from harness.assertions import assert_completed
 from harness.settings import REPO_ROOT, Settings
 from tests.support.helpers import run_command
 
@@ -56,11 +56,5 @@ def test_put_events_commands_start_a_session_that_completes(
     printed = json.loads(result.stdout)
     assert printed["FailedEntryCount"] == 0
     session_id = printed["Entries"][0]["EventId"]
-    session = assert_transitions(
-        session_reader,
-        session_id,
-        ["INITIATED", "BUSY", "COMPLETED"],
-        timeout=deployed_stack.session_timeout_seconds + 30,
-        execution_status="SUCCEEDED",
-    )
+    session = assert_completed(session_reader, session_id)
     assert session.item["task"] == "Summarise the quarterly cost report"

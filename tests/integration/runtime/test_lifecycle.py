@@ -15,13 +15,18 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
 import pytest
 
 from harness.runtime.ports import port_in_use
 from harness.runtime.processes import cmdline, descendants, pid_alive
 from harness.settings import Settings
-from tests.support.helpers import REPO_ROOT, free_port, run_harness, wait_for
+from tests.support.helpers import (
+    REPO_ROOT,
+    client_with_test_credentials,
+    free_port,
+    run_harness,
+    wait_for,
+)
 
 pytestmark = pytest.mark.apart  # a LocalStack of its own on a free port, no shared service
 # A frozen LocalStack never stops by itself: `down`'s grace before the kill (15 s) only waits.
@@ -29,13 +34,7 @@ FROZEN_GRACE = {"HARNESS_STOP_TIMEOUT": "5"}
 
 
 def _client(service: str, endpoint: str):
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return client_with_test_credentials(service, endpoint)
 
 
 def _function(endpoint: str, name: str, handler_source: str):

@@ -109,7 +109,6 @@ def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
             session_reader,
             session_id,
             transitions,
-            timeout=deployed_stack.session_timeout_seconds + 30,
             execution_status=status,
         )
         for session_id, transitions, status in runs

@@ -11,10 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.tools import text_digest
-from harness.assertions import assert_transitions
+from harness.assertions import assert_completed, assert_transitions
 
 MAX_TASK_CHARS = 16_000  # the local stage's max_task_chars (infra/agent_workflow/config.py)
-COMPLETED = ["INITIATED", "BUSY", "COMPLETED"]
 
 NAMED_TASKS = {
     "double-quote": 'Summarise the "Q3" report',
@@ -31,14 +30,8 @@ NAMED_TASKS = {
 }
 
 
-def _completed_with_the_exact_task(reader, stack, session_id, task):
-    session = assert_transitions(
-        reader,
-        session_id,
-        COMPLETED,
-        timeout=stack.session_timeout_seconds + 30,
-        execution_status="SUCCEEDED",
-    )
+def _completed_with_the_exact_task(reader, session_id, task):
+    session = assert_completed(reader, session_id)
     assert session.item["task"] == task, "the journal holds another text than was published"
     # The agent's tool read the same bytes (its digest is in the result).
     assert f"(sha256 {text_digest(task)})" in session.item["result"]
@@ -54,7 +47,7 @@ def test_awkward_task_texts_arrive_byte_exact(trigger, session_reader, deployed_
     for name, session_id in session_ids.items():
         task = NAMED_TASKS[name]
         try:
-            _completed_with_the_exact_task(session_reader, deployed_stack, session_id, task)
+            _completed_with_the_exact_task(session_reader, session_id, task)
         except AssertionError as failure:
             raise AssertionError(f"task {name!r} ({task[:60]!r}): {failure}") from None
 
@@ -68,7 +61,6 @@ def test_a_task_just_over_the_limit_ends_failed_naming_the_limit(
         session_reader,
         session_id,
         ["INITIATED", "FAILED"],
-        timeout=deployed_stack.session_timeout_seconds + 30,
         execution_status="FAILED",
     )
     assert f"{MAX_TASK_CHARS + 1} characters (at most {MAX_TASK_CHARS}" in session.item["error"]
@@ -84,4 +76,4 @@ def test_a_task_just_over_the_limit_ends_failed_naming_the_limit(
 )
 @given(task=st.text(min_size=1, max_size=300).filter(str.strip))
 def test_generated_task_texts_arrive_byte_exact(task, trigger, session_reader, deployed_stack):
-    _completed_with_the_exact_task(session_reader, deployed_stack, trigger(task), task)
+    _completed_with_the_exact_task(session_reader, trigger(task), task)

@@ -50,7 +50,7 @@ def test_a_list_shows_a_short_cause_cut_between_words():
 
     arn = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
     error = f"agent invocation failed: could not reach {arn}: " + "and so on " * 20
-    summary = SessionSummary("s", "FAILED", datetime.now(UTC), datetime.now(UTC), "t", error)
+    summary = SessionSummary("s", "FAILED", datetime.now(UTC), "t", error)
     assert summary.cause.endswith(" …")
     assert arn in summary.cause
     assert len(summary.cause) <= 122

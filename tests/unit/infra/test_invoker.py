@@ -6,13 +6,13 @@ import importlib.util
 import io
 import json
 
-import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from contract import MIN_SESSION_ID_CHARS
 from harness.settings import REPO_ROOT
+from tests.support.helpers import client_with_test_credentials
 
 HANDLER_PATH = REPO_ROOT / "infra/agent_workflow/agent_invoker_lambda/handler.py"
 SESSION_ID = "5d0c7a8e-1f2b-4c3d-9e8f-7a6b5c4d3e2f"
@@ -28,12 +28,7 @@ def handler(monkeypatch):
     spec = importlib.util.spec_from_file_location("invoker_handler", HANDLER_PATH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    client = boto3.client(
-        "bedrock-agentcore",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = client_with_test_credentials("bedrock-agentcore")
     monkeypatch.setattr(module, "agentcore_client", lambda: client)
     with Stubber(client) as stubber:
         module.stubber = stubber
