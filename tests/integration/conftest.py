@@ -29,7 +29,11 @@ TEST_MAX_POLLS = "10"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("HARNESS_MAX_POLLS", TEST_MAX_POLLS)
+    """Set for the run, and unset at its end (a pytest run in-process, as the functional tier's
+    collection checks, leaves the process as it was)."""
+    if "HARNESS_MAX_POLLS" not in os.environ:
+        os.environ["HARNESS_MAX_POLLS"] = TEST_MAX_POLLS
+        config.add_cleanup(lambda: os.environ.pop("HARNESS_MAX_POLLS", None))
 
 
 @pytest.fixture(scope="session", autouse=True)
