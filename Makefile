@@ -142,7 +142,7 @@ lint: $(VENV) ## Lint, format-check (ruff) and type-check (mypy --strict) the co
 	$(TIER_HEADER)
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
-	@$(PY) -m mypy
+	@$(PY) -m harness.typecheck
 
 .PHONY: format
 format: $(VENV) ## Format the code with ruff

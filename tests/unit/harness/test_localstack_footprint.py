@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import types
 
 import boto3
@@ -62,3 +63,31 @@ def test_search_paths_ignore_a_path_they_have(footprint):
     paths.append("b")
     paths.append("c")
     assert paths == ["a", "b", "c"]
+
+
+def test_botocore_data_is_loaded_as_plain_dicts(footprint, monkeypatch):
+    monkeypatch.setattr(botocore.loaders, "OrderedDict", botocore.loaders.OrderedDict)  # undone
+    footprint.load_data_as_dicts()
+    model = botocore.loaders.create_loader().load_service_model("sts", "service-2")
+    shape = model["shapes"]["AssumeRoleRequest"]
+    assert [type(data) for data in (model, shape, shape["members"])] == [dict, dict, dict]
+    assert list(shape["members"])[:2] == ["RoleArn", "RoleSessionName"]  # file order kept
+
+
+def test_finished_threads_are_joined_and_forgotten_unless_their_stop_does_something(footprint):
+    release = threading.Event()
+    running = threading.Thread(target=release.wait, daemon=True)
+    done, done_with_on_stop = (threading.Thread(target=lambda: None) for _ in range(2))
+    done_with_on_stop.on_stop = lambda thread: None
+    for thread in (running, done, done_with_on_stop):
+        thread.start()
+    for thread in (done, done_with_on_stop):
+        thread.join(timeout=5)
+    not_a_thread = object()  # LocalStack's list also takes servers (anything with a stop)
+    threads = [running, done, done_with_on_stop, not_a_thread]
+    footprint.release_finished_threads(threads)
+    assert threads == [running, done_with_on_stop, not_a_thread]
+    release.set()
+    running.join(timeout=5)
+    footprint.release_finished_threads(threads)
+    assert threads == [done_with_on_stop, not_a_thread]
