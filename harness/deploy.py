@@ -156,6 +156,8 @@ def context_args(settings: Settings, runtime_mode: str, extra: dict[str, str]) -
         # The emulator's Wait scale: the local stage polls as often as it takes to keep the
         # agent's time budget (infra/agent_workflow/config.py, polls_for).
         context.setdefault(WAIT_SCALE_CONTEXT, format_scale(settings.sfn_wait_scale))
+        if settings.local_max_polls:
+            context.setdefault("max_polls", str(settings.local_max_polls))
     return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
 
 

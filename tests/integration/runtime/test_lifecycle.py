@@ -29,6 +29,8 @@ from tests.support.helpers import (
 )
 
 pytestmark = pytest.mark.apart  # a LocalStack of its own on a free port, no shared service
+# A frozen LocalStack never stops by itself: `down`'s grace before the kill (15 s) only waits.
+FROZEN_GRACE = {"HARNESS_STOP_TIMEOUT": "5"}
 
 
 def _client(service: str, endpoint: str):
@@ -122,7 +124,7 @@ def test_down_stops_localstacks_children_even_when_localstack_hangs():
         os.kill(pid, signal.SIGSTOP)
     finally:
         # WHEN it is brought down
-        down = run_harness("down", "--service", "localstack", env=env)
+        down = run_harness("down", "--service", "localstack", env={**env, **FROZEN_GRACE})
 
     # THEN LocalStack and every process below it are gone
     assert down.returncode == 0, down.stdout + down.stderr
@@ -179,7 +181,7 @@ def test_ctrl_c_during_down_waits_for_the_stop_then_exits_interrupted():
         os.kill(pid, signal.SIGSTOP)
         down = subprocess.Popen(
             [sys.executable, "-m", "harness", "down", "--service", "localstack"],
-            env=env,
+            env={**env, **FROZEN_GRACE},
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
