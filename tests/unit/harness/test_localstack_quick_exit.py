@@ -1,10 +1,13 @@
-"""The LocalStack patch that ends its process once its own shutdown is done: with the
-runtime's exit code, after its last step, and never while an exception is on its way out."""
+"""The LocalStack patches that end its process once its own shutdown is done: with the
+runtime's exit code, after its last step, and never while an exception is on its way out;
+and its server's loop woken to stop."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
+import threading
 import types
 
 import pytest
@@ -59,3 +62,37 @@ def test_a_runtime_ending_with_an_exception_takes_the_usual_way_out(quick_exit):
     with pytest.raises(RuntimeError, match="the server failed"):
         run()
     assert quick_exit.codes == []
+
+
+class Server:
+    """Stands for LocalStack's Hypercorn server: its loop runs on a thread of its own, and its
+    shutdown, called from another thread, stops it with a bare (not thread-safe) loop.stop()."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def shutdown(self) -> None:
+        self.loop.stop()
+
+
+def test_the_servers_stop_wakes_its_waiting_loop(quick_exit):
+    # GIVEN the server's loop waiting for events, nothing scheduled
+    server = Server()
+    server.thread.start()
+    idle = threading.Event()
+    server.loop.call_soon_threadsafe(idle.set)
+    assert idle.wait(30)
+    # WHEN its shutdown runs on another thread, patched
+    quick_exit.wake_loop_to_stop(Server.shutdown)(server)
+    # THEN the loop stops (unpatched, it may wait for an event forever)
+    server.thread.join(30)
+    assert not server.thread.is_alive()
+    server.loop.close()
+
+
+def test_a_closed_loop_is_left_alone(quick_exit):
+    server = Server()
+    server.loop.close()
+    quick_exit.wake_loop_to_stop(lambda server: None)(server)  # no "Event loop is closed"
+    assert server.loop.is_closed()
