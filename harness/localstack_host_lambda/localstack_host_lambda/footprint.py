@@ -242,3 +242,32 @@ def defer_ec2_offerings() -> None:
     """Before LocalStack's providers import moto's EC2 models."""
     if EC2_INSTANCE_TYPES not in sys.modules:
         sys.meta_path.insert(0, DeferEc2Offerings())
+
+
+def forgetting_what_it_loads(get_available_regions: Callable[..., Any]) -> Callable[..., Any]:
+    """botocore's ``Session.get_available_regions``, leaving its loader's cache as it found it.
+
+    It loads a service's whole model to read one field (its endpoint prefix); with the loader
+    shared, that model stayed cached for the process's life: moto's EC2 models list EC2's
+    regions at import (EC2's model, ~7 MB of objects), LocalStack's stores each service's once.
+    A client that needs the model loads it again (its callers cache the regions they get)."""
+
+    def get_available_regions_forgetting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        cache: dict[Any, Any] = getattr(self.get_component("data_loader"), "_cache", {})
+        before = set(cache)
+        try:
+            return get_available_regions(self, *args, **kwargs)
+        finally:
+            for key in set(cache) - before:
+                cache.pop(key, None)
+
+    return get_available_regions_forgetting
+
+
+@hooks.on_runtime_create()
+def forget_models_loaded_for_regions() -> None:
+    """Before LocalStack (and moto) list a service's regions."""
+    import botocore.session
+
+    session: Any = botocore.session.Session
+    session.get_available_regions = forgetting_what_it_loads(session.get_available_regions)

@@ -139,3 +139,19 @@ def test_every_start_up_hook_is_registered():
     }
     assert decorated
     assert decorated <= registered, decorated - registered
+
+
+def test_listing_a_services_regions_leaves_the_loaders_cache_as_it_was(footprint, monkeypatch):
+    monkeypatch.setattr(
+        botocore.session.Session,
+        "get_available_regions",
+        botocore.session.Session.get_available_regions,
+    )  # undone
+    listed = botocore.session.get_session().get_available_regions("dynamodb")
+    footprint.forget_models_loaded_for_regions()
+    session = botocore.session.get_session()
+    loader = session.get_component("data_loader")
+    session.get_available_regions("sts")  # warms what every listing loads (endpoints)
+    cached = dict(loader._cache)
+    assert session.get_available_regions("dynamodb") == listed
+    assert loader._cache == cached  # dynamodb's model, loaded to read its prefix, not kept
