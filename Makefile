@@ -142,7 +142,7 @@ lint: $(VENV) ## Lint, format-check (ruff) and type-check (mypy --strict) the co
 	$(TIER_HEADER)
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
-	@$(PY) -m mypy
+	@$(PY) -m harness.typecheck
 
 .PHONY: format
 format: $(VENV) ## Format the code with ruff
@@ -181,21 +181,30 @@ test-docker: $(VENV) ## The end-to-end workflow and failure-path tests in docker
 	$(TIER_HEADER)
 	@HARNESS_RUNTIME=docker $(E2E_PYTEST) $(DOCKER_TESTS)
 
-# Three lanes side by side: lint; the host tiers one after the other; the docker tier, whose
-# runtime (engine, compose, deploy) starts at once and mostly waits, on free ports
-# (HARNESS_TEST_PORTS=free) so that it never meets the host tiers' runtime. Each tier's output
-# is held and printed whole when it ends (make --output-sync), under its own header.
+# make test's lanes, all at once: lint, each tier, and the docker tier on free ports
+# (HARNESS_TEST_PORTS=free, so that it never meets the host tiers' runtime). The end-to-end
+# tiers mostly wait on their runtimes, so lint, unit and functional use the CPU meanwhile and
+# the wall is the longest lane, not their sum. Each lane's output is held and printed whole
+# when it ends (make --output-sync), under its own header; every lane runs to its end (-k),
+# then one line per lane says whether it passed and how long it took (.runtime/test-lanes/).
+TEST_LANES := lint test-unit test-functional test-integration test-docker-beside
+LANES_DIR := .runtime/test-lanes
+
 .PHONY: test
 test: $(VENV) ## Everything CI runs: lint, the unit, functional and end-to-end tiers, and the end-to-end tests in docker mode
-	@echo "make test: lint, the host tiers (unit, functional, integration) and the docker tier run side by side; each tier's output is printed whole when it ends"
-	@$(MAKE) --no-print-directory -j3 --output-sync=target lint test-tiers test-docker-beside
+	@echo "make test: lint, the unit, functional and integration tiers and the docker tier run side by side; each lane's output is printed whole when it ends"
+	@rm -rf $(LANES_DIR) && mkdir -p $(LANES_DIR)
+	@$(MAKE) --no-print-directory -k -j$(words $(TEST_LANES)) --output-sync=target $(addprefix lane-,$(TEST_LANES)); \
+	  status=$$?; echo "== make test: summary =="; \
+	  for lane in $(TEST_LANES); do cat $(LANES_DIR)/$$lane 2>/dev/null || echo "  $$lane: did not end"; done; \
+	  exit $$status
 
-# The host tiers one after the other, beside lint and the docker tier in `make test`.
-.PHONY: test-tiers
-test-tiers: $(VENV)
-	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory test-functional
-	@$(MAKE) --no-print-directory test-integration
+# One lane of make test: the target, then its line of the summary.
+.PHONY: $(addprefix lane-,$(TEST_LANES))
+$(addprefix lane-,$(TEST_LANES)): lane-%: $(VENV)
+	@started=$$(date +%s); $(MAKE) --no-print-directory $*; status=$$?; \
+	  verdict=$$([ $$status -eq 0 ] && echo passed || echo "FAILED (exit $$status)"); \
+	  echo "  $*: $$verdict in $$(( $$(date +%s) - started )) s" > $(LANES_DIR)/$*; exit $$status
 
 .PHONY: test-docker-beside
 test-docker-beside: $(VENV)

@@ -7,10 +7,17 @@ locks. After a synth the harness writes that key beside the assembly; a deploy w
 key (forced, or into a restarted emulator) deploys the assembly as it is (``cdk deploy --app
 infra/cdk.out``) instead of running the app again. Any other CDK command of this checkout
 forgets the key first, so an assembly is never reused for inputs it was not made from.
+
+infra/cdk.out holds one synth; a copy of the last few is kept under .runtime/assemblies/<key>.
+Deploys with other contexts take turns in one checkout (`make test`'s host and docker tiers:
+the stand-in's URL differs), so each reuses its own synth instead of synthesizing again after
+the other.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 from harness.fingerprint import fingerprint
@@ -18,6 +25,8 @@ from harness.settings import REPO_ROOT
 
 ASSEMBLY_DIR = REPO_ROOT / "infra" / "cdk.out"
 STAMP_NAME = "harness-inputs.txt"
+KEPT_DIR = REPO_ROOT / ".runtime" / "assemblies"
+KEPT_COUNT = 4  # the most recently used copies stay (~17 MB each)
 SYNTH_LOCKS = (REPO_ROOT / "requirements" / "dev.lock", REPO_ROOT / "infra" / "package-lock.json")
 
 
@@ -39,12 +48,60 @@ def reusable(key: str) -> bool:
     return stamped == key and (ASSEMBLY_DIR / "manifest.json").is_file()
 
 
+def kept(key: str) -> Path | None:
+    """An assembly synthesized from ``key``'s inputs: infra/cdk.out if it holds it, else a
+    copy kept from an earlier synth (marked as just used), else None."""
+    if reusable(key):
+        return ASSEMBLY_DIR
+    copy = KEPT_DIR / key
+    try:
+        stamped = (copy / STAMP_NAME).read_text().strip()
+    except FileNotFoundError:
+        return None
+    if stamped != key or not (copy / "manifest.json").is_file():
+        return None
+    copy.touch()
+    return copy
+
+
 def forget() -> None:
     """Before a CDK command writes the assembly: whatever it held is not known any more."""
     _stamp().unlink(missing_ok=True)
+
+
+def forget_all() -> None:
+    """As in a fresh clone: no assembly to reuse, in infra/cdk.out or kept (make bench)."""
+    forget()
+    shutil.rmtree(KEPT_DIR, ignore_errors=True)
 
 
 def remember(key: str) -> None:
     """After a synth from ``key``'s inputs succeeded."""
     if ASSEMBLY_DIR.is_dir():
         _stamp().write_text(key + "\n")
+        _keep(key)
+
+
+def _keep(key: str) -> None:
+    """Copy infra/cdk.out to KEPT_DIR/<key> (whole, then renamed into place, so a reader
+    never sees half a copy; a real copy: the CDK rewrites cdk.out's files in place), and
+    remove all but the KEPT_COUNT most recently used copies."""
+    target = KEPT_DIR / key
+    if target.is_dir():
+        target.touch()
+        return
+    KEPT_DIR.mkdir(parents=True, exist_ok=True)
+    partial = KEPT_DIR / f".{key}.{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(ASSEMBLY_DIR, partial)
+    try:
+        partial.rename(target)
+    except OSError:  # another process kept the same synth meanwhile
+        shutil.rmtree(partial, ignore_errors=True)
+    copies = sorted(
+        (path for path in KEPT_DIR.iterdir() if not path.name.startswith(".")),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    for old in copies[KEPT_COUNT:]:
+        shutil.rmtree(old, ignore_errors=True)

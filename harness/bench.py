@@ -193,7 +193,7 @@ class Bench:
         """The deploy figures; ``once``: only the first deploy (what the sessions need)."""
         mode = self.runtime.mode
         self.report("deploying (fresh runtime and a fresh synth: bootstrap + create)")
-        assembly.forget()  # as in a fresh clone: no synthesized assembly to reuse
+        assembly.forget_all()  # as in a fresh clone: no synthesized assembly to reuse
         first = deploy.deploy(self.settings, runtime_mode=mode, force=True)
         self.figures["deploy_first_s"] = round(first.seconds, 3)
         if once:

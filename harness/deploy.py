@@ -156,6 +156,8 @@ def context_args(settings: Settings, runtime_mode: str, extra: dict[str, str]) -
         # The emulator's Wait scale: the local stage polls as often as it takes to keep the
         # agent's time budget (infra/agent_workflow/config.py, polls_for).
         context.setdefault(WAIT_SCALE_CONTEXT, format_scale(settings.sfn_wait_scale))
+        if settings.local_max_polls:
+            context.setdefault("max_polls", str(settings.local_max_polls))
     return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
 
 
@@ -338,16 +340,16 @@ def _synthesized_app(
     if not settings.is_local:
         return []
     key = assembly.inputs_key(want)
-    app = ["--app", str(assembly.ASSEMBLY_DIR)]
-    if assembly.reusable(key):
-        report("infra/cdk.out holds this synth already (same infra code, context and locks)")
-        return app
+    if (kept := assembly.kept(key)) is not None:
+        where = "infra/cdk.out" if kept == assembly.ASSEMBLY_DIR else f"the synth kept in {kept}"
+        report(f"{where} holds this synth already (same infra code, context and locks)")
+        return ["--app", str(kept)]
     assembly.forget()
     if not synth_now:
         return []
     _run([_cli(settings), "synth", "--quiet", *args], settings, "cdk synth")
     _remember_assembly(settings, args, key)
-    return app
+    return ["--app", str(assembly.ASSEMBLY_DIR)]
 
 
 def _remember_assembly(settings: Settings, args: list[str], key: str) -> None:

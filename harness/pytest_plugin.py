@@ -273,6 +273,12 @@ def _bring_up(
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"{reason} (CI=true: docker-mode tests must run)", pytrace=False)
         pytest.skip(reason)
+    except BaseException:
+        # Interrupted (Ctrl-C, a test's time-out) before anyone knew this started the engine:
+        # stop it here, else nothing would.
+        if engine_started:
+            runtime.engine.stop()
+        raise
     for name, value in runtime.environment().items():
         if os.environ.get(name) != value:
             patch.setenv(name, value)
@@ -280,7 +286,12 @@ def _bring_up(
     if set(runtime.running_services()) >= {"localstack", "agent"}:
         return engine_started, False
     _say(request, "docker compose up (testcontainers DockerCompose)")
-    compose.start()
+    try:
+        compose.start()
+    except BaseException:
+        if engine_started:  # its containers stop with it
+            runtime.engine.stop()
+        raise
     return engine_started, True
 
 

@@ -78,6 +78,9 @@ class Settings:
     localstack_python: str = setting("LOCALSTACK_PYTHON", "", text)
     lambda_python: str = setting("LAMBDA_PYTHON", "", text)
     startup_timeout: float = setting("HARNESS_STARTUP_TIMEOUT", 120.0, seconds)
+    # How long `down` gives a host-mode service after SIGTERM before its tree is killed
+    # (harness/runtime/processes.py, STOP_TIMEOUT: LocalStack needs 2-6 s).
+    stop_timeout: float = setting("HARNESS_STOP_TIMEOUT", 15.0, seconds)
     # How long LocalStack keeps an idle Lambda environment (host mode). Forking one from the
     # zygote takes milliseconds, so a short keep-alive frees a burst's memory at little cost.
     lambda_keepalive_ms: int = setting("LAMBDA_KEEPALIVE_MS", 30000, integer(1))
@@ -103,6 +106,10 @@ class Settings:
     # The fraction of its duration a Step Functions Wait state lasts in the local emulator
     # (harness/wait_scale.py): the local stage deploys the polls that keep its time budget.
     sfn_wait_scale: float = setting(WAIT_SCALE_ENV, DEFAULT_WAIT_SCALE, wait_scale)
+    # The local stage's agent time budget in polls of 1 s (CDK context max_polls) when a deploy
+    # names none (`-c max_polls=N` wins); 0: the stage's default (30). The end-to-end tests
+    # deploy with 10 (harness/pytest_plugin.py): a hung agent's session then ends in ~15 s.
+    local_max_polls: int = setting("HARNESS_MAX_POLLS", 0, integer(0))
     # free: an end-to-end test session runs its runtime on free loopback ports instead of the
     # configured ones (`make test` runs its docker tier so, beside the host tiers' runtime).
     test_ports: str = setting("HARNESS_TEST_PORTS", "configured", one_of(*TEST_PORTS))

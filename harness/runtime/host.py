@@ -404,7 +404,7 @@ class HostRuntime:
         for spec in reversed(self.specs()):
             if services is not None and spec.name not in services:
                 continue
-            if ManagedProcess(spec, self.run_dir).stop():
+            if ManagedProcess(spec, self.run_dir).stop(self.settings.stop_timeout):
                 stopped.append(spec.name)
         return stopped
 

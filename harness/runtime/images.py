@@ -28,6 +28,7 @@ from typing import IO
 from harness import commands
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
+from harness.runtime import shared_base
 from harness.runtime.engine import Engine
 from harness.runtime.installer import find_python
 from harness.settings import REPO_ROOT
@@ -189,6 +190,10 @@ class ImageBuilder:
         inputs = self._base_inputs(release, prefixes)
         if self.label(OFFLINE_BASE_TAG) == inputs:
             return OFFLINE_BASE_TAG
+        shared = shared_base.archive(self.engine.settings.cache_dir, inputs)
+        if shared_base.load(self._succeeds, lambda: self.label(OFFLINE_BASE_TAG), shared, inputs):
+            self.report(f"offline base image loaded from the machine's cache ({shared})")
+            return OFFLINE_BASE_TAG
         if shutil.which("debootstrap") is None:
             raise ImageProblem("debootstrap is missing: `apt-get install debootstrap`")
         self.report(
@@ -226,7 +231,12 @@ class ImageBuilder:
                 stdin=tar.stdout,
             )
             tar.wait()
+        if shared_base.save(self._succeeds, OFFLINE_BASE_TAG, shared):
+            self.report(f"offline base image saved for the machine's next checkouts ({shared})")
         return OFFLINE_BASE_TAG
+
+    def _succeeds(self, *args: str) -> bool:
+        return self.engine.docker(*args).returncode == 0
 
     @staticmethod
     def _run(command: list[str], what: str) -> None:

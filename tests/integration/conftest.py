@@ -11,6 +11,7 @@ first, beside the exclusive tests, so no worker idles while those run one at a t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 
 import pytest
@@ -18,6 +19,21 @@ import pytest
 from harness.pytest_plugin import shared_run
 from harness.settings import Settings
 from harness.xdist_run import APART, EXCLUSIVE
+
+# The agent's time budget the tier deploys the local stage with (HARNESS_MAX_POLLS, unless the
+# shell sets it): 10 polls of 1 s instead of the stage's 30, so the hung agent's session ends
+# in ~15 s instead of ~45. Exported for the commands tests run too (`make trigger-workflow`
+# deploys first), so they deploy the same stack. A legitimate session takes a few polls (at
+# most 6 seen in the tier, the 50 concurrent sessions included, at load average 10).
+TEST_MAX_POLLS = "10"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Set for the run, and unset at its end (a pytest run in-process, as the functional tier's
+    collection checks, leaves the process as it was)."""
+    if "HARNESS_MAX_POLLS" not in os.environ:
+        os.environ["HARNESS_MAX_POLLS"] = TEST_MAX_POLLS
+        config.add_cleanup(lambda: os.environ.pop("HARNESS_MAX_POLLS", None))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,6 +5,7 @@ not run)."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class Cdk:
 def cdk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cdk:
     recorder = Cdk(out=tmp_path / "cdk.out")
     monkeypatch.setattr(assembly, "ASSEMBLY_DIR", recorder.out)
+    monkeypatch.setattr(assembly, "KEPT_DIR", tmp_path / "kept")
     monkeypatch.setattr(deploy, "_run", recorder.run)
     monkeypatch.setattr(deploy, "ensure_cdk_cli", lambda settings, report: None)
     monkeypatch.setattr(deploy, "_ready_stack_tags", lambda settings, name=None: None)
@@ -96,6 +98,22 @@ def test_a_changed_context_synthesizes_again(cdk, settings):
     assert "max_polls=31" in cdk.deploy_command()
 
 
+def test_two_contexts_taking_turns_each_reuse_their_own_synth(cdk, settings):
+    # GIVEN deploys with two contexts, one after the other (make test's host and docker tiers)
+    _deploy(settings)
+    _deploy(settings, context={"max_polls": "31"})
+    cdk.commands.clear()
+    # WHEN the first context is deployed again
+    messages: list[str] = []
+    _deploy(settings, messages)
+    # THEN its synth is deployed as it was kept, with no synth, and said so
+    assert cdk.verbs() == ["deploy"]
+    app = cdk.deploy_command()[cdk.deploy_command().index("--app") + 1]
+    assert app != str(cdk.out)
+    assert (Path(app) / "manifest.json").is_file()
+    assert any("the synth kept in" in message for message in messages)
+
+
 def test_an_edit_of_the_infra_code_synthesizes_again(cdk, settings, monkeypatch):
     _deploy(settings)
     cdk.commands.clear()
@@ -109,9 +127,20 @@ def test_a_synth_of_other_inputs_is_not_reused(cdk, settings):
     _deploy(settings)
     assembly.remember("another synth")
     cdk.commands.clear()
-    # WHEN the unchanged stack is deployed again THEN it is synthesized again
+    # WHEN the unchanged stack is deployed again THEN not from infra/cdk.out: from the copy
+    # kept of its own synth
+    _deploy(settings)
+    app = cdk.deploy_command()[cdk.deploy_command().index("--app") + 1]
+    assert app == str(assembly.KEPT_DIR / assembly.inputs_key(_fingerprint(settings)))
+    # and with no copy kept, it is synthesized again
+    shutil.rmtree(assembly.KEPT_DIR)
+    cdk.commands.clear()
     _deploy(settings)
     assert "--app" not in cdk.deploy_command()
+
+
+def _fingerprint(settings: Settings) -> str:
+    return deploy.deploy_fingerprint(settings, deploy.context_args(settings, "host", {}))
 
 
 def test_a_failed_deploy_leaves_no_assembly_to_reuse(cdk, settings, monkeypatch):

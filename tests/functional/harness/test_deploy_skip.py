@@ -3,6 +3,7 @@ the stack's own ``harness:fingerprint`` tag says (issue 12): no file on disk dec
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -24,6 +25,15 @@ def cdk_calls(monkeypatch) -> list[list[str]]:
     # What an AWS deploy needs (Docker, Bedrock) is tested in test_deploy_preflight.py.
     monkeypatch.setattr(deploy, "check_aws_deploy", lambda settings, context, report: {})
     return calls
+
+
+@pytest.fixture(autouse=True)
+def _files_read_once(monkeypatch) -> None:
+    """The aws stage's fingerprint covers agent/, which `make test`'s integration lane edits
+    for a few seconds (test_checkouts' agent restart): each test reads the files once, so its
+    expected fingerprint and the deploy's are of the same files (what is fingerprinted is
+    tested apart; here, what the tag decides)."""
+    monkeypatch.setattr(deploy, "fingerprint", functools.cache(deploy.fingerprint))
 
 
 @pytest.fixture

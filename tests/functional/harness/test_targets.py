@@ -42,6 +42,19 @@ def test_deploy_context_per_target():
     ) == ["-c", "stage=aws", "-c", "max_polls=5", "-c", "stack_name=Other-Stack"]
 
 
+def test_the_local_budget_setting_reaches_the_local_stage_only(monkeypatch):
+    monkeypatch.setenv("HARNESS_MAX_POLLS", "10")
+    local = deploy.context_args(Settings(target="local"), "host", {})
+    assert local[-2:] == ["-c", "max_polls=10"]
+    # A deploy's own -c max_polls=N wins; AWS never gets it; 0 leaves the stage's default.
+    named = deploy.context_args(Settings(target="local"), "host", {"max_polls": "31"})
+    assert [arg for arg in named if arg.startswith("max_polls")] == ["max_polls=31"]
+    assert "max_polls=10" not in deploy.context_args(Settings(target="aws"), "aws", {})
+    monkeypatch.setenv("HARNESS_MAX_POLLS", "0")
+    default = deploy.context_args(Settings(target="local"), "host", {})
+    assert not [arg for arg in default if arg.startswith("max_polls")]
+
+
 def test_cdk_cli_and_environment_per_target(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     local, real = Settings(target="local"), Settings(target="aws")

@@ -3,7 +3,6 @@ ends terminal (issue 4)."""
 
 from __future__ import annotations
 
-import time
 import urllib.error
 
 import pytest
@@ -23,10 +22,17 @@ def _invoke(agent_url, session_id, **extra):
 
 
 def _ended(session_item, session_id):
+    """The session's item once terminal with its outcome: moto applies an update's SET actions
+    one after the other on the stored item, so a read between them can see COMPLETED before
+    its result (seen once under load); DynamoDB's update is atomic."""
     return wait_for(
-        lambda: (item := session_item(session_id)).get("status") in TERMINAL_STATUSES and item,
+        lambda: (
+            (item := session_item(session_id)).get("status") in TERMINAL_STATUSES
+            and ("result" in item or "error" in item)
+            and item
+        ),
         timeout=20,
-        what=f"session {session_id} terminal",
+        what=f"session {session_id} terminal, with its result or error",
     )
 
 
@@ -34,11 +40,8 @@ def test_invocation_is_accepted_at_once_and_the_session_completes(
     agent_url, new_session, session_item
 ):
     session_id = new_session()
-    started = time.monotonic()
     answer = _invoke(agent_url, session_id)
-    accepted_in = time.monotonic() - started
     assert answer == {"session_id": session_id, "status": "accepted"}
-    assert accepted_in < 5, "the app answers before the agent's work is done"
     item = _ended(session_item, session_id)
     assert [h["status"] for h in item["history"]] == ["INITIATED", "BUSY", "COMPLETED"]
     assert item["result"].startswith("Analysed the task")
@@ -49,7 +52,9 @@ def test_ping_is_busy_while_a_session_runs_then_healthy(
 ):
     # GIVEN a session held after BUSY until this test ends it (no deadline races the checks)
     session_id = new_session()
-    _invoke(agent_url, session_id, fault="hold")
+    # (the app answers at once: the session cannot end before this test ends it)
+    answer = _invoke(agent_url, session_id, fault="hold")
+    assert answer == {"session_id": session_id, "status": "accepted"}
     wait_for(lambda: session_item(session_id).get("status") == "BUSY", 20, "BUSY")
     # THEN the app says it is busy
     wait_for(lambda: _ping(agent_url) == "HealthyBusy", 20, "HealthyBusy")

@@ -29,6 +29,11 @@ from tests.support.helpers import (
 )
 
 pytestmark = pytest.mark.apart  # a LocalStack of its own on a free port, no shared service
+# A frozen LocalStack never stops by itself: `down`'s grace before the kill (15 s) only waits.
+FROZEN_GRACE = {"HARNESS_STOP_TIMEOUT": "5"}
+# A LocalStack that stops by itself takes 2-6 s, but many times that on a loaded machine: a test
+# that checks nothing had to be killed gives it room, so that it asserts no speed.
+SELF_STOP_GRACE = {"HARNESS_STOP_TIMEOUT": "120"}
 
 
 def _client(service: str, endpoint: str):
@@ -122,7 +127,7 @@ def test_down_stops_localstacks_children_even_when_localstack_hangs():
         os.kill(pid, signal.SIGSTOP)
     finally:
         # WHEN it is brought down
-        down = run_harness("down", "--service", "localstack", env=env)
+        down = run_harness("down", "--service", "localstack", env={**env, **FROZEN_GRACE})
 
     # THEN LocalStack and every process below it are gone
     assert down.returncode == 0, down.stdout + down.stderr
@@ -151,7 +156,7 @@ def test_down_lets_localstack_stop_its_lambda_environments_itself():
         tree = {pid} | descendants(pid)
     finally:
         # WHEN it is brought down
-        down = run_harness("down", "--service", "localstack", env=env)
+        down = run_harness("down", "--service", "localstack", env={**env, **SELF_STOP_GRACE})
 
     # THEN LocalStack stopped everything by itself: nothing had to be killed, nothing is left
     assert down.returncode == 0, down.stdout + down.stderr
@@ -179,7 +184,7 @@ def test_ctrl_c_during_down_waits_for_the_stop_then_exits_interrupted():
         os.kill(pid, signal.SIGSTOP)
         down = subprocess.Popen(
             [sys.executable, "-m", "harness", "down", "--service", "localstack"],
-            env=env,
+            env={**env, **FROZEN_GRACE},
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

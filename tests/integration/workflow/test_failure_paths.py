@@ -96,6 +96,8 @@ def test_agent_that_hangs_is_timed_out_by_the_workflow(trigger, session_reader, 
     session_id = trigger("Hang after BUSY", fault="hang")
     session = _wait(session_reader, deployed_stack, session_id, FAILED_AFTER_BUSY, "FAILED")
     assert "timed out" in session.item["error"]
+    # ... after the budget the stack was deployed with, which the error names
+    assert f"within {deployed_stack.max_polls} polls of" in session.item["error"]
     assert "RecordTimeout" in [s.name for s in session.execution.steps]
     assert session.execution.last_step.name == "TimedOut"
     # The timeline shows the poll loop as one row (issue 17), its polls kept for the report.

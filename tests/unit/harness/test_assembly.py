@@ -15,7 +15,15 @@ def cdk_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     directory.mkdir()
     (directory / "manifest.json").write_text("{}")
     monkeypatch.setattr(assembly, "ASSEMBLY_DIR", directory)
+    monkeypatch.setattr(assembly, "KEPT_DIR", tmp_path / "kept")
     return directory
+
+
+def _synth(cdk_out: Path, key: str) -> None:
+    """What a synth from ``key``'s inputs does to infra/cdk.out, as the deploy records it."""
+    assembly.forget()
+    (cdk_out / "template.json").write_text(key)
+    assembly.remember(key)
 
 
 def test_an_assembly_is_reused_for_the_inputs_it_was_made_from(cdk_out):
@@ -56,3 +64,41 @@ def test_the_key_covers_the_deploy_fingerprint_and_the_cdk_locks(monkeypatch, tm
     assert assembly.inputs_key("fingerprint-b") != before
     lock.write_text("aws-cdk-lib==2.276.0\n")
     assert assembly.inputs_key("fingerprint-a") != before
+
+
+def test_a_synth_replaced_in_cdk_out_is_still_reused_from_its_kept_copy(cdk_out):
+    # GIVEN a synth, then one of other inputs (another context) in infra/cdk.out
+    _synth(cdk_out, "key-1")
+    _synth(cdk_out, "key-2")
+    # THEN each is found: the newest in infra/cdk.out, the first as its kept copy, whole
+    assert assembly.kept("key-2") == cdk_out
+    copy = assembly.kept("key-1")
+    assert copy is not None
+    assert copy != cdk_out
+    assert (copy / "template.json").read_text() == "key-1"
+    assert (copy / "manifest.json").is_file()
+    assert assembly.kept("key-3") is None
+
+
+def test_only_the_most_recently_used_copies_are_kept(cdk_out):
+    keys = [f"key-{n}" for n in range(assembly.KEPT_COUNT + 2)]
+    for key in keys:
+        _synth(cdk_out, key)
+    kept = sorted(path.name for path in assembly.KEPT_DIR.iterdir())
+    assert kept == sorted(keys[-assembly.KEPT_COUNT :])
+    assert assembly.kept(keys[0]) is None
+
+
+def test_a_kept_copy_without_its_stamp_is_not_reused(cdk_out):
+    _synth(cdk_out, "key-1")
+    _synth(cdk_out, "key-2")
+    (assembly.KEPT_DIR / "key-1" / assembly.STAMP_NAME).unlink()
+    assert assembly.kept("key-1") is None
+
+
+def test_forgetting_all_leaves_nothing_to_reuse(cdk_out):
+    _synth(cdk_out, "key-1")
+    _synth(cdk_out, "key-2")
+    assembly.forget_all()
+    assert assembly.kept("key-1") is None
+    assert assembly.kept("key-2") is None

@@ -1,0 +1,62 @@
+"""The offline base image is saved once per machine and loaded by the next checkout's engine
+(harness/runtime/shared_base.py), checked by its inputs label like a built image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.runtime import shared_base
+
+
+class FakeDocker:
+    """Records docker commands; ``save`` writes the archive it is asked for."""
+
+    def __init__(self, succeeds: bool = True) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.succeeds = succeeds
+
+    def __call__(self, *args: str) -> bool:
+        self.calls.append(args)
+        if args[0] == "save" and self.succeeds:
+            Path(args[args.index("--output") + 1]).write_bytes(b"image")
+        return self.succeeds
+
+
+def test_the_archive_is_named_after_the_inputs_in_the_machine_cache(tmp_path):
+    path = shared_base.archive(tmp_path, "abc123")
+    assert path == tmp_path / "docker" / "offline-base-abc123.tar"
+
+
+def test_nothing_is_loaded_when_the_machine_has_no_base(tmp_path):
+    docker = FakeDocker()
+    assert not shared_base.load(docker, lambda: None, tmp_path / "none.tar", "abc")
+    assert docker.calls == []
+
+
+def test_a_loaded_base_counts_only_when_its_label_is_the_inputs(tmp_path):
+    path = tmp_path / "base.tar"
+    path.write_bytes(b"image")
+    docker = FakeDocker()
+
+    assert shared_base.load(docker, lambda: "abc", path, "abc")
+    assert docker.calls == [("load", "--quiet", "--input", str(path))]
+    assert not shared_base.load(docker, lambda: "other", path, "abc")
+    assert not shared_base.load(FakeDocker(succeeds=False), lambda: "abc", path, "abc")
+
+
+def test_the_base_is_saved_once_whole_under_its_name(tmp_path):
+    path = shared_base.archive(tmp_path, "abc")
+    docker = FakeDocker()
+
+    assert shared_base.save(docker, "base:offline", path)
+    assert path.read_bytes() == b"image"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file left
+    assert not shared_base.save(docker, "base:offline", path)
+    assert len(docker.calls) == 1
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path):
+    path = shared_base.archive(tmp_path, "abc")
+
+    assert not shared_base.save(FakeDocker(succeeds=False), "base:offline", path)
+    assert list(path.parent.iterdir()) == []
