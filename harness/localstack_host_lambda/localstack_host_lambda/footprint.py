@@ -16,6 +16,11 @@
   take about twice the memory of a dict; a dict keeps the order too (Python 3.7+) and nothing
   reads the data as an OrderedDict. ``load_data_as_dicts``: ~10 MB less for the models and
   endpoints of the services the stack uses.
+- LocalStack's SSM provider (moto's SSM backend imports moto's EC2) and its Step Functions
+  batch task (moto.batch imports moto's EC2 too) load moto's EC2 models, which read every
+  region's instance type offerings at import (~40 MB of Python objects, ~45 MB RSS) that only
+  EC2's instance calls read. ``defer_ec2_offerings``: each region's offerings are read when
+  first looked up, the same data.
 (Step Functions' per-task clients, which filled LocalStack's client cache, are reused since
 ``speedups.cache_assumed_roles`` keeps each role's client factory.)
 """
@@ -25,9 +30,15 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
 import threading
 import time
-from collections.abc import Callable
+from _collections_abc import dict_items, dict_values
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
 from localstack.runtime import hooks
@@ -120,3 +131,143 @@ def load_data_as_dicts() -> None:
     import botocore.loaders
 
     setattr(botocore.loaders, "OrderedDict", dict)  # noqa: B010 - a module's global
+
+
+class DeferredValues(dict[str, Any]):
+    """A dict whose values are each loaded when first read (``d[key]``, ``get``, ``values``,
+    ``items``); its keys are there from the start."""
+
+    def __init__(self, loaders: dict[str, Callable[[], Any]]) -> None:
+        super().__init__(dict.fromkeys(loaders))
+        self._loaders = dict(loaders)
+        self._lock = threading.Lock()
+
+    def _load(self, key: str) -> None:
+        with self._lock:
+            load = self._loaders.pop(key, None)
+            if load is not None:
+                super().__setitem__(key, load())
+
+    def __getitem__(self, key: str) -> Any:
+        self._load(key)
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._loaders.pop(key, None)
+            super().__setitem__(key, value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._load(key)
+        return super().get(key, default)
+
+    def values(self) -> dict_values[str, Any]:
+        for key in list(self._loaders):
+            self._load(key)
+        return super().values()
+
+    def items(self) -> dict_items[str, Any]:
+        self.values()
+        return super().items()
+
+
+EC2_INSTANCE_TYPES = "moto.ec2.models.instance_types"
+OFFERINGS_FOLDER = "/instance_type_offerings/"
+
+
+class DeferEc2Offerings(importlib.abc.MetaPathFinder):
+    """Imports moto's EC2 instance types module with its offerings deferred: while its body
+    runs, moto's ``load_resource`` gives an empty list for an offerings file (the module
+    tags each offering with its location type, a loop over nothing), and afterwards each
+    location type's regions become a ``DeferredValues`` that reads the file and tags its
+    offerings when the region is first looked up."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != EC2_INSTANCE_TYPES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return spec
+        loader = spec.loader
+        run_body = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            utils: Any = importlib.import_module("moto.utilities.utils")
+            load_resource: Callable[[str, str], Any] = utils.load_resource
+            files: dict[str, dict[str, str]] = {}  # location type -> region -> file
+
+            def deferring(package: str, resource: str) -> Any:
+                if OFFERINGS_FOLDER not in resource:
+                    return load_resource(package, resource)
+                location_type, name = resource.split(OFFERINGS_FOLDER)[1].split("/")
+                files.setdefault(location_type, {})[name.split(".")[0]] = resource
+                return []
+
+            utils.load_resource = deferring
+            try:
+                run_body(module)
+            finally:
+                utils.load_resource = load_resource
+            offerings = module.INSTANCE_TYPE_OFFERINGS
+            for location_type, regions in files.items():
+                offerings[location_type] = DeferredValues(
+                    {
+                        region: _offerings_loader(
+                            load_resource, module.__name__, location_type, file
+                        )
+                        for region, file in regions.items()
+                    }
+                )
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _offerings_loader(
+    load_resource: Callable[[str, str], Any], package: str, location_type: str, resource: str
+) -> Callable[[], list[dict[str, Any]]]:
+    def load() -> list[dict[str, Any]]:
+        offerings: list[dict[str, Any]] = load_resource(package, resource)
+        for offering in offerings:  # as the module tags them
+            offering["LocationType"] = location_type
+        return offerings
+
+    return load
+
+
+@hooks.on_runtime_create()
+def defer_ec2_offerings() -> None:
+    """Before LocalStack's providers import moto's EC2 models."""
+    if EC2_INSTANCE_TYPES not in sys.modules:
+        sys.meta_path.insert(0, DeferEc2Offerings())
+
+
+def forgetting_what_it_loads(get_available_regions: Callable[..., Any]) -> Callable[..., Any]:
+    """botocore's ``Session.get_available_regions``, leaving its loader's cache as it found it.
+
+    It loads a service's whole model to read one field (its endpoint prefix); with the loader
+    shared, that model stayed cached for the process's life: moto's EC2 models list EC2's
+    regions at import (EC2's model, ~7 MB of objects), LocalStack's stores each service's once.
+    A client that needs the model loads it again (its callers cache the regions they get)."""
+
+    def get_available_regions_forgetting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        cache: dict[Any, Any] = getattr(self.get_component("data_loader"), "_cache", {})
+        before = set(cache)
+        try:
+            return get_available_regions(self, *args, **kwargs)
+        finally:
+            for key in set(cache) - before:
+                cache.pop(key, None)
+
+    return get_available_regions_forgetting
+
+
+@hooks.on_runtime_create()
+def forget_models_loaded_for_regions() -> None:
+    """Before LocalStack (and moto) list a service's regions."""
+    import botocore.session
+
+    session: Any = botocore.session.Session
+    session.get_available_regions = forgetting_what_it_loads(session.get_available_regions)

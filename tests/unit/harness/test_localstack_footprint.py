@@ -4,9 +4,11 @@ paths) do not make a shared loader's path list grow."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 import threading
+import tomllib
 import types
 
 import boto3
@@ -91,3 +93,65 @@ def test_finished_threads_are_joined_and_forgotten_unless_their_stop_does_someth
     running.join(timeout=5)
     footprint.release_finished_threads(threads)
     assert threads == [done_with_on_stop, not_a_thread]
+
+
+def test_deferred_values_are_each_loaded_once_when_first_read(footprint):
+    loads: list[str] = []
+
+    def loader(key):
+        return lambda: loads.append(key) or [key]
+
+    values = footprint.DeferredValues({key: loader(key) for key in ("a", "b", "c")})
+    assert sorted(values) == ["a", "b", "c"]
+    assert "a" in values
+    assert not loads
+    assert values["a"] == ["a"]
+    assert values.get("b") == ["b"]
+    assert values.get("z", 0) == 0
+    assert values["a"] is values["a"]
+    assert loads == ["a", "b"]
+    values["c"] = ["set"]  # a value set before it was read is not loaded over
+    assert dict(values.items()) == {"a": ["a"], "b": ["b"], "c": ["set"]}
+    assert loads == ["a", "b"]
+
+
+def test_every_start_up_hook_is_registered():
+    """LocalStack finds a hook through the plug-in's entry points, not its decorator: one
+    decorated but not registered never runs."""
+    plugin = REPO_ROOT / "harness/localstack_host_lambda"
+    registered = {
+        (group.removeprefix("localstack.hooks."), target)
+        for group, entries in tomllib.loads((plugin / "pyproject.toml").read_text())["project"][
+            "entry-points"
+        ].items()
+        for target in entries.values()
+    }
+    decorated = {
+        (decorator.func.attr, f"localstack_host_lambda.{source.stem}:{function.name}")
+        for source in (plugin / "localstack_host_lambda").glob("*.py")
+        for function in ast.walk(ast.parse(source.read_text()))
+        if isinstance(function, ast.FunctionDef)
+        for decorator in function.decorator_list
+        if isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and isinstance(decorator.func.value, ast.Name)
+        and decorator.func.value.id == "hooks"
+    }
+    assert decorated
+    assert decorated <= registered, decorated - registered
+
+
+def test_listing_a_services_regions_leaves_the_loaders_cache_as_it_was(footprint, monkeypatch):
+    monkeypatch.setattr(
+        botocore.session.Session,
+        "get_available_regions",
+        botocore.session.Session.get_available_regions,
+    )  # undone
+    listed = botocore.session.get_session().get_available_regions("dynamodb")
+    footprint.forget_models_loaded_for_regions()
+    session = botocore.session.get_session()
+    loader = session.get_component("data_loader")
+    session.get_available_regions("sts")  # warms what every listing loads (endpoints)
+    cached = dict(loader._cache)
+    assert session.get_available_regions("dynamodb") == listed
+    assert loader._cache == cached  # dynamodb's model, loaded to read its prefix, not kept
