@@ -69,12 +69,6 @@ def forget() -> None:
     _stamp().unlink(missing_ok=True)
 
 
-def forget_all() -> None:
-    """As in a fresh clone: no assembly to reuse, in infra/cdk.out or kept (make bench)."""
-    forget()
-    shutil.rmtree(KEPT_DIR, ignore_errors=True)
-
-
 def remember(key: str) -> None:
     """After a synth from ``key``'s inputs succeeded."""
     if ASSEMBLY_DIR.is_dir():

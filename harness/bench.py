@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from contract import TERMINAL_STATUSES, SessionStatus
-from harness import assembly, aws, deploy
+from harness import aws, deploy
 from harness.errors import HarnessError
 from harness.polling import PollTimeout, poll
 from harness.runtime import select_runtime
@@ -193,8 +193,7 @@ class Bench:
         """The deploy figures; ``once``: only the first deploy (what the sessions need)."""
         mode = self.runtime.mode
         self.report("deploying (fresh runtime and a fresh synth: bootstrap + create)")
-        assembly.forget_all()  # as in a fresh clone: no synthesized assembly to reuse
-        first = deploy.deploy(self.settings, runtime_mode=mode, force=True)
+        first = deploy.deploy(self.settings, runtime_mode=mode, force=True, fresh_synth=True)
         self.figures["deploy_first_s"] = round(first.seconds, 3)
         if once:
             return StackOutputs.load(self.settings)

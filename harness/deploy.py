@@ -225,6 +225,7 @@ def deploy(
     runtime_mode: str = "host",
     context: dict[str, str] | None = None,
     force: bool = False,
+    fresh_synth: bool = False,
     report: Callable[[str], None] = logger.info,
 ) -> DeployResult:
     """Bootstrap (once) and deploy the stack; returns how long it took.
@@ -233,6 +234,8 @@ def deploy(
     at this fingerprint, as its ``harness:fingerprint`` tag says: the same infra code and
     context, deployed from this checkout (``force`` deploys anyway). A deploy already
     running from this checkout is waited for first (then this one is usually skipped).
+    ``fresh_synth`` (make bench's first deploy) synthesizes even where a synth of the same
+    inputs is kept, as in a fresh clone; the other copies stay (other deploys may use them).
     """
     started = time.monotonic()
     if not force and settings.is_local and _up_to_date(settings, runtime_mode, context):
@@ -242,7 +245,9 @@ def deploy(
         report(f"stack {settings.stack_name} is up to date (no infra change): deploy skipped")
         return DeployResult(seconds=time.monotonic() - started, skipped=True)
     with cdk_lock(report, "a deploy"):
-        return _deploy(settings, runtime_mode, context, force, report, started)
+        if fresh_synth:
+            assembly.forget()
+        return _deploy(settings, runtime_mode, context, force, fresh_synth, report, started)
 
 
 def _up_to_date(settings: Settings, runtime_mode: str, context: dict[str, str] | None) -> bool:
@@ -256,6 +261,7 @@ def _deploy(
     runtime_mode: str,
     context: dict[str, str] | None,
     force: bool,
+    fresh_synth: bool,
     report: Callable[[str], None],
     started: float,
 ) -> DeployResult:
@@ -278,7 +284,9 @@ def _deploy(
         _remove_failed_stack(settings, report)
         warmup.start_warming(settings)
     with _bootstrap_meanwhile(settings, report) as bootstrapping:
-        app = _synthesized_app(settings, args, want, report, synth_now=bootstrapping)
+        app = _synthesized_app(
+            settings, args, want, report, synth_now=bootstrapping, reuse=not fresh_synth
+        )
     report(f"deploying stack {settings.stack_name}")
     _run(
         [
@@ -333,14 +341,16 @@ def _synthesized_app(
     report: Callable[[str], None],
     *,
     synth_now: bool,
+    reuse: bool = True,
 ) -> list[str]:
     """``--app infra/cdk.out`` when the deploy can take a synthesized assembly: one made from
-    the same inputs earlier, or (``synth_now``: beside a bootstrap) one synthesized now; else
-    [] and the deploy synthesizes. On AWS the deploy always does (the account's credentials)."""
+    the same inputs earlier (unless not ``reuse``), or (``synth_now``: beside a bootstrap) one
+    synthesized now; else [] and the deploy synthesizes. On AWS the deploy always does (the
+    account's credentials)."""
     if not settings.is_local:
         return []
     key = assembly.inputs_key(want)
-    if (kept := assembly.kept(key)) is not None:
+    if reuse and (kept := assembly.kept(key)) is not None:
         where = "infra/cdk.out" if kept == assembly.ASSEMBLY_DIR else f"the synth kept in {kept}"
         report(f"{where} holds this synth already (same infra code, context and locks)")
         return ["--app", str(kept)]

@@ -168,3 +168,16 @@ def test_the_cdk_app_keeps_its_bytecode_out_of_the_sources(monkeypatch, settings
 def test_local_deploys_skip_the_cdk_template_validation_the_aws_stage_keeps(settings):
     assert deploy.cdk_environment(settings)["CDK_VALIDATION"] == "false"
     assert "CDK_VALIDATION" not in deploy.cdk_environment(Settings(target="aws"))
+
+
+def test_a_fresh_synth_synthesizes_and_leaves_the_kept_copies(cdk, settings):
+    # GIVEN synths of two contexts kept (another lane may be deploying one of them)
+    _deploy(settings, context={"max_polls": "31"})
+    _deploy(settings)
+    copies = sorted(path.name for path in assembly.KEPT_DIR.iterdir())
+    cdk.commands.clear()
+    # WHEN make bench's first deploy asks for a fresh synth
+    _deploy(settings, fresh_synth=True)
+    # THEN it synthesizes, though a synth of the same inputs is kept, and removes no copy
+    assert "--app" not in cdk.deploy_command()
+    assert sorted(path.name for path in assembly.KEPT_DIR.iterdir()) == copies

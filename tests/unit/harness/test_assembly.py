@@ -94,11 +94,3 @@ def test_a_kept_copy_without_its_stamp_is_not_reused(cdk_out):
     _synth(cdk_out, "key-2")
     (assembly.KEPT_DIR / "key-1" / assembly.STAMP_NAME).unlink()
     assert assembly.kept("key-1") is None
-
-
-def test_forgetting_all_leaves_nothing_to_reuse(cdk_out):
-    _synth(cdk_out, "key-1")
-    _synth(cdk_out, "key-2")
-    assembly.forget_all()
-    assert assembly.kept("key-1") is None
-    assert assembly.kept("key-2") is None
