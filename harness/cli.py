@@ -703,9 +703,22 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM (kill, a CI timeout) stops a command the way Ctrl-C does: its clean-up runs.
     signal.signal(signal.SIGTERM, _interrupt)
-    # And Ctrl-C (SIGINT) always does, even for a command started with SIGINT ignored, as a
-    # script's background jobs are: Python then keeps it ignored unless told otherwise.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        # And Ctrl-C (SIGINT) always does, even for a command started with SIGINT ignored, as
+        # a script's background jobs are: Python then keeps it ignored unless told otherwise.
+        # Set inside the try: a Ctrl-C from then on (reading the settings, say) ends the same.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        return _run(args)
+    except KeyboardInterrupt:
+        # Stopping: a second Ctrl-C during the interpreter's own shutdown (~0.5 s on a loaded
+        # machine) would otherwise kill it with SIGINT instead of exiting with 130.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        console.print("[yellow]interrupted[/yellow]")
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command ``args`` names, with its settings; an error it raises in one line."""
     configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         settings = Settings(target=args.target) if args.target else Settings()
@@ -720,12 +733,6 @@ def main(argv: list[str] | None = None) -> int:
         # The endpoint went away mid-command (LocalStack stopped, the network dropped).
         console.print(f"[bold red]error:[/bold red] {unreachable(settings, error)}")
         return 1
-    except KeyboardInterrupt:
-        # Stopping: a second Ctrl-C during the interpreter's own shutdown (~0.5 s on a loaded
-        # machine) would otherwise kill it with SIGINT instead of exiting with 130.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        console.print("[yellow]interrupted[/yellow]")
-        return 130
 
 
 if __name__ == "__main__":

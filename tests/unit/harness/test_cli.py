@@ -135,3 +135,15 @@ def test_an_unknown_session_is_a_clear_error(monkeypatch, capsys, aws_credential
     monkeypatch.setattr(SessionReader, "session", no_such_session)
     assert run("--target", "aws", "history", "s-3") == 1
     assert "error: no session s-3: no journal item" in capsys.readouterr().out
+
+
+def test_ctrl_c_while_the_settings_are_read_ends_as_interrupted(monkeypatch, capsys):
+    # GIVEN a Ctrl-C that arrives while main() reads the settings (seen under load: a
+    # traceback and -SIGINT instead of the usual word and 130)
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "Settings", interrupted)
+    # WHEN a command starts THEN it ends as any interrupted command does
+    assert run("list") == 130
+    assert "interrupted" in capsys.readouterr().out
