@@ -28,13 +28,14 @@ from typing import IO
 
 from harness import commands
 from harness.errors import HarnessError
+from harness.runtime.processes import live_pid
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
 
-# Debian packages the engine and the offline base image need (docker.io brings containerd,
-# runc and iptables).
-ENGINE_PACKAGES = ("docker.io", "debootstrap")
+# The Debian packages the engine and the offline base image need, each by the tool it brings
+# (docker.io also brings containerd, runc and iptables).
+ENGINE_PACKAGES = {"docker.io": "dockerd", "debootstrap": "debootstrap"}
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 COMPOSE_PLUGIN = REPO_ROOT / ".venv" / "bin" / "docker-compose"
@@ -106,21 +107,12 @@ class Engine:
             connection.close()
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        return pid
+        return live_pid(self.pid_file)
 
     # -- install ----------------------------------------------------------------------------
     @staticmethod
     def missing_packages() -> list[str]:
-        wanted = {"docker.io": "dockerd", "debootstrap": "debootstrap"}
-        return [pkg for pkg, tool in wanted.items() if not shutil.which(tool)]
+        return [pkg for pkg, tool in ENGINE_PACKAGES.items() if not shutil.which(tool)]
 
     def install(self) -> None:
         """apt-get install what is missing, without letting the package start the system

@@ -53,11 +53,7 @@ class ManagedProcess:
 
     def pid(self) -> int | None:
         """The pid from the pid file, if that process is still alive."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        return pid if pid_alive(pid) else None
+        return live_pid(self.pid_file)
 
     def start(self) -> int:
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
@@ -246,6 +242,15 @@ def _signal(process: psutil.Process, sig: signal.Signals) -> None:
     """Signal ``process`` unless it is gone (psutil refuses a pid reused since we saw it)."""
     with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
         process.send_signal(sig)
+
+
+def live_pid(pid_file: Path) -> int | None:
+    """The pid ``pid_file`` holds, if that process is still alive (not a zombie)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None
 
 
 def pid_alive(pid: int) -> bool:
