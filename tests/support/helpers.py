@@ -3,10 +3,12 @@ a boto3 client with test credentials."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import subprocess
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,3 +85,22 @@ def client_with_test_credentials(
         aws_secret_access_key="test",
         **options,
     )
+
+
+PLUGIN_DIR = REPO_ROOT / "harness/localstack_host_lambda/localstack_host_lambda"
+
+
+def plugin_module_with_stand_in_hooks(monkeypatch: Any, name: str) -> types.ModuleType:
+    """The LocalStack plug-in's module ``name`` (``footprint``, say), loaded with a stand-in
+    for LocalStack's hooks whose decorators return the function: LocalStack lives in its own
+    virtualenv, not in the project's."""
+    hook = lambda: lambda function: function  # noqa: E731 - a decorator factory
+    hooks = types.SimpleNamespace(on_infra_start=hook, on_runtime_create=hook)
+    monkeypatch.setitem(sys.modules, "localstack", types.SimpleNamespace())
+    monkeypatch.setitem(sys.modules, "localstack.runtime", types.SimpleNamespace(hooks=hooks))
+    spec = importlib.util.spec_from_file_location(f"localstack_{name}", PLUGIN_DIR / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

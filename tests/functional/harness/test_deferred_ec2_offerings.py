@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.settings import REPO_ROOT
-
-FOOTPRINT = REPO_ROOT / "harness/localstack_host_lambda/localstack_host_lambda/footprint.py"
+from tests.support.helpers import plugin_module_with_stand_in_hooks
 
 LOAD_RESOURCE = """
 import json, pkgutil
@@ -83,14 +81,7 @@ def stand_in_moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def footprint(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    hook = lambda: lambda function: function  # noqa: E731 - a decorator factory
-    hooks = types.SimpleNamespace(on_infra_start=hook, on_runtime_create=hook)
-    monkeypatch.setitem(sys.modules, "localstack", types.SimpleNamespace())
-    monkeypatch.setitem(sys.modules, "localstack.runtime", types.SimpleNamespace(hooks=hooks))
-    spec = importlib.util.spec_from_file_location("localstack_footprint", FOOTPRINT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return plugin_module_with_stand_in_hooks(monkeypatch, "footprint")
 
 
 def tagged(kind: str, rows: list[dict[str, str]]) -> list[dict[str, str]]:

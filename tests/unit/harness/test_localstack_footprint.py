@@ -5,11 +5,8 @@ paths) do not make a shared loader's path list grow."""
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 import threading
 import tomllib
-import types
 
 import boto3
 import botocore.loaders
@@ -17,22 +14,12 @@ import botocore.session
 import pytest
 
 from harness.settings import REPO_ROOT
-
-FOOTPRINT = REPO_ROOT / "harness/localstack_host_lambda/localstack_host_lambda/footprint.py"
+from tests.support.helpers import plugin_module_with_stand_in_hooks
 
 
 @pytest.fixture
 def footprint(monkeypatch):
-    """The module with a stand-in for LocalStack's hooks (LocalStack lives in its own
-    virtualenv, not in the project's)."""
-    hook = lambda: lambda function: function  # noqa: E731 - a decorator factory
-    hooks = types.SimpleNamespace(on_infra_start=hook, on_runtime_create=hook)
-    monkeypatch.setitem(sys.modules, "localstack", types.SimpleNamespace())
-    monkeypatch.setitem(sys.modules, "localstack.runtime", types.SimpleNamespace(hooks=hooks))
-    spec = importlib.util.spec_from_file_location("localstack_footprint", FOOTPRINT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return plugin_module_with_stand_in_hooks(monkeypatch, "footprint")
 
 
 def test_one_loader_per_search_path(footprint):

@@ -5,16 +5,12 @@ and its server's loop woken to stop."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import threading
 import types
 
 import pytest
 
-from harness.settings import REPO_ROOT
-
-QUICK_EXIT = REPO_ROOT / "harness/localstack_host_lambda/localstack_host_lambda/quick_exit.py"
+from tests.support.helpers import plugin_module_with_stand_in_hooks
 
 
 class Exited(Exception):
@@ -24,12 +20,7 @@ class Exited(Exception):
 @pytest.fixture
 def quick_exit(monkeypatch):
     """The module with a stand-in for LocalStack's hooks, and os._exit recorded."""
-    hooks = types.SimpleNamespace(on_runtime_create=lambda: lambda function: function)
-    monkeypatch.setitem(sys.modules, "localstack", types.SimpleNamespace())
-    monkeypatch.setitem(sys.modules, "localstack.runtime", types.SimpleNamespace(hooks=hooks))
-    spec = importlib.util.spec_from_file_location("localstack_quick_exit", QUICK_EXIT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = plugin_module_with_stand_in_hooks(monkeypatch, "quick_exit")
     codes: list[int] = []
 
     def exit_(code: int) -> None:
