@@ -55,7 +55,9 @@ BASE_PACKAGES = (
 )
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # Parts of an interpreter's tree the images never use (tests, IDLE, Tk, the static library).
-PYTHON_TREE_SKIPPED = ("test", "idlelib", "tkinter", "turtledemo", "__pycache__")
+PYTHON_TREE_SKIPPED = ("test", "idlelib", "tkinter", "turtledemo")
+# Sources CPython's own install leaves uncompiled (deliberately broken test data).
+UNCOMPILED_SOURCES = r"bad_coding|badsyntax|lib2to3/tests/data|site-packages"
 MACHINE_CA_DIR = Path("/usr/local/share/ca-certificates")
 BASE_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -66,6 +68,18 @@ BASE_ENV = {
     "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt",
     "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
 }
+
+
+def python_tree_skipped(directory: str, names: list[str]) -> set[str]:
+    """What the base leaves out of a copied interpreter's tree: the parts it never uses, the
+    machine's own site-packages but pip, and bytecode of the optimisation levels (-O, -OO)
+    nothing runs; the plain bytecode stays."""
+    drop = {n for n in names if n in PYTHON_TREE_SKIPPED or n.endswith(".a")}
+    if directory.endswith("site-packages"):
+        drop |= {n for n in names if not n.startswith("pip")}
+    if directory.endswith("__pycache__"):
+        drop |= {n for n in names if ".opt-" in n}
+    return drop
 
 
 class ImageProblem(HarnessError):
@@ -171,7 +185,7 @@ class ImageBuilder:
                     "packages": BASE_PACKAGES,
                     "env": BASE_ENV,
                     "pythons": {v: str(p) for v, p in prefixes.items()},
-                    "recipe": 1,
+                    "recipe": 2,
                 },
                 sort_keys=True,
             ).encode()
@@ -250,16 +264,12 @@ class ImageBuilder:
             shutil.copy2(cert, target_cas / cert.name)
         self._run(["chroot", str(rootfs), "update-ca-certificates", "--fresh"], "CA install")
 
-        def skipped(directory: str, names: list[str]) -> set[str]:
-            drop = {n for n in names if n in PYTHON_TREE_SKIPPED or n.endswith(".a")}
-            if directory.endswith("site-packages"):  # the machine's own extras: pip only
-                drop |= {n for n in names if not n.startswith("pip")}
-            return drop
-
         bin_dir = rootfs / "usr" / "local" / "bin"
         bin_dir.mkdir(parents=True, exist_ok=True)
         for version, prefix in prefixes.items():
-            shutil.copytree(prefix, rootfs / prefix.relative_to("/"), symlinks=True, ignore=skipped)
+            shutil.copytree(
+                prefix, rootfs / prefix.relative_to("/"), symlinks=True, ignore=python_tree_skipped
+            )
             # Same path as on the machine (the interpreter's rpath and pip's shebangs name it),
             # readable by the images' non-root users even under /root.
             for parent in (rootfs / prefix.relative_to("/")).parents:
@@ -275,6 +285,16 @@ class ImageBuilder:
             ("pip3", "3.12"),
         ):
             (bin_dir / name).symlink_to(f"{name.rstrip('3')}{version}")
+        for version, prefix in prefixes.items():
+            # The standard library's bytecode, as the machine's install has it (copied above,
+            # its sources' times kept) and any module it lacks compiled here: the images'
+            # processes never compile it at each start (the agent's image writes no bytecode,
+            # and each health check is a new interpreter).
+            stdlib = prefix / "lib" / f"python{version}"
+            compileall = [f"python{version}", "-m", "compileall", "-q", "-x", UNCOMPILED_SOURCES]
+            self._run(
+                ["chroot", str(rootfs), *compileall, str(stdlib)], f"Python {version} bytecode"
+            )
         self._run(
             ["chroot", str(rootfs), "python3.13", "-c", "import ssl, sqlite3, ctypes"],
             "Python 3.13 check",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from harness.runtime import installer, localstack_image
+from harness.runtime import images, installer, localstack_image
 from harness.runtime.docker import ComposeRuntime
 from harness.runtime.engine import Engine
 from harness.runtime.images import image_specs
@@ -56,3 +56,19 @@ def test_compose_gets_the_ports_of_the_settings_and_the_private_engine(tmp_path)
         "8998",
     )
     assert env["DOCKER_HOST"] == runtime.engine.environment()["DOCKER_HOST"]
+
+
+def test_the_offline_base_keeps_the_standard_librarys_plain_bytecode():
+    # Without it every process of the images (each health check too) compiled the modules it
+    # imports, at every start: the agent's image writes no bytecode.
+    cache = "/root/.pyenv/versions/3.12.1/lib/python3.12/__pycache__"
+    names = ["json.cpython-312.pyc", "json.cpython-312.opt-1.pyc", "json.cpython-312.opt-2.pyc"]
+    assert images.python_tree_skipped(cache, names) == set(names[1:])
+    tree = ["__pycache__", "test", "idlelib", "json", "libpython3.12.a"]
+    assert images.python_tree_skipped("/x/lib/python3.12", tree) == {
+        "test",
+        "idlelib",
+        "libpython3.12.a",
+    }
+    site = ["pip", "pip-24.0.dist-info", "requests"]
+    assert images.python_tree_skipped("/x/site-packages", site) == {"requests"}
