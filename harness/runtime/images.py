@@ -9,7 +9,11 @@ build on it (``--build-arg BASE_IMAGE=...``).
 
 Each image carries a label with a hash of its inputs (Dockerfile, the files it copies, the
 build arguments, the base image's id); a build whose hash matches the existing image is
-skipped, so only the first run pays for it.
+skipped, so only the first run pays for it. Each Dockerfile's first stage, ``dependencies``,
+holds the third-party part alone (the JDK, the locked packages): it is built as an image of
+its own, keyed by that stage's text, the lock files it copies and the base, saved into the
+machine's cache and loaded by the next checkout (shared_images.py), whose build then takes
+those layers from it (``--cache-from``) and builds only the project's own layers.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import IO
 from harness import commands
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
-from harness.runtime import shared_base
+from harness.runtime import shared_images
 from harness.runtime.engine import Engine
 from harness.runtime.installer import find_python
 from harness.settings import REPO_ROOT
@@ -86,16 +90,40 @@ class ImageProblem(HarnessError):
     """An image could not be built; the message has the build's last lines."""
 
 
+# The stage of each Dockerfile that holds no project code (shared between checkouts).
+DEPENDENCIES_STAGE = "dependencies"
+
+
 @dataclass(frozen=True)
 class ImageSpec:
-    """One image of the compose file: its tag, Dockerfile, build context and inputs."""
+    """One image of the compose file: its tag, Dockerfile, build context and inputs;
+    ``dependency_inputs``: the files its dependencies stage copies (lock files only)."""
 
     tag: str
     dockerfile: Path
     inputs: tuple[Path, ...]
+    dependency_inputs: tuple[Path, ...]
     context: Path = REPO_ROOT
     build_args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
+
+    @property
+    def dependencies_tag(self) -> str:
+        """The repository of the image of its dependencies stage (tagged with its key)."""
+        return f"{self.tag.rsplit(':', 1)[0]}-{DEPENDENCIES_STAGE}"
+
+
+def dependencies_stage(dockerfile: str) -> str:
+    """The instructions that make a Dockerfile's dependencies stage: the arguments declared
+    before the first stage, and the stage from its FROM line to the next FROM (comments and
+    blank lines left out)."""
+    lines = dockerfile.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("FROM "))
+    start = lines.index(next(line for line in lines if line.endswith(f" AS {DEPENDENCIES_STAGE}")))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("FROM ")), None)
+    instructions = [line for line in lines[:first] if line.startswith("ARG ")]
+    stage = [line for line in lines[start:end] if line.strip() and not line.strip().startswith("#")]
+    return "\n".join(instructions + stage)
 
 
 def image_specs(base_image: str | None) -> list[ImageSpec]:
@@ -113,6 +141,10 @@ def image_specs(base_image: str | None) -> list[ImageSpec]:
                 REPO_ROOT / "harness" / "runtime" / "localstack_image.py",
                 REPO_ROOT / ".dockerignore",
             ),
+            dependency_inputs=(
+                REPO_ROOT / "requirements" / "localstack.lock",
+                REPO_ROOT / "requirements" / "lambda.lock",
+            ),
             build_args=args,
         ),
         ImageSpec(
@@ -125,6 +157,7 @@ def image_specs(base_image: str | None) -> list[ImageSpec]:
                 REPO_ROOT / "harness" / "agentcore_standin.py",
                 REPO_ROOT / ".dockerignore",
             ),
+            dependency_inputs=(REPO_ROOT / "agent" / "requirements.txt",),
             build_args=args,
             target="local",
         ),
@@ -204,8 +237,8 @@ class ImageBuilder:
         inputs = self._base_inputs(release, prefixes)
         if self.label(OFFLINE_BASE_TAG) == inputs:
             return OFFLINE_BASE_TAG
-        shared = shared_base.archive(self.engine.settings.cache_dir, inputs)
-        if shared_base.load(self._succeeds, lambda: self.label(OFFLINE_BASE_TAG), shared, inputs):
+        shared = shared_images.archive(self.engine.settings.cache_dir, "offline-base", inputs)
+        if shared_images.load(self._succeeds, lambda: self.label(OFFLINE_BASE_TAG), shared, inputs):
             self.report(f"offline base image loaded from the machine's cache ({shared})")
             return OFFLINE_BASE_TAG
         if shutil.which("debootstrap") is None:
@@ -245,7 +278,7 @@ class ImageBuilder:
                 stdin=tar.stdout,
             )
             tar.wait()
-        if shared_base.save(self._succeeds, OFFLINE_BASE_TAG, shared):
+        if shared_images.save(self._succeeds, OFFLINE_BASE_TAG, shared):
             self.report(f"offline base image saved for the machine's next checkouts ({shared})")
         return OFFLINE_BASE_TAG
 
@@ -311,12 +344,56 @@ class ImageBuilder:
         extra = json.dumps({"args": spec.build_args, "base": base_id, "target": spec.target})
         return fingerprint(spec.dockerfile, *spec.inputs, extra=extra)
 
+    def dependencies_inputs(self, spec: ImageSpec) -> str:
+        """The key of ``spec``'s dependencies stage: its text, the lock files it copies, the
+        build arguments and the base image's id (no project file)."""
+        base = spec.build_args.get("BASE_IMAGE")
+        extra = json.dumps(
+            {
+                "stage": dependencies_stage(spec.dockerfile.read_text()),
+                "args": spec.build_args,
+                "base": self.image_id(base) if base else "",
+            }
+        )
+        return fingerprint(*spec.dependency_inputs, extra=extra)
+
+    def dependencies(self, spec: ImageSpec) -> str:
+        """The image of ``spec``'s dependencies stage on this engine: kept, loaded from the
+        machine's cache, or built (then saved there for the next checkout); its tag."""
+        inputs = self.dependencies_inputs(spec)
+        tag = f"{spec.dependencies_tag}:{inputs}"
+        if self.label(tag) == inputs:
+            return tag
+        name = spec.dependencies_tag.replace("/", "-")
+        shared = shared_images.archive(self.engine.settings.cache_dir, name, inputs)
+        if shared_images.load(self._succeeds, lambda: self.label(tag), shared, inputs):
+            self.report(f"{tag}: third-party layers loaded from the machine's cache ({shared})")
+            return tag
+        self.report(f"building {tag} (third-party layers, shared with the machine's checkouts)")
+        self._build(spec, tag, inputs, target=DEPENDENCIES_STAGE)
+        if shared_images.save(self._succeeds, tag, shared):
+            self.report(f"{tag} saved for the machine's next checkouts ({shared})")
+        return tag
+
     def build(self, spec: ImageSpec) -> bool:
         """Build ``spec`` unless its image has the same inputs; True if it was built."""
         inputs = self.inputs(spec)
         if self.label(spec.tag) == inputs:
             return False
+        dependencies = self.dependencies(spec)
         self.report(f"building {spec.tag} (cached after this build)")
+        self._build(spec, spec.tag, inputs, target=spec.target, cache_from=dependencies)
+        return True
+
+    def _build(
+        self,
+        spec: ImageSpec,
+        tag: str,
+        inputs: str,
+        *,
+        target: str | None,
+        cache_from: str | None = None,
+    ) -> None:
         command = [
             "build",
             # RUN steps use the host's network: no bridge needed, same DNS and proxy as the host.
@@ -325,16 +402,19 @@ class ImageBuilder:
             "--file",
             str(spec.dockerfile),
             "--tag",
-            spec.tag,
+            tag,
             "--label",
             f"{INPUTS_LABEL}={inputs}",
         ]
         for name, value in spec.build_args.items():
             command += ["--build-arg", f"{name}={value}"]
-        if spec.target:
-            command += ["--target", spec.target]
-        self._docker(*command, str(spec.context), what=f"docker build of {spec.tag}")
-        return True
+        if target:
+            command += ["--target", target]
+        if cache_from:
+            # The classic builder reuses a loaded image's layers only when named here (it
+            # keeps no build history for them); its own build cache is still used first.
+            command += ["--cache-from", cache_from]
+        self._docker(*command, str(spec.context), what=f"docker build of {tag}")
 
     def build_all(self, *, offline_base: bool) -> list[str]:
         """Build every image the compose file needs; returns the tags that were (re)built."""

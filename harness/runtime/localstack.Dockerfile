@@ -7,7 +7,11 @@
 # BASE_IMAGE: any Debian-based image with python3.13 on PATH. The default is the official
 # one; machines with no registry pass a base built offline (harness/runtime/images.py).
 ARG BASE_IMAGE=python:3.13-slim
-FROM ${BASE_IMAGE}
+
+# The third-party part: the JDK and the locked virtualenvs, no project code (the harness
+# shares this stage's image between the machine's checkouts, keyed by what makes it:
+# harness/runtime/images.py).
+FROM ${BASE_IMAGE} AS dependencies
 
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -30,13 +34,16 @@ RUN python3.13 -m venv /opt/uv \
     && python3.13 -m venv /opt/lambda \
     && /opt/uv/bin/uv pip sync --quiet --no-cache --compile-bytecode --python /opt/lambda/bin/python \
         /opt/requirements/lambda.lock \
-    && rm -rf /opt/uv
+    && rm -rf /opt/uv \
+    # LocalStack's service catalog index, built once as its own image does.
+    && mkdir -p /usr/lib/localstack \
+    && /opt/localstack/bin/python -m localstack.aws.spec
 
+# The project's part: DynamoDB Local with the loopback agent, and the host Lambda executor.
+FROM dependencies
 COPY harness/runtime/localstack_image.py /opt/provision/
 COPY harness/runtime/dynamodb_loopback_agent /opt/provision/dynamodb_loopback_agent
-RUN python3.13 /opt/provision/localstack_image.py /opt/provision/dynamodb_loopback_agent \
-    # LocalStack's service catalog index, built once as its own image does.
-    && /opt/localstack/bin/python -m localstack.aws.spec
+RUN python3.13 /opt/provision/localstack_image.py /opt/provision/dynamodb_loopback_agent
 
 COPY harness/localstack_host_lambda /opt/provision/localstack_host_lambda
 RUN /opt/localstack/bin/python -m pip install --quiet --no-deps /opt/provision/localstack_host_lambda

@@ -176,7 +176,9 @@ def test_agent_image_installs_what_the_tests_ran():
 def test_agent_dockerfile_is_slim_non_root_and_copies_what_exists():
     dockerfile = (REPO_ROOT / "agent" / "Dockerfile").read_text()
     assert re.search(r"^ARG BASE_IMAGE=python:3\.12-slim$", dockerfile, re.M)
-    assert re.search(r"^FROM \$\{BASE_IMAGE\} AS production$", dockerfile, re.M)
+    # production: the slim base, its third-party stage, then the project's code
+    assert re.search(r"^FROM \$\{BASE_IMAGE\} AS dependencies$", dockerfile, re.M)
+    assert re.search(r"^FROM dependencies AS production$", dockerfile, re.M)
     assert "PYTHONUNBUFFERED=1" in dockerfile
     copies = re.findall(r"^COPY (?!--from)(.+)$", dockerfile, re.M)
     assert copies

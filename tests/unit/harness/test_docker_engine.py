@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from harness.runtime import images, installer, localstack_image
 from harness.runtime.docker import ComposeRuntime
 from harness.runtime.engine import Engine
 from harness.runtime.images import image_specs
-from harness.settings import Settings
+from harness.settings import REPO_ROOT, Settings
 
 
 def test_the_engine_lives_under_the_runtime_dir_and_is_only_handed_to_harness_calls(tmp_path):
@@ -72,3 +73,35 @@ def test_the_offline_base_keeps_the_standard_librarys_plain_bytecode():
     }
     site = ["pip", "pip-24.0.dist-info", "requests"]
     assert images.python_tree_skipped("/x/site-packages", site) == {"requests"}
+
+
+def test_the_shared_dependencies_stages_copy_lock_files_and_no_project_code():
+    # Their images go from one checkout to the next: no project file may be in them, and
+    # their key is made of what is (the stage's instructions, the lock files, the base).
+    for spec in image_specs("agent-workflow/base:offline"):
+        stage = images.dependencies_stage(spec.dockerfile.read_text())
+        assert stage.splitlines()[1] == "FROM ${BASE_IMAGE} AS dependencies", spec.dockerfile
+        copied = {
+            REPO_ROOT / source
+            for arguments in re.findall(r"^COPY (.+)$", stage, re.M)
+            for source in arguments.split()[:-1]
+        }
+        assert copied == set(spec.dependency_inputs), spec.dockerfile
+        assert all(path.name.endswith((".lock", "requirements.txt")) for path in copied)
+        assert "--from" not in stage  # nothing from another stage, nor from a URL
+        assert "ADD " not in stage
+        assert spec.dependencies_tag == spec.tag.split(":")[0] + "-dependencies"
+        # ... and the project's image builds on it.
+        later = spec.dockerfile.read_text().split(stage.splitlines()[-1], 1)[1]
+        assert re.search(r"^FROM dependencies\b", later, re.M), spec.dockerfile
+
+
+def test_the_dependencies_key_ignores_comments_and_the_stages_after_it():
+    dockerfile = (
+        "# the image\nARG BASE_IMAGE=x\n\nFROM ${BASE_IMAGE} AS dependencies\n"
+        "# pinned\nCOPY a.lock /a\nRUN install /a\n\nFROM dependencies\nCOPY src /src\n"
+    )
+    stage = "ARG BASE_IMAGE=x\nFROM ${BASE_IMAGE} AS dependencies\nCOPY a.lock /a\nRUN install /a"
+    assert images.dependencies_stage(dockerfile) == stage
+    assert images.dependencies_stage(dockerfile.replace("# pinned", "# other")) == stage
+    assert images.dependencies_stage(dockerfile.replace("COPY src", "COPY lib")) == stage

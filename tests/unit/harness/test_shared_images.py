@@ -1,11 +1,12 @@
-"""The offline base image is saved once per machine and loaded by the next checkout's engine
-(harness/runtime/shared_base.py), checked by its inputs label like a built image."""
+"""Images with no project code (the offline base, the images' dependencies stages) are saved
+once per machine and loaded by the next checkout's engine (harness/runtime/shared_images.py),
+checked by their inputs label like a built image."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.runtime import shared_base
+from harness.runtime import shared_images
 
 
 class FakeDocker:
@@ -23,13 +24,13 @@ class FakeDocker:
 
 
 def test_the_archive_is_named_after_the_inputs_in_the_machine_cache(tmp_path):
-    path = shared_base.archive(tmp_path, "abc123")
+    path = shared_images.archive(tmp_path, "offline-base", "abc123")
     assert path == tmp_path / "docker" / "offline-base-abc123.tar"
 
 
 def test_nothing_is_loaded_when_the_machine_has_no_base(tmp_path):
     docker = FakeDocker()
-    assert not shared_base.load(docker, lambda: None, tmp_path / "none.tar", "abc")
+    assert not shared_images.load(docker, lambda: None, tmp_path / "none.tar", "abc")
     assert docker.calls == []
 
 
@@ -38,25 +39,25 @@ def test_a_loaded_base_counts_only_when_its_label_is_the_inputs(tmp_path):
     path.write_bytes(b"image")
     docker = FakeDocker()
 
-    assert shared_base.load(docker, lambda: "abc", path, "abc")
+    assert shared_images.load(docker, lambda: "abc", path, "abc")
     assert docker.calls == [("load", "--quiet", "--input", str(path))]
-    assert not shared_base.load(docker, lambda: "other", path, "abc")
-    assert not shared_base.load(FakeDocker(succeeds=False), lambda: "abc", path, "abc")
+    assert not shared_images.load(docker, lambda: "other", path, "abc")
+    assert not shared_images.load(FakeDocker(succeeds=False), lambda: "abc", path, "abc")
 
 
 def test_the_base_is_saved_once_whole_under_its_name(tmp_path):
-    path = shared_base.archive(tmp_path, "abc")
+    path = shared_images.archive(tmp_path, "offline-base", "abc")
     docker = FakeDocker()
 
-    assert shared_base.save(docker, "base:offline", path)
+    assert shared_images.save(docker, "base:offline", path)
     assert path.read_bytes() == b"image"
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file left
-    assert not shared_base.save(docker, "base:offline", path)
+    assert not shared_images.save(docker, "base:offline", path)
     assert len(docker.calls) == 1
 
 
 def test_a_failed_save_leaves_nothing_behind(tmp_path):
-    path = shared_base.archive(tmp_path, "abc")
+    path = shared_images.archive(tmp_path, "offline-base", "abc")
 
-    assert not shared_base.save(FakeDocker(succeeds=False), "base:offline", path)
+    assert not shared_images.save(FakeDocker(succeeds=False), "base:offline", path)
     assert list(path.parent.iterdir()) == []
