@@ -48,24 +48,26 @@ def _api_error(endpoint: str, payload: bytes = b"{}") -> tuple[str, int, str]:
 
 
 @pytest.fixture(scope="module")
-def standin(agent_url):
+def standin(agent_url, tmp_path_factory):
     port = free_port()
     process = start(
         "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": agent_url},
         port,
+        tmp_path_factory.mktemp("standin-logs"),
     )
     yield f"http://127.0.0.1:{port}"
     stop(process)
 
 
 @pytest.fixture(scope="module")
-def standin_without_agent():
+def standin_without_agent(tmp_path_factory):
     port = free_port()
     process = start(
         "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": f"http://127.0.0.1:{free_port()}"},
         port,
+        tmp_path_factory.mktemp("standin-logs"),
     )
     yield f"http://127.0.0.1:{port}"
     stop(process)
@@ -143,12 +145,13 @@ def failing_agent_url():
     server.server_close()
 
 
-def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
+def test_an_agent_error_is_a_runtime_client_error(failing_agent_url, tmp_path):
     port = free_port()
     process = start(
         "harness.agentcore_standin",
         {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": failing_agent_url},
         port,
+        tmp_path,
     )
     try:
         code, status, message = _api_error(f"http://127.0.0.1:{port}")
@@ -162,7 +165,7 @@ def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
     ("fault", "code", "status"),
     [("throttle", "ThrottlingException", 429), ("error", "InternalServerException", 500)],
 )
-def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status):
+def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status, tmp_path):
     port = free_port()
     process = start(
         "harness.agentcore_standin",
@@ -172,6 +175,7 @@ def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status)
             "AGENTCORE_STANDIN_FAULT": fault,
         },
         port,
+        tmp_path,
     )
     try:
         seen_code, seen_status, _ = _api_error(f"http://127.0.0.1:{port}")
