@@ -228,7 +228,7 @@ def docker_compose(request: pytest.FixtureRequest, harness_settings: Settings) -
                 if engine_started:
                     runtime.engine.stop()
             return
-        with run.test_lock(exclusive=False), run.state() as state, setup_budget(request.config):
+        with setup_budget(request.config), run.test_lock(exclusive=False), run.state() as state:
             engine_started, compose_started = _bring_up(
                 request, runtime, compose, patch, build=not state["images"]
             )
@@ -307,7 +307,7 @@ def running(config: pytest.Config, settings: Settings, services: list[str]) -> I
     runtime = select_runtime(settings)
     run = shared_run(config)
     if run is not None:
-        with run.test_lock(exclusive=False), run.state() as state, setup_budget(config):
+        with setup_budget(config), run.test_lock(exclusive=False), run.state() as state:
             state["started"] = sorted({*state["started"], *runtime.up(services)})
         yield
         return
