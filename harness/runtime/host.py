@@ -152,6 +152,9 @@ class HostRuntime:
                 "GATEWAY_PORT": str(self.settings.gateway_port),
                 "BIND_HOST": "127.0.0.1",
                 "HOME": str(self.instance_root / "home"),
+                # Its Lambda workers' folders (~50 MB each, never removed by MiniStack) go in
+                # this instance's tmp, which `down` removes.
+                "TMPDIR": str(self.instance_root / "tmp"),
                 **emulator_environment("ministack", self.settings.sfn_wait_scale),
                 **self._owner_markers("localstack"),
             },
@@ -406,6 +409,10 @@ class HostRuntime:
                 continue
             if ManagedProcess(spec, self.run_dir).stop(self.settings.stop_timeout):
                 stopped.append(spec.name)
+        if "localstack" in stopped:
+            # What the emulator left in its temporary folder (MiniStack leaves every Lambda
+            # worker's) goes with it; its next start makes a fresh instance anyway.
+            shutil.rmtree(self.instance_root / "tmp", ignore_errors=True)
         return stopped
 
     def status(self) -> list[ServiceStatus]:

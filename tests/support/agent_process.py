@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -26,13 +25,12 @@ def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 5) 
         return json.loads(response.read())
 
 
-def start(
-    module: str, env: dict[str, str], port: int, log_dir: Path | None = None
-) -> subprocess.Popen[bytes]:
+def start(module: str, env: dict[str, str], port: int, log_dir: Path) -> subprocess.Popen[bytes]:
     """``python -m module`` with ``env``; waits (bounded) for ``GET /ping`` on ``port``.
 
-    Its output goes to ``<log_dir>/<module>-<port>.log``, quoted if it does not come up."""
-    log_path = Path(log_dir or tempfile.gettempdir()) / f"{module}-{port}.log"
+    Its output goes to ``<log_dir>/<module>-<port>.log`` (a pytest temporary folder, so that
+    runs leave nothing in the machine's /tmp), quoted if it does not come up."""
+    log_path = log_dir / f"{module}-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", module],

@@ -3,13 +3,16 @@ its payload and session id, as InvokeAgentRuntime does in AWS (issue 4)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import boto3
 import pytest
@@ -25,6 +28,22 @@ from tests.support.agent_process import http_json, start, stop
 from tests.support.helpers import client_with_test_credentials, free_port, wait_for
 
 RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local-agent"
+
+
+@contextlib.contextmanager
+def _standin(agent_url: str, logs: Path, **env: str) -> Iterator[str]:
+    """The real stand-in on a free port in front of ``agent_url``: its URL, stopped after."""
+    port = free_port()
+    process = start(
+        "harness.agentcore_standin",
+        {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": agent_url, **env},
+        port,
+        logs,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
 
 
 def _client(endpoint: str):
@@ -48,27 +67,16 @@ def _api_error(endpoint: str, payload: bytes = b"{}") -> tuple[str, int, str]:
 
 
 @pytest.fixture(scope="module")
-def standin(agent_url):
-    port = free_port()
-    process = start(
-        "harness.agentcore_standin",
-        {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": agent_url},
-        port,
-    )
-    yield f"http://127.0.0.1:{port}"
-    stop(process)
+def standin(agent_url, tmp_path_factory):
+    with _standin(agent_url, tmp_path_factory.mktemp("standin-logs")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def standin_without_agent():
-    port = free_port()
-    process = start(
-        "harness.agentcore_standin",
-        {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": f"http://127.0.0.1:{free_port()}"},
-        port,
-    )
-    yield f"http://127.0.0.1:{port}"
-    stop(process)
+def standin_without_agent(tmp_path_factory):
+    no_agent = f"http://127.0.0.1:{free_port()}"
+    with _standin(no_agent, tmp_path_factory.mktemp("standin-logs")) as url:
+        yield url
 
 
 def test_invoke_agent_runtime_reaches_the_agent_with_payload_and_session(
@@ -143,17 +151,9 @@ def failing_agent_url():
     server.server_close()
 
 
-def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
-    port = free_port()
-    process = start(
-        "harness.agentcore_standin",
-        {"AGENTCORE_STANDIN_PORT": str(port), "AGENT_URL": failing_agent_url},
-        port,
-    )
-    try:
-        code, status, message = _api_error(f"http://127.0.0.1:{port}")
-    finally:
-        stop(process)
+def test_an_agent_error_is_a_runtime_client_error(failing_agent_url, tmp_path):
+    with _standin(failing_agent_url, tmp_path) as url:
+        code, status, message = _api_error(url)
     assert (code, status) == ("RuntimeClientError", 424)
     assert "Received error (500) from runtime" in message
 
@@ -162,21 +162,9 @@ def test_an_agent_error_is_a_runtime_client_error(failing_agent_url):
     ("fault", "code", "status"),
     [("throttle", "ThrottlingException", 429), ("error", "InternalServerException", 500)],
 )
-def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status):
-    port = free_port()
-    process = start(
-        "harness.agentcore_standin",
-        {
-            "AGENTCORE_STANDIN_PORT": str(port),
-            "AGENT_URL": agent_url,
-            "AGENTCORE_STANDIN_FAULT": fault,
-        },
-        port,
-    )
-    try:
-        seen_code, seen_status, _ = _api_error(f"http://127.0.0.1:{port}")
-    finally:
-        stop(process)
+def test_injected_faults_come_back_as_api_errors(agent_url, fault, code, status, tmp_path):
+    with _standin(agent_url, tmp_path, AGENTCORE_STANDIN_FAULT=fault) as url:
+        seen_code, seen_status, _ = _api_error(url)
     assert (seen_code, seen_status) == (code, status)
 
 
