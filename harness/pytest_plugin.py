@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
-from harness import aws, deploy
+from harness import aws, deploy, pytest_budget
 from harness.errors import HarnessError
+from harness.pytest_budget import setup_budget
 from harness.runtime import (
     ComposeRuntime,
     on_free_ports,
@@ -68,6 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{APART}: the test uses no service of the shared runtime (runs its own on free ports, "
         "or none): under pytest-xdist it goes first and runs beside the exclusive tests",
     )
+    if not config.pluginmanager.is_registered(pytest_budget):
+        config.pluginmanager.register(pytest_budget)
     uid = run_id(config)
     config.stash[_SHARED_RUN] = SharedRun.of(uid) if uid else None
     target = config.getoption("--target", default=None)
@@ -215,7 +218,8 @@ def docker_compose(request: pytest.FixtureRequest, harness_settings: Settings) -
     run = shared_run(request.config)
     with pytest.MonkeyPatch.context() as patch:
         if run is None:
-            engine_started, compose_started = _bring_up(request, runtime, compose, patch)
+            with setup_budget(request.config):
+                engine_started, compose_started = _bring_up(request, runtime, compose, patch)
             try:
                 yield compose
             finally:
@@ -224,7 +228,7 @@ def docker_compose(request: pytest.FixtureRequest, harness_settings: Settings) -
                 if engine_started:
                     runtime.engine.stop()
             return
-        with run.test_lock(exclusive=False), run.state() as state:
+        with setup_budget(request.config), run.test_lock(exclusive=False), run.state() as state:
             engine_started, compose_started = _bring_up(
                 request, runtime, compose, patch, build=not state["images"]
             )
@@ -296,16 +300,19 @@ def _bring_up(
 
 
 @contextmanager
-def running(settings: Settings, services: list[str], run: SharedRun | None) -> Iterator[None]:
-    """The named runtime services, started if needed and stopped after if this started them
-    (under xdist: by the controller at the end of the run)."""
+def running(config: pytest.Config, settings: Settings, services: list[str]) -> Iterator[None]:
+    """The named runtime services, started if needed (installs first, on the set-up's own
+    time budget) and stopped after if this started them (under xdist: by the controller at
+    the end of the run)."""
     runtime = select_runtime(settings)
+    run = shared_run(config)
     if run is not None:
-        with run.test_lock(exclusive=False), run.state() as state:
+        with setup_budget(config), run.test_lock(exclusive=False), run.state() as state:
             state["started"] = sorted({*state["started"], *runtime.up(services)})
         yield
         return
-    started = runtime.up(services)
+    with setup_budget(config):
+        started = runtime.up(services)
     try:
         yield
     finally:
@@ -322,7 +329,7 @@ def localstack(request: pytest.FixtureRequest, harness_settings: Settings) -> It
         request.getfixturevalue("docker_compose")
         yield harness_settings.endpoint_url
         return
-    with running(harness_settings, ["localstack"], shared_run(request.config)):
+    with running(request.config, harness_settings, ["localstack"]):
         yield harness_settings.endpoint_url
 
 
@@ -346,7 +353,7 @@ def agent_services(request: pytest.FixtureRequest, harness_settings: Settings) -
     if select_runtime(harness_settings).mode == "docker":
         yield harness_settings.agent_url  # docker_compose runs every service
         return
-    with running(harness_settings, ["agent", "agentcore-standin"], shared_run(request.config)):
+    with running(request.config, harness_settings, ["agent", "agentcore-standin"]):
         yield harness_settings.agent_url
 
 
@@ -357,7 +364,8 @@ def deployed_stack(request: pytest.FixtureRequest, harness_settings: Settings) -
     if harness_settings.is_local:
         request.getfixturevalue("localstack")
         mode = select_runtime(harness_settings).mode
-        deploy.deploy(harness_settings, runtime_mode=mode)
+        with setup_budget(request.config):  # a first synth on a cold machine fetches jsii
+            deploy.deploy(harness_settings, runtime_mode=mode)
     return StackOutputs.load(harness_settings)
 
 
