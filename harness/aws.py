@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -24,6 +25,14 @@ _CONFIG = Config(
 _AWS_CONFIG = _CONFIG.merge(Config(ignore_configured_endpoint_urls=True))
 
 
+# One session makes every local client of the process: its loader and endpoint resolver parse
+# botocore's JSON data (endpoints, partitions, retry and default settings) once, not per client
+# (a `python -m harness trigger --wait` makes four). A botocore session is not safe to make
+# clients from in several threads at once (the bench's and the deploy's threads do): one at a time.
+_MAKING_A_CLIENT = threading.Lock()
+
+
+@cache
 def _local_session() -> boto3.Session:
     """A session with the local test credentials that ignores the shell's AWS_PROFILE
     (a profile that does not exist would otherwise fail every local call)."""
@@ -35,7 +44,11 @@ def _local_session() -> boto3.Session:
 def client(service: str, settings: Settings) -> Any:
     """A boto3 client for ``service`` on the harness target (local runtime or real AWS)."""
     if settings.is_local:
-        return _local_session().client(
-            service, endpoint_url=settings.endpoint_url, region_name=settings.region, config=_CONFIG
-        )
+        with _MAKING_A_CLIENT:
+            return _local_session().client(
+                service,
+                endpoint_url=settings.endpoint_url,
+                region_name=settings.region,
+                config=_CONFIG,
+            )
     return boto3.client(service, region_name=settings.region, config=_AWS_CONFIG)

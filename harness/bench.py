@@ -29,6 +29,7 @@ from typing import Any
 
 from contract import TERMINAL_STATUSES, SessionStatus
 from harness import aws, deploy
+from harness.bench_report import BURSTS
 from harness.errors import HarnessError
 from harness.polling import PollTimeout, poll
 from harness.runtime import select_runtime
@@ -52,7 +53,6 @@ logger = logging.getLogger(__name__)
 POLL = 0.02  # seconds between journal reads while timing a session
 PUBLISHERS = 16  # threads publishing a burst's events (PutEvents calls of up to 10)
 CHILD_CLEANUP_SECONDS = 120  # an interrupted child bench's time to stop its runtime
-BURSTS = (50, 100)  # concurrent sessions per burst (the first one's memory is measured)
 SERVICES = ("localstack", "agent", "agentcore-standin")
 # The journal history of a session that went right.
 HAPPY_PATH = [SessionStatus.INITIATED, SessionStatus.BUSY, SessionStatus.COMPLETED]

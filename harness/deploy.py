@@ -95,7 +95,9 @@ def cdk_environment(settings: Settings) -> dict[str, str]:
         # The invoker's SDK layer is built with uv (infra/agent_workflow/sdk_layer.py).
         "UV_CACHE_DIR": str(shared / "uv"),
         "CDK_DISABLE_VERSION_CHECK": "1",
-        "CDK_CLI_TELEMETRY_DISABLED": "1",
+        # The name the CLI reads (lib/cli/telemetry/collect-telemetry.js): otherwise every
+        # command forks a node process that posts its telemetry.
+        "CDK_DISABLE_CLI_TELEMETRY": "1",
         "AWS_REGION": settings.region,
         "AWS_DEFAULT_REGION": settings.region,
     }

@@ -77,9 +77,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under xdist the tests marked apart and slow go first, the longest first (they run
-    beside the exclusive tests), then the tests marked exclusive; then the other tests marked
-    ``slow``, the longest first, each followed by a short one (a worker holds its running test
-    and the next): no long test starts late or waits queued behind another."""
+    beside the exclusive tests), then the tests marked exclusive, then the other tests marked
+    apart (a worker done with its first ones runs them while the exclusive tests take turns,
+    instead of idling); then the other tests marked ``slow``, the longest first, each followed
+    by a short one (a worker holds its running test and the next): no long test starts late
+    or waits queued behind another."""
     if shared_run(config) is None:
         return
 
@@ -87,13 +89,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = item.get_closest_marker("slow")
         return 0.0 if marker is None else float(marker.kwargs.get("seconds", 30))
 
-    def apart_and_slow(item: pytest.Item) -> bool:
-        return item.get_closest_marker(APART) is not None and seconds(item) > 0
+    def apart(item: pytest.Item) -> bool:
+        return item.get_closest_marker(APART) is not None
 
-    first = sorted(filter(apart_and_slow, items), key=seconds, reverse=True)
+    first = sorted((i for i in items if apart(i) and seconds(i)), key=seconds, reverse=True)
     exclusive = [i for i in items if i.get_closest_marker(EXCLUSIVE) is not None]
-    rest = [i for i in items if i.get_closest_marker(EXCLUSIVE) is None and i not in first]
+    then = [i for i in items if apart(i) and not seconds(i)]
+    rest = [
+        i
+        for i in items
+        if i.get_closest_marker(EXCLUSIVE) is None and i not in first and i not in then
+    ]
     slow = sorted((i for i in rest if seconds(i)), key=seconds, reverse=True)
     short = [i for i in rest if not seconds(i)]
     paired = [item for pair in zip(slow, short, strict=False) for item in pair]
-    items[:] = first + exclusive + paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
+    items[:] = (
+        first + exclusive + then + paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
+    )

@@ -22,8 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.iam.access_control import IAMPolicy, PermissionResult
-
 from tests.support.templates import example_attribute, resolve
 
 # Which template resource's role each component runs as, and the property naming it.
@@ -145,6 +143,9 @@ def check(
 
     ``logical_ids`` maps what the local run's calls name (table names, function names and
     ARNs, the stand-in's runtime ARN) to the logical ids both stages share."""
+    # moto's policy engine, imported here: not by every xdist worker that collects the test
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
     missing = []
     used: dict[str, set[str]] = {}
     calls = list(calls)

@@ -1,29 +1,32 @@
 """Synthesize the CDK app in-process and check its templates offline: cfn-lint, cdk-nag, and
 the state machine definition rendered to plain JSON (cfn-lint skips a definition built with
-Fn::Join, so the tests render one and lint that too)."""
+Fn::Join, so the tests render one and lint that too). A synth of the app as it is is kept by
+content (tests/support/synth_cache.py): each is done once, here or in another test process.
+aws-cdk-lib is imported only for a synth, so a process that reads kept templates (an
+end-to-end worker) never loads it."""
 
 from __future__ import annotations
 
 import copy
 import functools
 import json
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aws_cdk as cdk
-from aws_cdk.assertions import Template
+from tests.support import synth_cache
+
+if TYPE_CHECKING:
+    import aws_cdk as cdk
+
+    from agent_workflow.stack import AgentWorkflowStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT / "infra") not in sys.path:
     sys.path.insert(0, str(REPO_ROOT / "infra"))
-
-from agent_workflow.config import StageConfig  # noqa: E402
-from agent_workflow.stack import AgentWorkflowStack  # noqa: E402
 
 # What the rendered templates stand in for the deploy-time values (a plausible account).
 PSEUDO = {
@@ -59,17 +62,28 @@ class NagFinding:
 
 class Synthesized:
     """One stage of the app synthesized into ``outdir``: its template and cloud assembly (with
-    the staged assets)."""
+    the staged assets), kept by content unless ``cache`` is False (a synth with a patched
+    function: not the app as it is)."""
 
-    def __init__(self, stage: str, outdir: Path) -> None:
-        app, stack = app_stack(stage, outdir)
-        self.template = Template.from_stack(stack)
-        self.outdir = Path(app.synth().directory)
+    def __init__(self, stage: str, outdir: Path, *, cache: bool = True) -> None:
+        def synthesize(into: Path) -> None:
+            app, _ = app_stack(stage, into)
+            app.synth()
+
+        if cache:
+            synth_cache.kept_synth(stage, {"context": {}}, outdir, synthesize, assembly=True)
+        else:
+            synthesize(outdir)
+        self.outdir = outdir
+        self.template = stack_template(outdir)
         self.assets = json.loads((self.outdir / "AgentWorkflow.assets.json").read_text())
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = self.template.find_resources(kind)
-        return found
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == kind
+        }
 
     def one(self, kind: str) -> dict[str, Any]:
         (resource,) = self.resources(kind).values()
@@ -104,6 +118,11 @@ def app_stack(
 ) -> tuple[cdk.App, AgentWorkflowStack]:
     """The CDK app of ``stage`` (with more ``context``) and its one stack, as infra/app.py
     makes them."""
+    import aws_cdk as cdk
+
+    from agent_workflow.config import StageConfig
+    from agent_workflow.stack import AgentWorkflowStack
+
     app = cdk.App(outdir=str(outdir) if outdir else None, context={"stage": stage, **context})
     config = StageConfig.from_context(app.node)
     return app, AgentWorkflowStack(app, config.stack_name, config=config, env=config.environment)
@@ -126,11 +145,13 @@ def synth(
 ) -> tuple[cdk.Stack, dict[str, Any], list[NagFinding]]:
     """One stack of the app, its template, and (with ``nag``) cdk-nag's AwsSolutions and
     Serverless findings, read from CDK's policy validation report. ``edit`` changes the stack
-    before synth (a test's deliberate defect)."""
+    before synth (a test's deliberate defect). Synthesized now: ``synthesized`` reads the app
+    as it is from the synths kept by content."""
+    import aws_cdk as cdk
+
     app, stack = app_stack(stage, outdir, **{"@aws-cdk/core:validationReportJson": True, **context})
     if edit:
         edit(stack)
-    findings: list[NagFinding] = []
     if nag:
         import cdk_nag
 
@@ -143,21 +164,10 @@ def synth(
         if "ValidationFailed" not in str(error) or outdir is None:
             raise
         assembly = None
+    findings: list[NagFinding] = []
     if nag:
         assert outdir is not None, "cdk-nag's report needs an output directory"
-        report = outdir / "policy-validation-report.json"
-        if report.exists():
-            for plugin in json.loads(report.read_text())["pluginReports"]:
-                for violation in plugin["violations"]:
-                    for resource in violation["violatingResources"]:
-                        findings.append(
-                            NagFinding(
-                                rule=violation["ruleName"],
-                                path=resource["constructPath"],
-                                severity=violation["severity"],
-                                description=violation["description"],
-                            )
-                        )
+        findings = nag_findings(outdir)
     if assembly is not None:
         template = assembly.get_stack_by_name(stack.stack_name).template
     else:
@@ -165,16 +175,46 @@ def synth(
     return stack, template, findings
 
 
+def nag_findings(outdir: Path) -> list[NagFinding]:
+    """cdk-nag's findings in the policy validation report a synth wrote into ``outdir``."""
+    report = outdir / "policy-validation-report.json"
+    if not report.exists():
+        return []
+    return [
+        NagFinding(
+            rule=violation["ruleName"],
+            path=resource["constructPath"],
+            severity=violation["severity"],
+            description=violation["description"],
+        )
+        for plugin in json.loads(report.read_text())["pluginReports"]
+        for violation in plugin["violations"]
+        for resource in violation["violatingResources"]
+    ]
+
+
+def stack_template(outdir: Path) -> dict[str, Any]:
+    """The template of the app's one stack, as a synth wrote it into ``outdir``."""
+    (file,) = outdir.glob("*.template.json")
+    template: dict[str, Any] = json.loads(file.read_text())
+    return template
+
+
 @functools.cache
-def synthesized(stage: str) -> tuple[dict[str, Any], tuple[NagFinding, ...]]:
-    """The stage's template (and, for aws, cdk-nag's findings), synthesized once per test run
-    with the default context: the modules that only read it share it."""
-    outdir = Path(tempfile.mkdtemp(prefix=f"cdk-{stage}-"))
-    try:
-        _, template, findings = synth(stage, outdir, nag=stage == "aws")
-    finally:
-        shutil.rmtree(outdir, ignore_errors=True)
-    return template, tuple(findings)
+def synthesized(stage: str, **context: str) -> tuple[dict[str, Any], tuple[NagFinding, ...]]:
+    """The stage's template with ``context`` (the default one without), and for aws cdk-nag's
+    findings: the app as it is, synthesized once per content (tests/support/synth_cache.py)
+    and read once per process; the modules that only read it share it."""
+    nag = stage == "aws"
+
+    def synthesize(into: Path) -> None:
+        synth(stage, into, nag=nag, **context)
+
+    with tempfile.TemporaryDirectory(prefix=f"cdk-{stage}-") as name:
+        outdir = Path(name)
+        options = {"context": context, "cdk-nag": nag}
+        synth_cache.kept_synth(stage, options, outdir, synthesize, assembly=False)
+        return stack_template(outdir), tuple(nag_findings(outdir))
 
 
 def cfn_lint(template: dict[str, Any]) -> list[str]:

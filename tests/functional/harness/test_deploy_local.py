@@ -170,6 +170,11 @@ def test_local_deploys_skip_the_cdk_template_validation_the_aws_stage_keeps(sett
     assert "CDK_VALIDATION" not in deploy.cdk_environment(Settings(target="aws"))
 
 
+def test_the_cdk_cli_sends_no_telemetry(settings):
+    for target in (settings, Settings(target="aws")):
+        assert deploy.cdk_environment(target)["CDK_DISABLE_CLI_TELEMETRY"] == "1"
+
+
 def test_a_fresh_synth_synthesizes_and_leaves_the_kept_copies(cdk, settings):
     # GIVEN synths of two contexts kept (another lane may be deploying one of them)
     _deploy(settings, context={"max_polls": "31"})

@@ -36,9 +36,11 @@ def _mypy(checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
-@pytest.fixture
-def published(tmp_path: Path) -> tuple[Path, Path]:
-    """A first checkout that ran mypy and published its cache; the shared folder."""
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A first checkout that ran mypy and published its cache; the shared folder. One mypy
+    run for the module: its tests only read both (the last one checks nothing changed)."""
+    tmp_path = tmp_path_factory.mktemp("published")
     first = _checkout(tmp_path / "first")
     _mypy(first)
     shared = tmp_path / "machine-cache" / "mypy" / "key"

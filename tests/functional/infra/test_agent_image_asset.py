@@ -3,19 +3,12 @@ repository root with only the agent (less its test doubles) and the contract in 
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
-import aws_cdk as cdk
 import pytest
 
 from harness.settings import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT / "infra"))
-
-from agent_workflow.config import StageConfig
-from agent_workflow.stack import AgentWorkflowStack
+from tests.support.templates import Synthesized
 
 
 def _product_files(folder: str) -> set[str]:
@@ -32,13 +25,9 @@ def _product_files(folder: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def image_asset(tmp_path_factory) -> tuple[dict, Path]:
-    app = cdk.App(context={"stage": "aws"}, outdir=str(tmp_path_factory.mktemp("cdk-aws")))
-    config = StageConfig.from_context(app.node)
-    AgentWorkflowStack(app, "AgentWorkflow", config=config, env=config.environment)
-    outdir = Path(app.synth().directory)
-    assets = json.loads((outdir / "AgentWorkflow.assets.json").read_text())
-    (image,) = assets["dockerImages"].values()
-    return image["source"], outdir / image["source"]["directory"]
+    synthesized = Synthesized("aws", tmp_path_factory.mktemp("cdk-aws"))
+    (image,) = synthesized.assets["dockerImages"].values()
+    return image["source"], synthesized.outdir / image["source"]["directory"]
 
 
 def test_the_image_is_the_production_target_for_arm64(image_asset):

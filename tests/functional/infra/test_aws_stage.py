@@ -17,7 +17,7 @@ from contract import (
     INVOKER_MAX_ATTEMPTS,
     INVOKER_READ_TIMEOUT_SECONDS,
 )
-from tests.support.templates import REPO_ROOT, rendered_definition, synth, synthesized
+from tests.support.templates import REPO_ROOT, rendered_definition, synthesized
 
 
 def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -140,7 +140,7 @@ def test_the_runtime_name_is_the_stacks(tmp_path):
     )
     names = {}
     for stack_name in ("AgentWorkflow", "agent-workflow-pr-42", "A" + "-long" * 9):
-        _, template, _ = synth("aws", stack_name=stack_name)
+        template, _ = synthesized("aws", stack_name=stack_name)
         names[stack_name] = _runtime(template)["AgentRuntimeName"]
         assert re.fullmatch(pattern, names[stack_name]), names[stack_name]
     assert names["AgentWorkflow"] == "AgentWorkflow_agent"
@@ -197,7 +197,7 @@ def test_the_agent_may_invoke_its_model_only_where_the_profile_routes(aws):
 def test_the_model_is_a_stack_setting_with_a_check():
     from agent_workflow.config import StageConfig  # infra/ is on the path (tests.support)
 
-    _, template, _ = synth(
+    template, _ = synthesized(
         "aws",
         bedrock_model_id="eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
         bedrock_model_regions="eu-west-1,eu-central-1",

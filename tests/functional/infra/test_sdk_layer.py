@@ -32,7 +32,7 @@ def synthesized(request, tmp_path_factory) -> Synthesized:
 
 def test_the_invoker_has_the_sdk_layer_for_its_runtime_and_architecture(synthesized):
     function = synthesized.one("AWS::Lambda::Function")["Properties"]
-    (layer_id,) = synthesized.template.find_resources("AWS::Lambda::LayerVersion")
+    (layer_id,) = synthesized.resources("AWS::Lambda::LayerVersion")
     assert function["Layers"] == [{"Ref": layer_id}]
     assert function["Runtime"] == "python3.12"
     assert function["Architectures"] == ["x86_64"]
@@ -61,18 +61,18 @@ def test_the_layer_asset_holds_exactly_the_locks_packages_under_python(synthesiz
 
 
 def test_the_layer_asset_changes_with_the_lock_and_only_with_it(monkeypatch, tmp_path):
-    # GIVEN the stack as it is
+    # GIVEN the stack as it is (the patched synths below are not the app as it is: not kept)
     base = Synthesized("local", tmp_path / "base")
     # WHEN the handler (or the contract) changes, THEN only the function's asset changes
     monkeypatch.setattr(agent_invoker, "bundle_hash", lambda: "0" * 64)
-    edited = Synthesized("local", tmp_path / "edited")
+    edited = Synthesized("local", tmp_path / "edited", cache=False)
     assert edited.function_key() != base.function_key()
     assert edited.layer_key() == base.layer_key()
     # WHEN the lock changes, THEN the layer's asset changes (a new S3 key: a new version)
     built = sdk_layer.build_layer_zip()
     monkeypatch.setattr(sdk_layer, "build_layer_zip", lambda: built)  # no second build
     monkeypatch.setattr(sdk_layer, "layer_hash", lambda: "1" * 64)
-    relocked = Synthesized("local", tmp_path / "relocked")
+    relocked = Synthesized("local", tmp_path / "relocked", cache=False)
     assert relocked.layer_key() != base.layer_key()
 
 

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Match, Template
 
 from contract import JOURNAL_TABLE_SCHEMA
 from harness.settings import REPO_ROOT
-from tests.support.templates import app_stack, joined_definition
+from tests.support.templates import joined_definition, synthesized
 
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
@@ -31,8 +31,8 @@ INTEGRATION_ACTIONS = {
 
 
 def synth(stage: str) -> Template:
-    _, stack = app_stack(stage)
-    return Template.from_stack(stack)
+    """The stage's template (synthesized once per content: tests/support/synth_cache.py)."""
+    return Template.from_json(synthesized(stage)[0])
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from harness import deploy
 from harness.runtime.host import HostRuntime
 from harness.settings import REPO_ROOT, Settings
 from harness.wait_scale import DEFAULT_WAIT_SCALE
-from tests.support.templates import rendered_definition, synth, synthesized
+from tests.support.templates import rendered_definition, synthesized
 
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
@@ -55,7 +55,7 @@ def _without_budget_texts(definition: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def scaled() -> dict[str, Any]:
-    _, template, _ = synth("local", wait_scale="0.1")
+    template, _ = synthesized("local", wait_scale="0.1")
     return template
 
 

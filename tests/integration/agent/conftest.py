@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
-from moto.server import ThreadedMotoServer
 
 from contract import JOURNAL_TABLE_SCHEMA, journal_key
 from tests.support.agent_process import AGENT_HTTP_TABLE, start, stop
@@ -23,6 +22,10 @@ DESERIALIZER = TypeDeserializer()
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
+    # Imported here: moto's server (Flask, werkzeug, every backend's URLs) is ~0.5 CPU-s that
+    # every xdist worker paid at collection, also those that run no test of this folder.
+    from moto.server import ThreadedMotoServer
+
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()

@@ -11,6 +11,8 @@ import pytest
 
 from harness.settings import REPO_ROOT
 
+pytestmark = pytest.mark.apart  # each process stops at its settings: no shared service
+
 
 @pytest.mark.parametrize(
     ("command", "variable", "value", "accepted"),

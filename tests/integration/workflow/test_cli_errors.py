@@ -89,6 +89,7 @@ def test_up_on_a_port_taken_by_something_else(tmp_path):
     )
 
 
+@pytest.mark.apart  # its own runtime dir, on free ports: installs, no shared service
 def test_up_without_python_3_13(tmp_path):
     no_pythons = tmp_path / "empty-pyenv"
     no_pythons.mkdir()
@@ -103,6 +104,7 @@ def test_up_without_python_3_13(tmp_path):
     )
 
 
+@pytest.mark.apart  # its own runtime dir, on free ports: installs, no shared service
 def test_up_when_an_install_fails(tmp_path):
     # Answers the version probe like a Python 3.13, then fails as an interpreter.
     impostor = tmp_path / "python3.13"

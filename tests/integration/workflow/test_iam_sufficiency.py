@@ -23,7 +23,7 @@ from harness.assertions import assert_transitions
 from harness.runtime import select_runtime
 from harness.settings import REPO_ROOT
 from tests.support.iam_sufficiency import Call, calls_from_execution_history, check
-from tests.support.templates import synth
+from tests.support.templates import synthesized
 
 RECORDING = REPO_ROOT / "reports" / "aws-calls.json"
 
@@ -120,7 +120,7 @@ def test_every_recorded_call_is_allowed_by_the_aws_stage_roles(
     calls += invoker_calls(aws_client, invoker, started_ms)
     agent_log = select_runtime(harness_settings).log_text("agent")[agent_log_start:]
     calls += [Call.from_json(c) for c in parse(agent_log)]
-    aws_template = synth("aws")[1]
+    aws_template = synthesized("aws")[0]
     logical_ids = _logical_ids(aws_client, stack_name)
     # The stand-in's ARN stands for the aws stage's runtime (the local stage has none).
     (runtime_id,) = (

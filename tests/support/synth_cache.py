@@ -1,0 +1,140 @@
+"""The tests' synths of the CDK app, kept by content: a synth of the same stage and context from
+the same inputs (the CDK app and what it bundles or packages: infra/, contract/, agent/, the
+invoker's layer lock; aws-cdk-lib's and cdk-nag's pins in requirements/dev.lock; the code
+that synthesizes: tests/support/templates.py and this module) is done once, by whichever test
+process (the functional tier, an end-to-end worker) needs it first, and read from
+.runtime/cache/synths/<key>/ by every other one, in this run and the next ones. An in-process
+synth costs seconds of CPU (jsii's node kernel loading aws-cdk-lib, then building the stack);
+the same inputs always give the same template.
+
+The cache is the checkout's own (its .runtime/), so another checkout's code is never read.
+Kept whole or not at all: a synth is copied into a folder of its own, then renamed into
+place; a reader only sees complete entries. A synth during which an input changed (a file
+saved meanwhile: the result may hold either version) is used but not kept. A synth that is
+not the app as it is (a test's deliberate edit, a patched function) must not come here: its
+callers synthesize without the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from harness.fingerprint import fingerprint
+from harness.settings import REPO_ROOT
+
+CACHE_DIR = REPO_ROOT / ".runtime" / "cache" / "synths"
+KEPT_ENTRIES = 24  # the most recently used stay (a template ~50 kB; an assembly ~17 MB)
+COMPLETE = "harness-synth-complete"  # written last into an entry
+STALE_PARTIAL_SECONDS = 3600
+INPUTS = (
+    REPO_ROOT / "infra" / "app.py",
+    REPO_ROOT / "infra" / "cdk.json",
+    REPO_ROOT / "infra" / "agent_workflow",
+    REPO_ROOT / "contract",
+    REPO_ROOT / "agent",  # the aws stage's image asset
+    REPO_ROOT / "requirements" / "lambda.lock",
+    REPO_ROOT / "requirements" / "dev.lock",
+    REPO_ROOT / "tests" / "support" / "templates.py",
+    Path(__file__),
+)
+
+
+def synth_key(stage: str, options: Mapping[str, object], *, assembly: bool) -> str:
+    """What a synth of ``stage`` with ``options`` (its context, and whatever else tells it
+    apart) made now would be made from."""
+    extra = json.dumps(
+        {
+            "stage": stage,
+            "options": dict(options),
+            "assembly": assembly,
+            "python": list(sys.version_info[:2]),
+        },
+        sort_keys=True,
+    )
+    return fingerprint(*INPUTS, extra=extra)
+
+
+def kept_synth(
+    stage: str,
+    options: Mapping[str, object],
+    outdir: Path,
+    synthesize: Callable[[Path], None],
+    *,
+    assembly: bool,
+) -> bool:
+    """Fill ``outdir`` with the synth of ``stage`` and ``options``: the kept one if there is
+    one (True), else ``synthesize(outdir)``, then kept (False). With ``assembly`` the whole
+    cloud assembly (staged assets too) is kept, else its JSON files (templates, manifest,
+    validation report)."""
+    key = synth_key(stage, options, assembly=assembly)
+    entry = CACHE_DIR / key
+    if (entry / COMPLETE).is_file():
+        try:
+            os.utime(entry)  # recently used
+            _copy(entry, outdir)
+            (outdir / COMPLETE).unlink()
+            return True
+        except OSError:  # removed meanwhile, as one of the least recently used
+            shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir(parents=True, exist_ok=True)
+    synthesize(outdir)
+    if synth_key(stage, options, assembly=assembly) == key:
+        _keep(outdir, entry, whole=assembly)
+    return False
+
+
+def _copy(source: Path, target: Path, *, whole: bool = True) -> None:
+    """``source``'s files into ``target`` as hard links (the files are never written again:
+    a synth writes a new folder), or copies across file systems."""
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    target.mkdir(parents=True, exist_ok=True)
+    if whole:
+        shutil.copytree(source, target, copy_function=link, dirs_exist_ok=True)
+        return
+    for file in source.glob("*.json"):
+        link(str(file), str(target / file.name))
+
+
+def _keep(outdir: Path, entry: Path, *, whole: bool) -> None:
+    partial = CACHE_DIR / f".{entry.name}.{os.getpid()}.{threading.get_ident()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    _copy(outdir, partial, whole=whole)
+    (partial / COMPLETE).write_text(entry.name + "\n")
+    try:
+        partial.rename(entry)
+        os.utime(entry)  # the most recently used
+    except OSError:  # another process kept the same synth meanwhile
+        shutil.rmtree(partial, ignore_errors=True)
+    now = time.time()
+    for stale in CACHE_DIR.glob(".*"):  # left by a process killed while it kept its synth
+        with contextlib.suppress(OSError):
+            if now - stale.stat().st_mtime > STALE_PARTIAL_SECONDS:
+                shutil.rmtree(stale, ignore_errors=True)
+    entries = sorted(
+        (path for path in CACHE_DIR.iterdir() if not path.name.startswith(".")),
+        key=_used,
+        reverse=True,
+    )
+    for old in entries[KEPT_ENTRIES:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _used(entry: Path) -> float:
+    try:
+        return entry.stat().st_mtime
+    except OSError:  # removed meanwhile
+        return 0.0
