@@ -220,12 +220,16 @@ def make_handler(sessions: Sessions, hint: str = "") -> type[BaseHTTPRequestHand
 
         def _send(self, text: str, status: HTTPStatus = HTTPStatus.OK) -> None:
             data = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except ConnectionError:  # the browser went away first (a closed tab, a reload)
+                logger.debug("path=<%s> | the client left before the answer", self.path)
+                self.close_connection = True
 
         def log_message(self, format: str, *args: object) -> None:
             logger.debug("ui | %s", format % args)

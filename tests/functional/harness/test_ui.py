@@ -4,6 +4,9 @@ there yet waited for, the report linked."""
 
 from __future__ import annotations
 
+import socket
+import struct
+import threading
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -109,3 +112,47 @@ def test_the_report_is_served(page):
     assert "<svg" in text
     assert page("/session/33333333-0000-0000-0000-000000000003/report")[0] == 404
     assert page("/nothing")[0] == 404
+
+
+class SlowJournal(FakeJournal):
+    """Answers the sessions list only once the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked, self.go = threading.Event(), threading.Event()
+
+    def recent(self, limit: int = 50) -> list[SessionSummary]:
+        self.asked.set()
+        self.go.wait(10)
+        return super().recent(limit)
+
+
+def test_a_browser_gone_before_the_answer_is_no_error(capsys):
+    # GIVEN a page request whose browser resets the connection before the answer is ready
+    journal = SlowJournal()
+    server = UiServer(journal, port=0).start()
+    errors: list[object] = []
+    done = threading.Event()
+    server.httpd.handle_error = lambda request, address: errors.append(address)
+    shutdown_request = server.httpd.shutdown_request
+
+    def request_done(request):
+        shutdown_request(request)
+        done.set()
+
+    server.httpd.shutdown_request = request_done
+    try:
+        with socket.create_connection(server.httpd.server_address[:2], timeout=10) as browser:
+            browser.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert journal.asked.wait(10)
+            browser.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+        # WHEN the server answers it
+        journal.go.set()
+        assert done.wait(10)
+    finally:
+        server.stop()
+
+    # THEN that is no error: nothing handled as one, no traceback printed
+    assert errors == []
+    assert "Traceback" not in capsys.readouterr().err
