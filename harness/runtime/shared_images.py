@@ -10,18 +10,23 @@ machine's CAs, the locked packages), so each is saved once into the machine's ca
 (``docker load``, seconds). What is loaded is checked like a built image: by its inputs
 label. The archive is written to a file of its own and renamed into place, so two checkouts
 never read half of one; each engine loads its own copy, so two checkouts may load or build at
-once.
+once. An image's archives (~0.3-1.3 GB each) are pruned when a new one is saved: the
+``KEPT_PER_IMAGE`` most recently saved or loaded stay (a checkout on older lock files still
+finds its own); a removed one is only built again by whoever needs it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 # Runs ``docker ARGS`` on the checkout's engine; True if it succeeded.
 Docker = Callable[..., bool]
+
+KEPT_PER_IMAGE = 2
 
 
 def archive(cache_dir: Path, name: str, inputs: str) -> Path:
@@ -34,7 +39,11 @@ def load(docker: Docker, label: Callable[[], str | None], path: Path, inputs: st
     matches ``inputs``)."""
     if not path.is_file():
         return False
-    return docker("load", "--quiet", "--input", str(path)) and label() == inputs
+    if not (docker("load", "--quiet", "--input", str(path)) and label() == inputs):
+        return False
+    with contextlib.suppress(OSError):
+        os.utime(path)  # used: kept by the next prune
+    return True
 
 
 def save(docker: Docker, tag: str, path: Path) -> bool:
@@ -47,7 +56,28 @@ def save(docker: Docker, tag: str, path: Path) -> bool:
         if not docker("save", "--output", str(partial), tag):
             return False
         partial.rename(path)
+        prune(path)
         return True
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
+
+
+def prune(kept: Path) -> list[Path]:
+    """Remove the older archives of the image ``kept`` is one of (same name, other inputs),
+    keeping the ``KEPT_PER_IMAGE`` most recently used, ``kept`` always; the ones removed."""
+    name = kept.name.rsplit("-", 1)[0]
+    same_image = re.compile(rf"{re.escape(name)}-[0-9a-f]+\.tar")
+
+    def last_used(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except FileNotFoundError:  # another checkout pruned it meanwhile
+            return 0.0
+
+    others = [p for p in kept.parent.iterdir() if p != kept and same_image.fullmatch(p.name)]
+    removed = sorted(others, key=last_used, reverse=True)[KEPT_PER_IMAGE - 1 :]
+    for path in removed:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return removed

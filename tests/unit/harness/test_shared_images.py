@@ -4,6 +4,7 @@ checked by their inputs label like a built image."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from harness.runtime import shared_images
@@ -61,3 +62,38 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path):
 
     assert not shared_images.save(FakeDocker(succeeds=False), "base:offline", path)
     assert list(path.parent.iterdir()) == []
+
+
+def _archives(tmp_path: Path, name: str, *inputs: str) -> list[Path]:
+    """Archives of ``name``, the first the oldest (seconds apart)."""
+    paths = [shared_images.archive(tmp_path, name, key) for key in inputs]
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    for age, path in enumerate(reversed(paths)):
+        path.write_bytes(b"image")
+        os.utime(path, (1_000_000 - age, 1_000_000 - age))
+    return paths
+
+
+def test_saving_an_image_prunes_its_older_archives_keeping_the_last_used(tmp_path):
+    # GIVEN three archives of the base (the oldest first) and one of another image
+    *_, recent = _archives(tmp_path, "offline-base", "a1", "b2", "c3")
+    (other,) = _archives(tmp_path, "agent-dependencies", "a1")
+
+    # WHEN a new base is saved
+    path = shared_images.archive(tmp_path, "offline-base", "d4")
+    assert shared_images.save(FakeDocker(), "base:offline", path)
+
+    # THEN it and the most recently used other one stay; the other image is left alone
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted(
+        [path.name, recent.name, other.name]
+    )
+
+
+def test_a_loaded_archive_counts_as_recently_used(tmp_path):
+    oldest, _ = _archives(tmp_path, "offline-base", "a1", "b2")
+    assert shared_images.load(FakeDocker(), lambda: "a1", oldest, "a1")
+
+    path = shared_images.archive(tmp_path, "offline-base", "c3")
+    assert shared_images.save(FakeDocker(), "base:offline", path)
+
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, oldest.name])
