@@ -153,7 +153,8 @@ def stop_tree(
     *,
     hurry: Callable[[], bool] = lambda: False,
 ) -> bool:
-    """Stop ``pid`` and every process below it, wherever their process group or session is.
+    """Stop ``pid`` and every process below it, wherever their process group or session is,
+    and every process left in the session ``pid`` leads (whose parent is gone).
 
     The tree is collected before any signal (once a parent is gone its children are
     re-parented and can no longer be found), and again while the parent lives, since it may
@@ -164,7 +165,7 @@ def stop_tree(
     for (bounded). Processes are tracked as ``psutil.Process`` (pid and start time), so a
     reused pid is never signalled. True if everything ended before SIGKILL.
     """
-    tree = _processes({pid} | descendants(pid))
+    tree = _processes({pid} | descendants(pid) | session_members(pid))
     if pid not in tree:
         return True
     # Not its whole group: that killed LocalStack's Lambda environments under it, and after a
@@ -185,7 +186,7 @@ def stop_tree(
             return "hurry"
         if pid in alive:
             if checks % 10 == 0:  # its new children, every 0.5 s
-                tree.update(_processes(descendants(pid)))
+                tree.update(_processes(descendants(pid) | session_members(pid)))
         elif parent_gone_at is None:
             parent_gone_at = time.monotonic()
         elif not orphans_signalled and time.monotonic() - parent_gone_at >= ORPHAN_GRACE:
@@ -291,6 +292,19 @@ def pss_mb(pid: int) -> float:
         return 0.0
     pss = getattr(info, "pss", None)  # only where the OS has it (Linux)
     return pss / 2**20 if pss is not None else info.rss / 2**20
+
+
+def session_members(leader: int) -> set[int]:
+    """Every other live process in the session ``leader`` leads (none if it leads none). A
+    service runs in a session of its own, so this finds what it started even once the process
+    between them is gone: a Lambda environment whose zygote LocalStack stopped has init for
+    parent, and is no descendant of LocalStack any more."""
+    members = set()
+    for pid in psutil.pids():
+        with contextlib.suppress(OSError):
+            if pid != leader and os.getsid(pid) == leader:
+                members.add(pid)
+    return members
 
 
 def descendants(root: int) -> set[int]:

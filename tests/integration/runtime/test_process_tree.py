@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtime.processes import ManagedProcess, ProcessSpec, descendants, pid_alive
+from harness.runtime.processes import (
+    ManagedProcess,
+    ProcessSpec,
+    descendants,
+    pid_alive,
+    session_members,
+)
 from tests.support.helpers import wait_for
 
 SLEEPER = "import signal, sys, time\n{ignore}time.sleep(600)\n"
@@ -84,5 +90,58 @@ def test_stop_ends_every_process_of_the_tree(
     finally:
         for leftover in {pid} | tree:  # never leave this test's own processes behind
             if pid_alive(leftover):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(leftover, signal.SIGKILL)
+
+
+ORPHANING_SERVICE = """
+import os, sys, time
+if os.fork() == 0:  # a child (as a Lambda zygote) that forks a grandchild, then exits
+    if os.fork() == 0:  # the grandchild (as an environment): its parent gone, init's child
+        with open(sys.argv[1] + ".tmp", "w") as out:
+            out.write(str(os.getpid()))
+        os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+        time.sleep(600)
+    os._exit(0)
+os.wait()
+time.sleep(600)
+"""
+
+
+def test_stop_ends_a_process_whose_parent_left_the_services_session_first(tmp_path: Path) -> None:
+    # GIVEN a service whose child forked a grandchild and exited (as a Lambda environment
+    # whose zygote LocalStack stopped: no descendant of LocalStack any more, still in its
+    # session; one outlived `make test` on this machine)
+    orphan_file = tmp_path / "orphan.pid"
+    spec = ProcessSpec(
+        name="orphaning-service",
+        command=[sys.executable, "-c", ORPHANING_SERVICE, str(orphan_file)],
+        env={},
+        port=0,
+        health_url="",
+    )
+    process = ManagedProcess(spec, tmp_path)
+    pid = process.start()
+    orphan = 0
+    try:
+        wait_for(orphan_file.exists, 30, "the grandchild's pid file", interval=0.05)
+        orphan = int(orphan_file.read_text())
+        assert orphan not in descendants(pid)
+        assert orphan in session_members(pid)
+
+        # WHEN the service is stopped
+        assert process.stop(timeout=10)
+
+        # THEN the grandchild is stopped with it
+        wait_for(
+            lambda: pid_alive(orphan),
+            30,
+            "the service's orphaned grandchild gone after stop()",
+            interval=0.1,
+            accept=lambda alive: not alive,
+        )
+    finally:
+        for leftover in (pid, orphan):
+            if leftover and pid_alive(leftover):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(leftover, signal.SIGKILL)
