@@ -20,6 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
+from harness import recently_used
 from harness.fingerprint import fingerprint
 from harness.settings import REPO_ROOT
 
@@ -86,16 +87,6 @@ def _keep(key: str) -> None:
         return
     KEPT_DIR.mkdir(parents=True, exist_ok=True)
     partial = KEPT_DIR / f".{key}.{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(ASSEMBLY_DIR, partial)
-    try:
-        partial.rename(target)
-    except OSError:  # another process kept the same synth meanwhile
-        shutil.rmtree(partial, ignore_errors=True)
-    copies = sorted(
-        (path for path in KEPT_DIR.iterdir() if not path.name.startswith(".")),
-        key=lambda path: path.stat().st_mtime,
-        reverse=True,
-    )
-    for old in copies[KEPT_COUNT:]:
-        shutil.rmtree(old, ignore_errors=True)
+    recently_used.put_whole(target, partial, lambda into: shutil.copytree(ASSEMBLY_DIR, into))
+    copies = (path for path in KEPT_DIR.iterdir() if not path.name.startswith("."))
+    recently_used.prune(copies, KEPT_COUNT)

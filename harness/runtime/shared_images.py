@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import recently_used
+
 # Runs ``docker ARGS`` on the checkout's engine; True if it succeeded.
 Docker = Callable[..., bool]
 
@@ -69,15 +71,5 @@ def prune(kept: Path) -> list[Path]:
     name = kept.name.rsplit("-", 1)[0]
     same_image = re.compile(rf"{re.escape(name)}-[0-9a-f]+\.tar")
 
-    def last_used(path: Path) -> float:
-        try:
-            return path.stat().st_mtime
-        except FileNotFoundError:  # another checkout pruned it meanwhile
-            return 0.0
-
     others = [p for p in kept.parent.iterdir() if p != kept and same_image.fullmatch(p.name)]
-    removed = sorted(others, key=last_used, reverse=True)[KEPT_PER_IMAGE - 1 :]
-    for path in removed:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-    return removed
+    return recently_used.prune(others, KEPT_PER_IMAGE - 1)

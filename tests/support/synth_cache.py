@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from harness import recently_used
 from harness.fingerprint import fingerprint
 from harness.settings import REPO_ROOT
 
@@ -110,31 +111,17 @@ def _copy(source: Path, target: Path, *, whole: bool = True) -> None:
 
 
 def _keep(outdir: Path, entry: Path, *, whole: bool) -> None:
+    def fill(partial: Path) -> None:
+        _copy(outdir, partial, whole=whole)
+        (partial / COMPLETE).write_text(entry.name + "\n")
+
     partial = CACHE_DIR / f".{entry.name}.{os.getpid()}.{threading.get_ident()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    _copy(outdir, partial, whole=whole)
-    (partial / COMPLETE).write_text(entry.name + "\n")
-    try:
-        partial.rename(entry)
+    if recently_used.put_whole(entry, partial, fill):
         os.utime(entry)  # the most recently used
-    except OSError:  # another process kept the same synth meanwhile
-        shutil.rmtree(partial, ignore_errors=True)
     now = time.time()
     for stale in CACHE_DIR.glob(".*"):  # left by a process killed while it kept its synth
         with contextlib.suppress(OSError):
             if now - stale.stat().st_mtime > STALE_PARTIAL_SECONDS:
                 shutil.rmtree(stale, ignore_errors=True)
-    entries = sorted(
-        (path for path in CACHE_DIR.iterdir() if not path.name.startswith(".")),
-        key=_used,
-        reverse=True,
-    )
-    for old in entries[KEPT_ENTRIES:]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _used(entry: Path) -> float:
-    try:
-        return entry.stat().st_mtime
-    except OSError:  # removed meanwhile
-        return 0.0
+    entries = (path for path in CACHE_DIR.iterdir() if not path.name.startswith("."))
+    recently_used.prune(entries, KEPT_ENTRIES)
