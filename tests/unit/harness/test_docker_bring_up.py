@@ -60,23 +60,23 @@ def _images(*, fail: bool) -> type:
     return Images
 
 
-def test_an_interrupted_image_check_stops_the_engine_it_started(monkeypatch):
-    monkeypatch.setattr(pytest_plugin, "ImageBuilder", _images(fail=True))
+def _interrupted() -> None:
+    raise Interrupted
+
+
+@pytest.mark.parametrize(
+    ("images_fail", "compose_start"),
+    [
+        pytest.param(True, lambda: None, id="image-check"),
+        pytest.param(False, _interrupted, id="compose-up"),
+    ],
+)
+def test_an_interrupted_bring_up_stops_the_engine_it_started(
+    monkeypatch, images_fail, compose_start
+):
+    monkeypatch.setattr(pytest_plugin, "ImageBuilder", _images(fail=images_fail))
     runtime = FakeRuntime()
-    compose = SimpleNamespace(start=lambda: None)
-    with pytest.raises(Interrupted), pytest.MonkeyPatch.context() as patch:
-        pytest_plugin._bring_up(_request(), runtime, compose, patch)  # type: ignore[arg-type]
-    assert runtime.engine.calls == ["start", "stop"]
-
-
-def test_an_interrupted_compose_up_stops_the_engine_it_started(monkeypatch):
-    monkeypatch.setattr(pytest_plugin, "ImageBuilder", _images(fail=False))
-    runtime = FakeRuntime()
-
-    def interrupted() -> None:
-        raise Interrupted
-
-    compose = SimpleNamespace(start=interrupted)
+    compose = SimpleNamespace(start=compose_start)
     with pytest.raises(Interrupted), pytest.MonkeyPatch.context() as patch:
         pytest_plugin._bring_up(_request(), runtime, compose, patch)  # type: ignore[arg-type]
     assert runtime.engine.calls == ["start", "stop"]
