@@ -11,8 +11,9 @@ The cache is the checkout's own (its .runtime/), so another checkout's code is n
 Kept whole or not at all: a synth is copied into a folder of its own, then renamed into
 place; a reader only sees complete entries. A synth during which an input changed (a file
 saved meanwhile: the result may hold either version) is used but not kept. A synth that is
-not the app as it is (a test's deliberate edit, a patched function) must not come here: its
-callers synthesize without the cache.
+not the app as it is (a test's deliberate edit, a patched function) comes here only with
+options that tell it apart: each patched function and the value it gives, or the edit's
+source (tests/support/templates.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Synthesize the CDK app in-process and check its templates offline: cfn-lint, cdk-nag, and
 the state machine definition rendered to plain JSON (cfn-lint skips a definition built with
-Fn::Join, so the tests render one and lint that too). A synth of the app as it is is kept by
+Fn::Join, so the tests render one and lint that too). A synth of the app, as it is or as a
+test patched or edited it (the key names the patch, or holds the edit's source), is kept by
 content (tests/support/synth_cache.py): each is done once, here or in another test process.
 aws-cdk-lib is imported only for a synth, so a process that reads kept templates (an
 end-to-end worker) never loads it."""
@@ -9,18 +10,21 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import json
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from tests.support import synth_cache
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
+    import pytest
 
     from agent_workflow.stack import AgentWorkflowStack
 
@@ -62,18 +66,21 @@ class NagFinding:
 
 class Synthesized:
     """One stage of the app synthesized into ``outdir``: its template and cloud assembly (with
-    the staged assets), kept by content unless ``cache`` is False (a synth with a patched
-    function: not the app as it is)."""
+    the staged assets), kept by content. ``patched`` is what the caller patched in the app
+    (``returning``: each patched function and the value it now gives): a synth of the app so
+    patched is kept under a key of its own."""
 
-    def __init__(self, stage: str, outdir: Path, *, cache: bool = True) -> None:
+    def __init__(
+        self, stage: str, outdir: Path, *, patched: Mapping[str, str] | None = None
+    ) -> None:
         def synthesize(into: Path) -> None:
             app, _ = app_stack(stage, into)
             app.synth()
 
-        if cache:
-            synth_cache.kept_synth(stage, {"context": {}}, outdir, synthesize, assembly=True)
-        else:
-            synthesize(outdir)
+        options: dict[str, object] = {"context": {}}
+        if patched:
+            options["patched"] = dict(patched)
+        synth_cache.kept_synth(stage, options, outdir, synthesize, assembly=True)
         self.outdir = outdir
         self.template = stack_template(outdir)
         self.assets = json.loads((self.outdir / "AgentWorkflow.assets.json").read_text())
@@ -111,6 +118,15 @@ class Synthesized:
             if any(d["objectKey"] == key for d in a["destinations"].values())
         ]
         return self.outdir / asset["source"]["path"]
+
+
+def returning(
+    monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, value: str
+) -> dict[str, str]:
+    """Patch ``module.name`` (a function of the app) to return ``value``; what it patched, for
+    ``Synthesized``'s ``patched``."""
+    monkeypatch.setattr(module, name, lambda: value)
+    return {f"{module.__name__}.{name}": value}
 
 
 def app_stack(
@@ -201,18 +217,24 @@ def stack_template(outdir: Path) -> dict[str, Any]:
 
 
 @functools.cache
-def synthesized(stage: str, **context: str) -> tuple[dict[str, Any], tuple[NagFinding, ...]]:
+def synthesized(
+    stage: str, edit: Callable[[cdk.Stack], None] | None = None, **context: str
+) -> tuple[dict[str, Any], tuple[NagFinding, ...]]:
     """The stage's template with ``context`` (the default one without), and for aws cdk-nag's
-    findings: the app as it is, synthesized once per content (tests/support/synth_cache.py)
-    and read once per process; the modules that only read it share it."""
+    findings: the app as it is, or with a test's deliberate ``edit`` of the stack before the
+    synth, synthesized once per content (tests/support/synth_cache.py) and read once per
+    process; the modules that only read it share it. An edit's source is part of the key: it
+    must hold the whole edit (nothing from outside it)."""
     nag = stage == "aws"
 
     def synthesize(into: Path) -> None:
-        synth(stage, into, nag=nag, **context)
+        synth(stage, into, nag=nag, edit=edit, **context)
 
     with tempfile.TemporaryDirectory(prefix=f"cdk-{stage}-") as name:
         outdir = Path(name)
-        options = {"context": context, "cdk-nag": nag}
+        options: dict[str, object] = {"context": context, "cdk-nag": nag}
+        if edit:
+            options["edit"] = inspect.getsource(edit)
         synth_cache.kept_synth(stage, options, outdir, synthesize, assembly=False)
         return stack_template(outdir), tuple(nag_findings(outdir))
 

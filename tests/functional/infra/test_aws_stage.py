@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import runpy
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,6 +18,7 @@ from contract import (
     INVOKER_MAX_ATTEMPTS,
     INVOKER_READ_TIMEOUT_SECONDS,
 )
+from tests.support import synth_cache
 from tests.support.templates import REPO_ROOT, rendered_definition, synthesized
 
 
@@ -153,8 +155,14 @@ def test_stack_name_reaches_the_app(tmp_path, monkeypatch):
     named after it, with it."""
     real_app = cdk.App
     context = {"stage": "local", "stack_name": "Pr-7"}
-    monkeypatch.setattr(cdk, "App", lambda: real_app(context=context, outdir=str(tmp_path)))
-    runpy.run_path(str(REPO_ROOT / "infra" / "app.py"), run_name="__main__")
+
+    def run_the_app(outdir: Path) -> None:
+        monkeypatch.setattr(cdk, "App", lambda: real_app(context=context, outdir=str(outdir)))
+        runpy.run_path(str(REPO_ROOT / "infra" / "app.py"), run_name="__main__")
+
+    # Kept by content as the other synths (infra/app.py is one of the key's inputs).
+    options = {"context": context, "run": "infra/app.py"}
+    synth_cache.kept_synth("local", options, tmp_path, run_the_app, assembly=False)
     template = json.loads((tmp_path / "Pr-7.template.json").read_text())
     function = _one(template, "AWS::Lambda::Function")["Properties"]
     assert function["FunctionName"] == "Pr-7-agent-invoker"

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from harness.settings import REPO_ROOT
-from tests.support.templates import Synthesized
+from tests.support.templates import Synthesized, returning
 
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
@@ -61,18 +61,19 @@ def test_the_layer_asset_holds_exactly_the_locks_packages_under_python(synthesiz
 
 
 def test_the_layer_asset_changes_with_the_lock_and_only_with_it(monkeypatch, tmp_path):
-    # GIVEN the stack as it is (the patched synths below are not the app as it is: not kept)
+    # GIVEN the stack as it is (the patched synths below are kept under keys naming the patches)
     base = Synthesized("local", tmp_path / "base")
     # WHEN the handler (or the contract) changes, THEN only the function's asset changes
-    monkeypatch.setattr(agent_invoker, "bundle_hash", lambda: "0" * 64)
-    edited = Synthesized("local", tmp_path / "edited", cache=False)
+    patched = returning(monkeypatch, agent_invoker, "bundle_hash", "0" * 64)
+    edited = Synthesized("local", tmp_path / "edited", patched=patched)
     assert edited.function_key() != base.function_key()
     assert edited.layer_key() == base.layer_key()
     # WHEN the lock changes, THEN the layer's asset changes (a new S3 key: a new version)
     built = sdk_layer.build_layer_zip()
-    monkeypatch.setattr(sdk_layer, "build_layer_zip", lambda: built)  # no second build
-    monkeypatch.setattr(sdk_layer, "layer_hash", lambda: "1" * 64)
-    relocked = Synthesized("local", tmp_path / "relocked", cache=False)
+    # No second build: the layer the lock gives, as unpatched (so not named in the key).
+    monkeypatch.setattr(sdk_layer, "build_layer_zip", lambda: built)
+    patched |= returning(monkeypatch, sdk_layer, "layer_hash", "1" * 64)
+    relocked = Synthesized("local", tmp_path / "relocked", patched=patched)
     assert relocked.layer_key() != base.layer_key()
 
 

@@ -23,7 +23,6 @@ from tests.support.templates import (
     cfn_lint,
     rendered_definition,
     resolve,
-    synth,
     with_rendered_definition,
 )
 
@@ -66,7 +65,7 @@ def test_cdk_nag_finds_nothing_unacknowledged_on_the_aws_stage(synthesized):
     assert [str(f) for f in findings] == []
 
 
-def test_cdk_nag_does_report_an_unacknowledged_finding(tmp_path):
+def test_cdk_nag_does_report_an_unacknowledged_finding():
     """The check is live: the journal table without point-in-time recovery is reported
     (AwsSolutions-DDB3) at the table."""
 
@@ -74,7 +73,7 @@ def test_cdk_nag_does_report_an_unacknowledged_finding(tmp_path):
         table = stack.node.find_child("Journal").node.find_child("Table").node.default_child
         table.point_in_time_recovery_specification = None
 
-    _, _, findings = synth("aws", tmp_path, nag=True, edit=without_recovery)
+    _, findings = templates.synthesized("aws", edit=without_recovery)
     assert [(f.rule, f.path) for f in findings] == [
         ("AwsSolutions-DDB3", "AgentWorkflow/Journal/Table/Resource")
     ]
