@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -10,15 +12,24 @@ import pytest
 from agent.journal import Journal
 from agent.settings import AgentSettings
 from contract import JOURNAL_TABLE_SCHEMA
+from tests.support.helpers import wait_for
 from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 from tests.support.journal_items import initiated_item
 
 
 @pytest.fixture
-def dynamodb(moto_aws: None) -> Any:
+def dynamodb(moto_aws: None) -> Iterator[Any]:
     client = boto3.client("dynamodb", region_name="us-east-1")
     client.create_table(TableName=TABLE, **JOURNAL_TABLE_SCHEMA)
-    return client
+    yield client
+    # An agent a session timeout released (an injected hang) goes on alone in its session
+    # thread (agent/runner.py): the table stays until it has ended. Left running, its late
+    # writes went to the next test's table (the same session id) or, between mocks, to AWS.
+    wait_for(
+        lambda: not [t for t in threading.enumerate() if t.name.startswith("session-")],
+        10,
+        "the released agents to end",
+    )
 
 
 @pytest.fixture

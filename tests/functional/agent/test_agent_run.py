@@ -25,20 +25,6 @@ def _history(journal, session_id):
     return [entry["status"] for entry in journal.get(session_id)["history"]]
 
 
-@pytest.fixture(autouse=True)
-def no_agent_outlives_its_test():
-    """An agent a timeout released (an injected hang) goes on alone in its session thread
-    (agent/runner.py): each test waits for it to end. Left running, its late journal writes
-    landed in the next test's table, under the same session id (moto is one in-process AWS),
-    and completed the session that test held BUSY."""
-    yield
-    wait_for(
-        lambda: not [t for t in threading.enumerate() if t.name.startswith("session-")],
-        10,
-        "the released agents to end",
-    )
-
-
 def test_scripted_model_drives_the_real_agent_tool_loop(journal, initiated, make_settings):
     agent = build_agent(journal, initiated, make_settings())
     result = agent("Summarise the quarterly cost report")
