@@ -9,6 +9,7 @@ import struct
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,10 +53,19 @@ class FakeJournal:
         return Session(session_id, item, (execution,))
 
 
-@pytest.fixture
-def page():
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[FakeJournal, UiServer]]:
+    """One server for the module's page tests: stopping one waits for its poll (0.2 s)."""
     journal = FakeJournal()
     server = UiServer(journal, port=0, hint=" (restarted?)").start()
+    yield journal, server
+    server.stop()
+
+
+@pytest.fixture
+def page(served):
+    journal, server = served
+    journal.status = FakeJournal().status  # each test starts from the same sessions
 
     def get(path: str) -> tuple[int, str]:
         try:
@@ -66,8 +76,7 @@ def page():
 
     get.journal = journal
     get.server = server
-    yield get
-    server.stop()
+    return get
 
 
 def test_it_listens_on_loopback_only(page):
