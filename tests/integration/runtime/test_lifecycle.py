@@ -82,10 +82,9 @@ def _up_and_exercised(env: dict[str, str], pid_file: Path) -> int:
 
 
 def _listener(port: int) -> str:
-    """Empty when nothing accepts connections on ``port``; else what does (pid and command,
-    when visible), so that a failure names it: a process that outlived the stop, or another
-    test's service on a port it reserved earlier (free_ports releases the ports it picks, so
-    the kernel may hand one out again before that service binds it)."""
+    """Empty when nothing accepts connections on ``port``; else what does (pid and command),
+    so that a failure names it. No pid: a socket no live process shows among its files, as
+    a process whose main thread has exited while its last thread still tears it down."""
     if not port_in_use(port):
         return ""
     pid = listening_pid(port)
