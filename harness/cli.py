@@ -763,6 +763,11 @@ def main(argv: list[str] | None = None) -> int:
         # machine) would otherwise kill it with SIGINT instead of exiting with 130.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         console.print("[yellow]interrupted[/yellow]")
+        # CPython (3.11-3.13) marks a KeyboardInterrupt that ends code run from a string
+        # (exec/eval: a dataclass's generated methods, say) as unhandled even when caught, and
+        # under ``python -m`` then kills the process with SIGINT at exit instead of letting it
+        # exit 130. Each string eval clears that mark first: an empty one clears it for good.
+        exec("")
         return 130
 
 
