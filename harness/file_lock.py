@@ -64,6 +64,24 @@ def exclusive(
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def held_unless_taken(path: Path, name: str) -> Iterator[str | None]:
+    """Hold ``path``'s lock for the block, named ``name``, if no other process holds it, and
+    yield None; if one does, hold nothing and yield the holder's name (``UNNAMED_HOLDER`` if
+    it wrote none in time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        if not _take(handle):
+            yield _holder_name(handle)
+            return
+        try:
+            _write(handle, name)
+            yield None
+        finally:
+            _write(handle, "")
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _take(handle: IO[str]) -> bool:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +23,7 @@ import pytest
 
 from harness import aws, deploy, pytest_budget
 from harness.errors import HarnessError
+from harness.file_lock import held_unless_taken
 from harness.pytest_budget import setup_budget
 from harness.runtime import (
     ComposeRuntime,
@@ -33,12 +34,19 @@ from harness.runtime import (
 from harness.runtime.docker import COMPOSE_FILE
 from harness.runtime.images import ImageBuilder
 from harness.sessions import SessionReader
-from harness.settings import LOCAL_REGION, SHELL_AWS_VARIABLES_IGNORED_LOCALLY, Settings
+from harness.settings import (
+    LOCAL_REGION,
+    REPO_ROOT,
+    SHELL_AWS_VARIABLES_IGNORED_LOCALLY,
+    Settings,
+)
 from harness.stack import StackOutputs
 from harness.trigger import publish
 from harness.xdist_run import APART, EXCLUSIVE, SharedRun, is_worker, run_id
 
 ANY_TARGET = "any_target"
+# Under the shared cache: the locks by which test sessions claim their ports (_port_claim).
+PORT_CLAIMS = "port-claims"
 _SHARED_RUN = pytest.StashKey[SharedRun | None]()
 
 
@@ -149,43 +157,69 @@ def harness_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
     (or HARNESS_TEST_PORTS=free asks for it), the same settings on free ports instead, exported
     for the session so that the commands tests run (``python -m harness ...``) use that
     runtime too (under xdist: chosen by the first worker, the same for all)."""
-    configured = Settings()
-    found = []
+    with ExitStack() as claims:  # this session's claim on its ports, if it took one
+        configured = Settings()
+        found = []
+        claimed_by: list[str] = []  # the other checkout whose session claimed the ports
 
-    def choose() -> Settings:
-        if configured.test_ports == "free":
-            return on_free_ports(configured)
-        settings, foreign = settings_of_this_checkout(configured)
-        found.append(foreign)
-        return settings
+        def choose() -> Settings:
+            if configured.test_ports == "free":
+                return on_free_ports(configured)
+            settings, foreign = settings_of_this_checkout(configured)
+            found.append(foreign)
+            if foreign is None and (holder := claims.enter_context(_port_claim(configured))):
+                # Another checkout's session, started at the same moment, found them free too.
+                claimed_by.append(holder)
+                return on_free_ports(configured)
+            return settings
 
-    run = shared_run(request.config)
-    settings = choose() if run is None else run.settings(choose)
-    if _ports(settings) == _ports(configured):
-        yield settings
-        return
-    ports = (
-        f"AWS_ENDPOINT_URL={settings.endpoint_url} AGENT_PORT={settings.agent_port} "
-        f"AGENTCORE_STANDIN_PORT={settings.standin_port}"
-    )
-    if found and (foreign := found[0]) is not None:
-        whose = foreign.owner.checkout or "owner unknown"
-        _say(
-            request,
-            f"the runtime on the configured ports is not this checkout's ({foreign.service}: "
-            f"{whose}); this test session runs its own on free ports ({ports})",
+        run = shared_run(request.config)
+        settings = choose() if run is None else run.settings(choose)
+        if _ports(settings) == _ports(configured):
+            yield settings
+            return
+        ports = (
+            f"AWS_ENDPOINT_URL={settings.endpoint_url} AGENT_PORT={settings.agent_port} "
+            f"AGENTCORE_STANDIN_PORT={settings.standin_port}"
         )
-    elif configured.test_ports == "free":
-        _say(request, f"HARNESS_TEST_PORTS=free: this test session's runtime is on {ports}")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_ENDPOINT_URL", settings.endpoint_url)
-        patch.setenv("AGENT_PORT", str(settings.agent_port))
-        patch.setenv("AGENTCORE_STANDIN_PORT", str(settings.standin_port))
-        yield settings
+        if found and (foreign := found[0]) is not None:
+            whose = foreign.owner.checkout or "owner unknown"
+            _say(
+                request,
+                f"the runtime on the configured ports is not this checkout's ({foreign.service}: "
+                f"{whose}); this test session runs its own on free ports ({ports})",
+            )
+        elif claimed_by:
+            _say(
+                request,
+                f"another checkout's test session ({claimed_by[0]}) has claimed the configured "
+                f"ports; this test session runs its own on free ports ({ports})",
+            )
+        elif configured.test_ports == "free":
+            _say(request, f"HARNESS_TEST_PORTS=free: this test session's runtime is on {ports}")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("AWS_ENDPOINT_URL", settings.endpoint_url)
+            patch.setenv("AGENT_PORT", str(settings.agent_port))
+            patch.setenv("AGENTCORE_STANDIN_PORT", str(settings.standin_port))
+            yield settings
 
 
 def _ports(settings: Settings) -> tuple[str, int, int]:
     return settings.endpoint_url, settings.agent_port, settings.standin_port
+
+
+@contextmanager
+def _port_claim(settings: Settings) -> Iterator[str | None]:
+    """This checkout's claim on ``settings``' ports for a test session, machine-wide (a lock
+    in the shared cache, held until the session ends): None when it holds it, or when this
+    checkout's own session does; else the checkout whose session holds it. Two checkouts'
+    sessions started together both found the ports free, and each then refused the other's
+    services on them, or both bootstrapped the one LocalStack."""
+    gateway, agent, standin = _ports(settings)
+    port = gateway.rsplit(":", 1)[-1]
+    path = settings.cache_dir / PORT_CLAIMS / f"{port}-{agent}-{standin}.lock"
+    with held_unless_taken(path, str(REPO_ROOT)) as holder:
+        yield None if holder == str(REPO_ROOT) else holder
 
 
 def _say(request: pytest.FixtureRequest, message: str) -> None:
