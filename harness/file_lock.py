@@ -54,14 +54,8 @@ def exclusive(
                 fcntl.flock(handle, fcntl.LOCK_EX)
             else:
                 _wait_naming_holders(handle, path, on_wait, timeout)
-        try:
-            if name is not None:
-                _write(handle, name)
+        with _held(handle, name):
             yield
-        finally:
-            if name is not None:
-                _write(handle, "")
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -74,12 +68,22 @@ def held_unless_taken(path: Path, name: str) -> Iterator[str | None]:
         if not _take(handle):
             yield _holder_name(handle)
             return
-        try:
-            _write(handle, name)
+        with _held(handle, name):
             yield None
-        finally:
+
+
+@contextlib.contextmanager
+def _held(handle: IO[str], name: str | None) -> Iterator[None]:
+    """The block with the lock taken on ``handle``: named ``name`` (if any) meanwhile, then
+    let go."""
+    try:
+        if name is not None:
+            _write(handle, name)
+        yield
+    finally:
+        if name is not None:
             _write(handle, "")
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _take(handle: IO[str]) -> bool:

@@ -6,11 +6,10 @@ with SIGINT at exit (status -2, seen in `make test` when a test's Ctrl-C came ea
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.helpers import REPO_ROOT
+from tests.support.helpers import REPO_ROOT, run_command
 
 # Run as ``python -m``, as the Makefile and users run the CLI: its command is interrupted in
 # code run from a string.
@@ -25,15 +24,7 @@ sys.exit(cli.main(["status"]))
 def test_ctrl_c_in_code_run_from_a_string_exits_130(tmp_path: Path) -> None:
     (tmp_path / "interrupted_cli.py").write_text(INTERRUPTED_IN_EXEC)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(tmp_path)])}
-    run = subprocess.run(
-        [sys.executable, "-m", "interrupted_cli"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = run_command([sys.executable, "-m", "interrupted_cli"], env=env, timeout=60, cwd=tmp_path)
     assert run.returncode == 130, run.stdout + run.stderr
     assert "interrupted" in run.stdout
     assert "Traceback" not in run.stdout + run.stderr
