@@ -11,24 +11,24 @@ clients, credentials and endpoints.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 
-import botocore.loaders
 import botocore.session
 import pytest
+
+from tests.support.helpers import plugin_module_with_stand_in_hooks
 
 __all__ = ["botocore_data_parsed_once"]
 
 
-@functools.cache
-def _loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
-    """The one loader of the data path (AWS_DATA_PATH's value) for the whole process."""
-    return botocore.loaders.create_loader(search_path_string)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def botocore_data_parsed_once() -> Iterator[None]:
+    """One loader per data path for every session of the run, made as the LocalStack plug-in
+    makes it (footprint.shared_loader_factory: each session also adds boto3's data folder to
+    its loader's search paths, which a shared loader then holds once, not once per test)."""
+    with pytest.MonkeyPatch.context() as loading:  # LocalStack's hooks stood in, then not
+        footprint = plugin_module_with_stand_in_hooks(loading, "footprint")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.session, "create_loader", _loader)
+        shared = footprint.shared_loader_factory(botocore.session.create_loader)
+        patch.setattr(botocore.session, "create_loader", shared)
         yield
