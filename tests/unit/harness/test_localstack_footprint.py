@@ -142,3 +142,35 @@ def test_listing_a_services_regions_leaves_the_loaders_cache_as_it_was(footprint
     cached = dict(loader._cache)
     assert session.get_available_regions("dynamodb") == listed
     assert loader._cache == cached  # dynamodb's model, loaded to read its prefix, not kept
+
+
+def test_a_services_regions_are_botocores_and_its_model_is_read_once(footprint, monkeypatch):
+    # GIVEN botocore's own listing of some services' regions in every partition
+    session_class = botocore.session.Session
+    own = session_class.get_available_regions
+    monkeypatch.setattr(session_class, "get_available_regions", own)  # undone
+    session = botocore.session.get_session()
+    services = ("cloudwatch", "s3", "sts", "no-such-service")
+    asked = [
+        (service, partition, non_regional)
+        for service in services
+        for partition in session.get_available_partitions()
+        for non_regional in (False, True)
+    ]
+    expected = {args: own(session, *args) for args in asked}
+    # WHEN LocalStack's sessions list them with the patch
+    footprint.forget_models_loaded_for_regions()
+    read: list[str] = []
+    get_service_data = session_class.get_service_data
+
+    def reading(self, service_name, *args, **kwargs):
+        read.append(service_name)
+        return get_service_data(self, service_name, *args, **kwargs)
+
+    monkeypatch.setattr(session_class, "get_service_data", reading)
+    # THEN each listing is botocore's, and each known service's model was read once
+    sessions = (session, botocore.session.get_session())
+    for number, (args, regions) in enumerate(expected.items()):
+        assert sessions[number % 2].get_available_regions(*args) == regions, args
+    assert expected[("s3", "aws", False)]  # not all empty
+    assert {name: read.count(name) for name in services[:3]} == dict.fromkeys(services[:3], 1)
