@@ -29,7 +29,6 @@ except SettingError as bad_setting:
 def main() -> None:
     """Serve on AGENT_HOST:AGENT_PORT; the host is always explicit (the SDK would pick 0.0.0.0
     whenever /.dockerenv exists). Uvicorn logs through the root handler (log_config=None)."""
-    configure_logging()
     try:
         check_available(SETTINGS)
     except TestDoublesMissing as missing:
@@ -40,6 +39,7 @@ def main() -> None:
     from agent.server import build_app
 
     app = build_app(SETTINGS)
+    configure_logging()  # after the SDK made its app (its own handler on its logger goes)
     logger.info(
         "model=<%s>, host=<%s>, port=<%s> | serving", SETTINGS.model, SETTINGS.host, SETTINGS.port
     )
