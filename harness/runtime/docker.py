@@ -57,7 +57,8 @@ class ComposeRuntime:
         return self._private
 
     def environment(self) -> dict[str, str]:
-        """The compose subprocess's environment: the engine, and the ports from the settings."""
+        """The compose subprocess's environment: the engine, and the ports and DynamoDB Local's
+        JVM settings from the settings (as host mode gives them)."""
         env = dict(os.environ)
         if self.private_engine:
             env.update(self.engine.environment())
@@ -67,6 +68,8 @@ class ComposeRuntime:
                 "AGENT_PORT": str(self.settings.agent_port),
                 "AGENTCORE_STANDIN_PORT": str(self.settings.standin_port),
                 "HARNESS_CHECKOUT": str(REPO_ROOT),
+                "DYNAMODB_HEAP_SIZE": self.settings.dynamodb_heap_size,
+                "DYNAMODB_JAVA_OPTIONS": self.settings.dynamodb_java_options,
                 **emulator_environment("localstack", self.settings.sfn_wait_scale),
             }
         )
