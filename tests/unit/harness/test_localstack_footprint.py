@@ -128,9 +128,7 @@ def test_every_start_up_hook_is_registered():
     assert decorated <= registered, decorated - registered
 
 
-def test_listing_a_services_regions_keeps_its_answer_not_the_services_model(
-    footprint, monkeypatch
-):
+def test_listing_a_services_regions_keeps_its_answer_not_the_services_model(footprint, monkeypatch):
     monkeypatch.setattr(
         botocore.session.Session,
         "get_available_regions",
