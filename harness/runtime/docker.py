@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Collection
 
 from harness import commands
-from harness.errors import HarnessError
 from harness.runtime.engine import Engine, EngineProblem
-from harness.runtime.health import get_json
+from harness.runtime.health import docker_engine_available, get_json
 from harness.runtime.host import RuntimeProblem, ServiceStatus
 from harness.runtime.images import ImageBuilder
 from harness.runtime.ports import port_in_use
@@ -32,23 +30,6 @@ COMPOSE_PROJECT = "agent-workflow"
 STANDIN_URL_IN_COMPOSE = "http://agentcore-standin:8090"
 # Seconds compose gives a container between SIGTERM and SIGKILL on `down`.
 STOP_GRACE_SECONDS = 10
-
-
-def docker_engine_available(env: dict[str, str] | None = None) -> bool:
-    """True when a Docker daemon answers (the client alone is not enough). Without ``env``,
-    the user's engine: the private engine never makes ``auto`` pick docker."""
-    if not shutil.which("docker"):
-        return False
-    try:
-        commands.run(
-            ["docker", "info", "--format", "{{.ServerVersion}}"],
-            what="docker info",
-            timeout=10,
-            env={**os.environ, **(env or {})},
-        )
-    except HarnessError:
-        return False
-    return True
 
 
 class ComposeRuntime:

@@ -326,7 +326,7 @@ class HostRuntime:
             reported = identity_owner(spec.health_url.removesuffix("/ping"))
             if reported is not None:
                 return reported
-        return process_owner(spec.port)
+        return process_owner(spec.port, likely=ManagedProcess(spec, self.run_dir).pid())
 
     def _owned(self, spec: ProcessSpec) -> Owner:
         """The owner of a running service, if it is this checkout; else ForeignRuntime.

@@ -41,7 +41,6 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-from botocore.exceptions import UnknownServiceError
 from localstack.runtime import hooks
 
 TRIM_INTERVAL_SECONDS = 15.0
@@ -245,39 +244,41 @@ def defer_ec2_offerings() -> None:
         sys.meta_path.insert(0, DeferEc2Offerings())
 
 
-def forgetting_what_it_loads() -> Callable[..., Any]:
-    """botocore's ``Session.get_available_regions`` (the same regions), leaving its loader's
-    cache as it found it and reading each service's model once.
+def _is_service_model(cache_key: tuple[Any, ...]) -> bool:
+    """A botocore loader cache entry holding a service's model (not the partitions, nor the
+    list of services and their versions, which are small and every client needs)."""
+    method, *args = cache_key
+    return method == "load_service_model" or (
+        method == "load_data_with_path" and str(args[0]).endswith("/service-2")
+    )
+
+
+def forgetting_what_it_loads(get_available_regions: Callable[..., Any]) -> Callable[..., Any]:
+    """botocore's ``Session.get_available_regions``, leaving its loader's cache as it found it.
 
     It loads a service's whole model to read one field (its endpoint prefix); with the loader
     shared, that model stayed cached for the process's life: moto's EC2 models list EC2's
     regions at import (EC2's model, ~7 MB of objects), LocalStack's stores each service's once.
-    A client that needs the model loads it again (its callers cache the regions they get).
-    The prefix is remembered: LocalStack's stores also list CloudWatch's regions in each other
-    partition for every service (``get_valid_regions_for_service``), which parsed CloudWatch's
-    model 7 times per service, ~0.1 CPU-s per service store at each start. The regions come
-    from botocore's endpoint resolver, for the prefix, as botocore's own method reads them.
-    """
-    prefixes: dict[str, str] = {}
+    A client that needs the model loads it again. Only the service models are forgotten (the
+    partitions and the list of services stay), and the answers (short lists) are kept: each
+    LocalStack store asks for its service's regions, then CloudWatch's in each other partition,
+    and loading all of it again for each cost ~2 CPU-s per LocalStack start."""
+    answers: dict[tuple[Any, ...], list[str]] = {}
 
-    def get_available_regions_forgetting(
-        self: Any, service_name: str, partition_name: str = "aws", allow_non_regional: bool = False
-    ) -> Any:
-        if service_name not in prefixes:
-            cache: dict[Any, Any] = getattr(self.get_component("data_loader"), "_cache", {})
-            before = set(cache)
-            try:
-                metadata = self.get_service_data(service_name)["metadata"]
-            except UnknownServiceError:  # as botocore's own
-                return []
-            finally:
-                for key in set(cache) - before:
+    def get_available_regions_forgetting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        question = (*args, *sorted(kwargs.items()))
+        if question in answers:
+            return list(answers[question])
+        cache: dict[Any, Any] = getattr(self.get_component("data_loader"), "_cache", {})
+        before = set(cache)
+        try:
+            regions = get_available_regions(self, *args, **kwargs)
+        finally:
+            for key in set(cache) - before:
+                if _is_service_model(key):
                     cache.pop(key, None)
-            prefixes[service_name] = metadata.get("endpointPrefix", service_name)
-        resolver = self._get_internal_component("endpoint_resolver")
-        return resolver.get_available_endpoints(
-            prefixes[service_name], partition_name, allow_non_regional
-        )
+        answers[question] = list(regions)
+        return regions
 
     return get_available_regions_forgetting
 
@@ -288,4 +289,4 @@ def forget_models_loaded_for_regions() -> None:
     import botocore.session
 
     session: Any = botocore.session.Session
-    session.get_available_regions = forgetting_what_it_loads()
+    session.get_available_regions = forgetting_what_it_loads(session.get_available_regions)

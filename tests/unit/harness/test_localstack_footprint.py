@@ -128,7 +128,7 @@ def test_every_start_up_hook_is_registered():
     assert decorated <= registered, decorated - registered
 
 
-def test_listing_a_services_regions_leaves_the_loaders_cache_as_it_was(footprint, monkeypatch):
+def test_listing_a_services_regions_keeps_its_answer_not_the_services_model(footprint, monkeypatch):
     monkeypatch.setattr(
         botocore.session.Session,
         "get_available_regions",
@@ -138,39 +138,13 @@ def test_listing_a_services_regions_leaves_the_loaders_cache_as_it_was(footprint
     footprint.forget_models_loaded_for_regions()
     session = botocore.session.get_session()
     loader = session.get_component("data_loader")
-    session.get_available_regions("sts")  # warms what every listing loads (endpoints)
-    cached = dict(loader._cache)
     assert session.get_available_regions("dynamodb") == listed
-    assert loader._cache == cached  # dynamodb's model, loaded to read its prefix, not kept
-
-
-def test_a_services_regions_are_botocores_and_its_model_is_read_once(footprint, monkeypatch):
-    # GIVEN botocore's own listing of some services' regions in every partition
-    session_class = botocore.session.Session
-    own = session_class.get_available_regions
-    monkeypatch.setattr(session_class, "get_available_regions", own)  # undone
-    session = botocore.session.get_session()
-    services = ("cloudwatch", "s3", "sts", "no-such-service")
-    asked = [
-        (service, partition, non_regional)
-        for service in services
-        for partition in session.get_available_partitions()
-        for non_regional in (False, True)
+    # dynamodb's model, loaded to read its prefix, is not kept; the partitions are
+    assert sorted(key[0] for key in loader._cache if "dynamodb" in key[1:]) == [
+        "determine_latest_version",
+        "list_api_versions",
     ]
-    expected = {args: own(session, *args) for args in asked}
-    # WHEN LocalStack's sessions list them with the patch
-    footprint.forget_models_loaded_for_regions()
-    read: list[str] = []
-    get_service_data = session_class.get_service_data
-
-    def reading(self, service_name, *args, **kwargs):
-        read.append(service_name)
-        return get_service_data(self, service_name, *args, **kwargs)
-
-    monkeypatch.setattr(session_class, "get_service_data", reading)
-    # THEN each listing is botocore's, and each known service's model was read once
-    sessions = (session, botocore.session.get_session())
-    for number, (args, regions) in enumerate(expected.items()):
-        assert sessions[number % 2].get_available_regions(*args) == regions, args
-    assert expected[("s3", "aws", False)]  # not all empty
-    assert {name: read.count(name) for name in services[:3]} == dict.fromkeys(services[:3], 1)
+    assert ("load_data_with_path", "endpoints") in loader._cache
+    # the same question again (LocalStack's stores ask per partition) loads nothing
+    monkeypatch.setattr(loader, "load_service_model", None)  # a call would fail
+    assert session.get_available_regions("dynamodb") == listed
