@@ -9,9 +9,7 @@ import sys
 
 from agent.doubles import TestDoublesMissing, check_available
 from agent.environment import SettingError, exit_on
-from agent.journal import Journal
 from agent.logs import configure_logging
-from agent.runner import run_session
 from agent.settings import AgentSettings
 from contract import SessionStatus
 
@@ -37,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     except TestDoublesMissing as missing:
         raise SystemExit(f"error: {missing}") from None
     configure_logging()
+    # Imported once the settings and arguments are good (the AWS SDK, Strands: ~0.5 CPU-s).
+    from agent.journal import Journal
+    from agent.runner import run_session
+
     journal = Journal(table)
     status = run_session(session_id, args.task, settings, journal=journal)
     item = journal.get(session_id) or {}

@@ -9,6 +9,7 @@ stops with one line that says what is missing (``check_available``, called at st
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,20 @@ def _load(module: str, wanted_by: str) -> ModuleType:
         ) from None
 
 
+def _check_present(module: str, wanted_by: str) -> None:
+    """As ``_load``, without importing the double (the scripted model imports Strands, which
+    the agent loads at its first session, not at start)."""
+    name = f"{PACKAGE}.{module}"
+    try:
+        present = importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError as missing:
+        if missing.name not in (PACKAGE, name):
+            raise
+        present = False
+    if not present:
+        _load(module, wanted_by)  # raises TestDoublesMissing, saying what is missing
+
+
 def scripted_model(fault: Fault | None = None) -> Any:
     """The scripted model (no LLM), with the fault it should play."""
     module = _load("scripted_model", "AGENT_MODEL=scripted")
@@ -69,6 +84,6 @@ def requested_fault(payload: dict[str, Any], allow_faults: bool) -> Fault | None
 def check_available(settings: AgentSettings) -> None:
     """Raise TestDoublesMissing now, at start, if the settings ask for an absent double."""
     if settings.model == "scripted":
-        _load("scripted_model", "AGENT_MODEL=scripted")
+        _check_present("scripted_model", "AGENT_MODEL=scripted")
     if settings.allow_faults:
-        _load("faults", "AGENT_ALLOW_FAULTS=1")
+        _check_present("faults", "AGENT_ALLOW_FAULTS=1")

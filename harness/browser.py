@@ -87,6 +87,9 @@ class Chromium:
 
     def __init__(self, executable: str, width: int = 1280, height: int = 900) -> None:
         self.profile = Path(tempfile.mkdtemp(prefix="harness-chromium-"))
+        # Chromium's own temporary files (its singleton socket's folder) go with the profile:
+        # in the system's folder, each run left one behind.
+        (self.profile / "tmp").mkdir()
         self.port = free_port()
         self.process = subprocess.Popen(
             [
@@ -102,6 +105,7 @@ class Chromium:
                 f"--window-size={width},{height}",
                 "about:blank",
             ],
+            env={**os.environ, "TMPDIR": str(self.profile / "tmp")},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,

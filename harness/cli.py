@@ -10,42 +10,48 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from rich.console import Console
 
 from agent.environment import SettingError, exit_on
 from agent.logs import configure_logging
 from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, SessionStatus
 from harness.bench_report import BURSTS
 from harness.errors import HarnessError
-from harness.runtime import ComposeRuntime, HostRuntime, ensure_current, select_runtime
-from harness.runtime.engine import Engine
-from harness.runtime.images import ImageBuilder
-from harness.runtime.processes import running_instances, signals_deferred
 from harness.settings import DEFAULT_TASK, EMULATORS, REPO_ROOT, Settings
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from harness.runtime import ComposeRuntime, HostRuntime
     from harness.sessions import Session, SessionSummary
     from harness.stack import StackOutputs
 
-# Each command imports what only it uses (boto3, the deploy, the bench, rich's tables and live
-# display) in its own body: `python -m harness down` or `up` starts in a fraction of the time
-# importing them all took (~0.35 CPU-s before, for every command a test or a make target runs).
+# Each command imports what only it uses (boto3, the runtime, the deploy, the bench, rich) in
+# its own body, and nothing heavy is imported here: `python -m harness --help`, a usage error
+# or a bad setting import neither rich nor the runtime, and `down` or `up` no docker or boto3
+# (tests/functional/harness/test_cli_imports.py).
 
 
 def make_console() -> Console:
     """Rich output that never hard-wraps a line: piped (CI logs, `| less`, a file) it is as
     wide as its lines; in a terminal long messages soft-wrap (the terminal folds them, a
     copied id or path stays whole) and tables that would not fit become plain lines."""
+    from rich.console import Console
+
     terminal = Console(highlight=False, soft_wrap=True)
     if terminal.is_terminal:
         return terminal
     return Console(highlight=False, soft_wrap=True, width=100_000)
 
 
-console = make_console()
+@cache
+def console() -> Console:
+    """The console, made when something is first printed (importing rich is ~0.1 CPU-s)."""
+    return make_console()
+
+
 # The faults the local agent injects on request (agent/testing/faults.py; a test compares).
 FAULTS = ("crash", "hang", "hold", "skip_busy", "journal_error")
 # A session's journal item appears within a second of put-events; past this, look for why not.
@@ -75,13 +81,15 @@ def command(name: str) -> Callable[[Command], Command]:
 
 
 def report(message: str) -> None:
-    console.print(f"[dim]•[/dim] {message}")
+    console().print(f"[dim]•[/dim] {message}")
 
 
 @command("up")
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from harness.runtime import select_runtime
+
     runtime = select_runtime(settings, report)
-    console.print(f"[bold]Starting the local runtime[/bold] ({runtime.mode} mode)")
+    console().print(f"[bold]Starting the local runtime[/bold] ({runtime.mode} mode)")
     runtime.up(args.service)
     print_status(runtime)
     return 0
@@ -89,13 +97,16 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("down")
 def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
+    from harness.runtime import select_runtime
+    from harness.runtime.processes import signals_deferred
+
     # Ctrl-C waits for the stop to end (it is bounded: a grace, then a kill): cut in half, it
     # would leave processes running that no pid file names any more, or LocalStack frozen.
     with signals_deferred(
         notice=lambda: report("stopping what runs first (bounded), then exiting")
     ):
         stopped = select_runtime(settings, report).down(args.service)
-    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    console().print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return 0
 
 
@@ -106,14 +117,18 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         from harness.stack import StackOutputs
 
         session = read_session(settings, StackOutputs.load(settings), args.session)
-        console.print(describe(session, args.session))
+        console().print(describe(session, args.session))
         return 0
+    from harness.runtime import select_runtime
+
     return 0 if print_status(select_runtime(settings, report)) else 1
 
 
 def print_status(runtime: HostRuntime | ComposeRuntime) -> bool:
     """Print the runtime's health table; True when every service is healthy."""
     from rich.table import Table
+
+    from harness.runtime import HostRuntime
 
     table = Table(title=f"Local runtime ({runtime.mode} mode)", title_justify="left")
     for column in ("service", "state", "endpoint", "process"):
@@ -122,7 +137,7 @@ def print_status(runtime: HostRuntime | ComposeRuntime) -> bool:
     for status in statuses:
         state = "[green]healthy[/green]" if status.healthy else "[red]down[/red]"
         table.add_row(status.name, state, status.url, status.detail)
-    console.print(table)
+    console().print(table)
     if isinstance(runtime, HostRuntime):
         print_other_instances(runtime)
     return all(s.healthy for s in statuses)
@@ -138,14 +153,16 @@ STOP_HINTS = {
 def print_other_instances(runtime: HostRuntime) -> None:
     """Services this checkout started on other ports (a bench, a test, another shell's
     settings) that the table above does not show, with the command that stops each."""
+    from harness.runtime.processes import running_instances
+
     shown = {(spec.name, spec.port) for spec in runtime.specs()}
     others = [i for i in running_instances(runtime.run_dir) if i[:2] not in shown]
     if not others:
         return
-    console.print("[yellow]also running from this checkout, on other ports:[/yellow]")
+    console().print("[yellow]also running from this checkout, on other ports:[/yellow]")
     for name, port, pid in others:
         hint = STOP_HINTS.get(name, "").format(port=port)
-        console.print(
+        console().print(
             f"  {name} on port {port} (pid {pid}); stop it: "
             f"{hint} python -m harness down --service {name}"
         )
@@ -153,14 +170,17 @@ def print_other_instances(runtime: HostRuntime) -> None:
 
 @command("logs")
 def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
+    from harness.runtime import select_runtime
+
     for name, where in select_runtime(settings, report).log_files().items():
-        console.print(f"{name:<18} {where}")
+        console().print(f"{name:<18} {where}")
     return 0
 
 
 @command("agent")
 def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
     from harness.devloop import run_agent_foreground
+    from harness.runtime import HostRuntime
 
     return run_agent_foreground(
         HostRuntime(settings), reload=args.reload, report=report, code_root=args.code_root
@@ -170,6 +190,7 @@ def cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
 @command("deploy")
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     from harness import deploy
+    from harness.runtime import ensure_current, select_runtime
     from harness.stack import StackOutputs
 
     ensure_current(settings, report, ["localstack"])  # never into another checkout's emulator
@@ -179,7 +200,7 @@ def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
         settings, runtime_mode=mode, context=context, force=args.force, report=report
     )
     outputs = StackOutputs.load(settings)
-    console.print(
+    console().print(
         f"[green]deployed[/green] {settings.stack_name} in {result.seconds:.1f} s"
         f" (state machine {outputs.state_machine_arn.rsplit(':', 1)[-1]},"
         f" journal {outputs.journal_table_name})"
@@ -192,7 +213,7 @@ def cmd_destroy(args: argparse.Namespace, settings: Settings) -> int:
     from harness import deploy
 
     deploy.destroy(settings, report=report)
-    console.print(f"destroyed {settings.stack_name}")
+    console().print(f"destroyed {settings.stack_name}")
     return 0
 
 
@@ -201,12 +222,13 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
     from harness import deploy
 
     deploy.synth(settings, report=report)
-    console.print("synthesized into infra/cdk.out")
+    console().print("synthesized into infra/cdk.out")
     return 0
 
 
 @command("trigger")
 def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
+    from harness.runtime import ensure_current
     from harness.stack import StackOutputs
     from harness.trigger import manual_trigger_detail, publish
 
@@ -222,9 +244,9 @@ def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
         detail["fault"] = args.fault
     log_offset = len(runtime.log_text("localstack")) if runtime else 0
     session_id = publish(settings, detail, outputs.event_bus_name)
-    console.print(f"published {EVENT_DETAIL_TYPE}: session [bold]{session_id}[/bold]")
+    console().print(f"published {EVENT_DETAIL_TYPE}: session [bold]{session_id}[/bold]")
     if not args.wait:
-        console.print(f"follow it with: python -m harness watch {session_id}")
+        console().print(f"follow it with: python -m harness watch {session_id}")
         return 0
     return watch_session(
         settings, outputs, session_id, args.timeout, runtime, log_offset, verbose=args.verbose
@@ -233,6 +255,7 @@ def cmd_trigger(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("watch")
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    from harness.runtime import select_runtime
     from harness.stack import StackOutputs
 
     runtime = select_runtime(settings) if settings.is_local else None
@@ -308,7 +331,7 @@ def watch_session(
                 raise EventUndelivered(lost.message() + UNDELIVERED_HINT)
 
     try:
-        with Live(console=console, refresh_per_second=8, transient=True) as live:
+        with Live(console=console(), refresh_per_second=8, transient=True) as live:
             session = reader.wait(session_id, timeout=limit, on_update=on_update)
     except BotoCoreError as error:
         raise HarnessError(unreachable(settings, error, session_id)) from None
@@ -320,9 +343,9 @@ def watch_session(
             f"detail-type {EVENT_DETAIL_TYPE} on the stack's event bus (other events do not match "
             "the rule); `python -m harness status` checks the runtime." + restart_hint(settings)
         )
-    console.print(timeline(session, console))
+    console().print(timeline(session, console()))
     if session.status == SessionStatus.COMPLETED:
-        console.print(f"[green]COMPLETED[/green]: {(session.item or {}).get('result', '')}")
+        console().print(f"[green]COMPLETED[/green]: {(session.item or {}).get('result', '')}")
         return 0
     print_outcome(session, verbose=verbose)
     return 1
@@ -341,19 +364,19 @@ def print_outcome(session: Session, *, verbose: bool) -> None:
         last = execution.last_step.name if execution.last_step else "-"
         where = f"execution {execution.status} at {last}: {execution.arn}"
     if not session.done:
-        console.print(f"[yellow]still running[/yellow] ({where})")
+        console().print(f"[yellow]still running[/yellow] ({where})")
     elif (session.item or {}).get("error"):
-        console.print(f"[red]FAILED[/red] (the cause is on the FAILED row above; {where})")
+        console().print(f"[red]FAILED[/red] (the cause is on the FAILED row above; {where})")
     else:
         failed = execution.failed_step if execution else None
         cause = f"{failed.error}: {one_line(failed.cause)}" if failed else "no cause recorded"
-        console.print(f"[red]FAILED[/red]: {cause} ({where})")
+        console().print(f"[red]FAILED[/red]: {cause} ({where})")
     errors = full_errors(session)
     if verbose:
         for text in errors:
-            console.print(f"[dim]{text}[/dim]", markup=True)
+            console().print(f"[dim]{text}[/dim]", markup=True)
     elif any("\n" in text for text in errors):  # a stack trace follows the cause
-        console.print(
+        console().print(
             "[dim]stack traces: add --verbose, or write the report: "
             f"make report SESSION={session.session_id}[/dim]"
         )
@@ -383,12 +406,12 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     from harness.timeline import full_errors, timeline
 
     session = read_session(settings, StackOutputs.load(settings), args.session)
-    console.print(timeline(session, console))
+    console().print(timeline(session, console()))
     for execution in session.executions:
-        console.print(f"execution {execution.status}: {execution.arn}")
+        console().print(f"execution {execution.status}: {execution.arn}")
     if args.verbose:
         for text in full_errors(session):
-            console.print(f"[dim]{text}[/dim]")
+            console().print(f"[dim]{text}[/dim]")
     return 0
 
 
@@ -408,7 +431,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
     sessions = list_sessions(settings, StackOutputs.load(settings), limit=args.limit)
     if not sessions:
-        console.print("no sessions yet: `make trigger-workflow` starts one")
+        console().print("no sessions yet: `make trigger-workflow` starts one")
         return 0
     table = Table(title="Sessions, newest first", title_justify="left")
     for column in ("started", "session", "status", "task / cause"):
@@ -423,8 +446,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             Text(entry.status, style=STATUS_STYLE.get(entry.status, "")),
             text,
         )
-    console.print(table)
-    console.print("[dim]details: make watch SESSION=<id> · make report SESSION=<id>[/dim]")
+    console().print(table)
+    console().print("[dim]details: make watch SESSION=<id> · make report SESSION=<id>[/dim]")
     return 0
 
 
@@ -444,7 +467,7 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
             f"cannot serve on 127.0.0.1:{port} ({error.strerror}): another `make ui`? "
             "Pick another port: make ui UI_PORT=8078"
         ) from None
-    console.print(f"live page: [bold]{server.url}[/bold] (loopback only; Ctrl-C to stop)")
+    console().print(f"live page: [bold]{server.url}[/bold] (loopback only; Ctrl-C to stop)")
 
     def stop(signum: int, frame: object) -> None:
         # Ask the serving loop to end (shutdown() waits for it, so from another thread),
@@ -457,7 +480,7 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
         server.serve_forever()
     finally:
         server.httpd.server_close()
-    console.print("live page stopped")
+    console().print("live page stopped")
     return 0
 
 
@@ -468,7 +491,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     session = read_session(settings, StackOutputs.load(settings), args.session)
     page, picture = write_report(session, args.output)
-    console.print(f"wrote {page} and {picture}")
+    console().print(f"wrote {page} and {picture}")
     return 0
 
 
@@ -501,35 +524,40 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     for row in rows:
         style = "red" if row.met is False else None
         table.add_row(*row.cells(emulators), style=style)
-    console.print(table)
+    console().print(table)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(bench_report.document(by_emulator, rows, about), indent=2))
-    console.print(f"written to {args.output}")
+    console().print(f"written to {args.output}")
     return 0
 
 
 @command("engine")
 def cmd_engine(args: argparse.Namespace, settings: Settings) -> int:
     """The checkout's private Docker engine (.runtime/docker/), for machines without one."""
+    from harness.runtime.engine import Engine
+    from harness.runtime.images import ImageBuilder
+
     engine = Engine(settings, report)
     if args.action == "start":
         if not engine.start():
-            console.print(f"Docker engine already running (pid {engine.pid()})")
+            console().print(f"Docker engine already running (pid {engine.pid()})")
     elif args.action == "stop":
-        console.print("Docker engine stopped" if engine.stop() else "Docker engine was not running")
+        console().print(
+            "Docker engine stopped" if engine.stop() else "Docker engine was not running"
+        )
     elif args.action == "images":
         engine.start()
         built = ImageBuilder(engine, report).build_all(
             offline_base=settings.docker_base == "offline"
         )
-        console.print(f"built: {', '.join(built)}" if built else "images up to date")
+        console().print(f"built: {', '.join(built)}" if built else "images up to date")
     elif args.action == "env":
         for name, value in engine.environment().items():
             print(f"export {name}={value}")
     else:
         running = engine.running()
         state = f"running, pid {engine.pid()}" if running else "not running"
-        console.print(f"private Docker engine: {state} (socket {engine.socket})")
+        console().print(f"private Docker engine: {state} (socket {engine.socket})")
         return 0 if running else 3
     return 0
 
@@ -762,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         # Stopping: a second Ctrl-C during the interpreter's own shutdown (~0.5 s on a loaded
         # machine) would otherwise kill it with SIGINT instead of exiting with 130.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        console.print("[yellow]interrupted[/yellow]")
+        console().print("[yellow]interrupted[/yellow]")
         # CPython (3.11-3.13) marks a KeyboardInterrupt that ends code run from a string
         # (exec/eval: a dataclass's generated methods, say) as unhandled even when caught, and
         # under ``python -m`` then kills the process with SIGINT at exit instead of letting it
@@ -781,11 +809,11 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args, settings)
     except _loaded_errors("agent.journal", "SessionNotFound", also=(HarnessError,)) as error:
-        console.print(f"[bold red]error:[/bold red] {error}")
+        console().print(f"[bold red]error:[/bold red] {error}")
         return 1
     except _loaded_errors("botocore.exceptions", "BotoCoreError") as error:
         # The endpoint went away mid-command (LocalStack stopped, the network dropped).
-        console.print(f"[bold red]error:[/bold red] {unreachable(settings, error)}")
+        console().print(f"[bold red]error:[/bold red] {unreachable(settings, error)}")
         return 1
 
 

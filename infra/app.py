@@ -1,23 +1,26 @@
 """CDK app entry point: one stack, its stage chosen by context (`-c stage=local|aws`)."""
 
-import os
 import signal
 import sys
 from pathlib import Path
 
+from agent_workflow.scratch import exit_now, private_tmp
+
 # Ctrl-C ends a synth at once and quietly (exit 130): otherwise it printed a traceback through
 # the CDK's imports and jsii's "Exception ignored ... BrokenPipeError" at exit, which say
-# nothing to the user who pressed it. A Ctrl-C the caller ignores stays ignored.
+# nothing to the user who pressed it. A Ctrl-C the caller ignores stays ignored. Either way
+# the app's temporary files (jsii's) go with it. So the CDK is imported after this (E402).
+SCRATCH = private_tmp()
 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(130))
+    signal.signal(signal.SIGINT, lambda _signum, _frame: exit_now(SCRATCH, 130))
 
-import aws_cdk as cdk
+import aws_cdk as cdk  # noqa: E402
 
 # The contract package (names shared with the agent and the harness) is at the repo root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent_workflow.config import StageConfig
-from agent_workflow.stack import AgentWorkflowStack
+from agent_workflow.config import StageConfig  # noqa: E402
+from agent_workflow.stack import AgentWorkflowStack  # noqa: E402
 
 app = cdk.App()
 try:

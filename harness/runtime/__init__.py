@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from harness.runtime.docker import ComposeRuntime, docker_engine_available
+from harness.runtime.health import docker_engine_available
 from harness.runtime.host import ForeignRuntime, HostRuntime, RuntimeProblem, ServiceStatus
 from harness.runtime.ownership import Owner
 from harness.runtime.ports import free_ports
 from harness.settings import RUNTIME_MODES, Settings
+
+if TYPE_CHECKING:
+    from harness.runtime.docker import ComposeRuntime
 
 __all__ = [
     "ComposeRuntime",
@@ -37,8 +41,21 @@ def select_runtime(
         raise RuntimeProblem(f"HARNESS_RUNTIME must be auto, host or docker (got {mode!r})")
     if mode == "auto":
         mode = "docker" if docker_engine_available() else "host"
-    runtime_class = ComposeRuntime if mode == "docker" else HostRuntime
+    runtime_class: type[HostRuntime | ComposeRuntime] = HostRuntime
+    if mode == "docker":  # its module (the engine, the images) only when it runs
+        from harness.runtime.docker import ComposeRuntime
+
+        runtime_class = ComposeRuntime
     return runtime_class(settings, report) if report else runtime_class(settings)
+
+
+def __getattr__(name: str) -> Any:
+    """``ComposeRuntime``, imported when asked for (host mode never needs it)."""
+    if name == "ComposeRuntime":
+        from harness.runtime.docker import ComposeRuntime
+
+        return ComposeRuntime
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ensure_current(

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Collection
 
 from harness import commands
-from harness.errors import HarnessError
 from harness.runtime.engine import Engine, EngineProblem
-from harness.runtime.health import get_json
+from harness.runtime.health import docker_engine_available, get_json
 from harness.runtime.host import RuntimeProblem, ServiceStatus
 from harness.runtime.images import ImageBuilder
 from harness.runtime.ports import port_in_use
@@ -32,23 +30,6 @@ COMPOSE_PROJECT = "agent-workflow"
 STANDIN_URL_IN_COMPOSE = "http://agentcore-standin:8090"
 # Seconds compose gives a container between SIGTERM and SIGKILL on `down`.
 STOP_GRACE_SECONDS = 10
-
-
-def docker_engine_available(env: dict[str, str] | None = None) -> bool:
-    """True when a Docker daemon answers (the client alone is not enough). Without ``env``,
-    the user's engine: the private engine never makes ``auto`` pick docker."""
-    if not shutil.which("docker"):
-        return False
-    try:
-        commands.run(
-            ["docker", "info", "--format", "{{.ServerVersion}}"],
-            what="docker info",
-            timeout=10,
-            env={**os.environ, **(env or {})},
-        )
-    except HarnessError:
-        return False
-    return True
 
 
 class ComposeRuntime:
@@ -76,7 +57,8 @@ class ComposeRuntime:
         return self._private
 
     def environment(self) -> dict[str, str]:
-        """The compose subprocess's environment: the engine, and the ports from the settings."""
+        """The compose subprocess's environment: the engine, and the ports and DynamoDB Local's
+        JVM settings from the settings (as host mode gives them)."""
         env = dict(os.environ)
         if self.private_engine:
             env.update(self.engine.environment())
@@ -86,6 +68,8 @@ class ComposeRuntime:
                 "AGENT_PORT": str(self.settings.agent_port),
                 "AGENTCORE_STANDIN_PORT": str(self.settings.standin_port),
                 "HARNESS_CHECKOUT": str(REPO_ROOT),
+                "DYNAMODB_HEAP_SIZE": self.settings.dynamodb_heap_size,
+                "DYNAMODB_JAVA_OPTIONS": self.settings.dynamodb_java_options,
                 **emulator_environment("localstack", self.settings.sfn_wait_scale),
             }
         )

@@ -58,9 +58,10 @@ def identity_owner(base_url: str) -> Owner | None:
     )
 
 
-def process_owner(port: int) -> Owner:
-    """The owner of the process listening on ``port``, from the harness's environment markers."""
-    pid = listening_pid(port)
+def process_owner(port: int, likely: int | None = None) -> Owner:
+    """The owner of the process listening on ``port``, from the harness's environment markers;
+    ``likely``: the process that should be listening (the pid file's), looked at first."""
+    pid = likely if likely is not None and listens_on(likely, port) else listening_pid(port)
     if pid is None:
         return Owner(None, None, None)
     env = process_environment(pid)
@@ -88,6 +89,18 @@ def listening_pid(port: int) -> int | None:
         if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
     ]
     return min(holders) if holders else None
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """``pid`` itself listens on TCP ``port``: found through its own fds alone (the whole
+    machine's, which ``listening_pid`` reads, are thousands while the tests run)."""
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(
+        c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections
+    )
 
 
 def process_environment(pid: int) -> dict[str, str]:

@@ -42,6 +42,8 @@ NOT_USER_CONFIGURATION = {
     "MAX_TASK_CHARS",
     # Set by CI systems (the plugin's docker-mode fixture fails instead of skipping there).
     "CI",
+    # The system's temporary folder; the CDK app points it at a folder of its own.
+    "TMPDIR",
 }
 
 

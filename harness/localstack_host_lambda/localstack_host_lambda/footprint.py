@@ -244,22 +244,41 @@ def defer_ec2_offerings() -> None:
         sys.meta_path.insert(0, DeferEc2Offerings())
 
 
+def _is_service_model(cache_key: tuple[Any, ...]) -> bool:
+    """A botocore loader cache entry holding a service's model (not the partitions, nor the
+    list of services and their versions, which are small and every client needs)."""
+    method, *args = cache_key
+    return method == "load_service_model" or (
+        method == "load_data_with_path" and str(args[0]).endswith("/service-2")
+    )
+
+
 def forgetting_what_it_loads(get_available_regions: Callable[..., Any]) -> Callable[..., Any]:
     """botocore's ``Session.get_available_regions``, leaving its loader's cache as it found it.
 
     It loads a service's whole model to read one field (its endpoint prefix); with the loader
     shared, that model stayed cached for the process's life: moto's EC2 models list EC2's
     regions at import (EC2's model, ~7 MB of objects), LocalStack's stores each service's once.
-    A client that needs the model loads it again (its callers cache the regions they get)."""
+    A client that needs the model loads it again. Only the service models are forgotten (the
+    partitions and the list of services stay), and the answers (short lists) are kept: each
+    LocalStack store asks for its service's regions, then CloudWatch's in each other partition,
+    and loading all of it again for each cost ~2 CPU-s per LocalStack start."""
+    answers: dict[tuple[Any, ...], list[str]] = {}
 
     def get_available_regions_forgetting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        question = (*args, *sorted(kwargs.items()))
+        if question in answers:
+            return list(answers[question])
         cache: dict[Any, Any] = getattr(self.get_component("data_loader"), "_cache", {})
         before = set(cache)
         try:
-            return get_available_regions(self, *args, **kwargs)
+            regions = get_available_regions(self, *args, **kwargs)
         finally:
             for key in set(cache) - before:
-                cache.pop(key, None)
+                if _is_service_model(key):
+                    cache.pop(key, None)
+        answers[question] = list(regions)
+        return regions
 
     return get_available_regions_forgetting
 

@@ -9,11 +9,11 @@ import pytest
 from strands.models.bedrock import BedrockModel
 from strands.models.openai import OpenAIModel
 
-from agent.app import InvalidInvocation, parse_invocation
 from agent.doubles import requested_fault
 from agent.journal import Journal
 from agent.models.factory import build_model
 from agent.runner import build_agent, run_session
+from agent.server import InvalidInvocation, parse_invocation
 from agent.testing.faults import Fault
 from agent.testing.scripted_model import ScriptedModel
 from agent.tools import text_digest

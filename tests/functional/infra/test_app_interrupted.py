@@ -1,5 +1,5 @@
 """Ctrl-C during a synth ends the CDK app at once and quietly: no traceback through the CDK's
-imports, no jsii broken pipe at exit, no jsii child left behind."""
+imports, no jsii broken pipe at exit, no jsii child and no temporary file left behind."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from tests.support.helpers import wait_for
 
 
 def test_ctrl_c_ends_a_synth_quietly(tmp_path: Path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     app = subprocess.Popen(
         [sys.executable, "app.py"],
         cwd=REPO_ROOT / "infra",
-        env={**os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out")},
+        env={**os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out"), "TMPDIR": str(temporary)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -42,3 +44,5 @@ def test_ctrl_c_ends_a_synth_quietly(tmp_path: Path):
         timeout=30,
         what="jsii's node child to end with the app",
     )
+    # jsii's unpacked runtime and its node child's folder went with the app
+    assert sorted(p.name for p in temporary.iterdir()) == []

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import runpy
+import signal
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +161,10 @@ def test_stack_name_reaches_the_app(tmp_path, monkeypatch):
 
     def run_the_app(outdir: Path) -> None:
         monkeypatch.setattr(cdk, "App", lambda: real_app(context=context, outdir=str(outdir)))
+        # What the app sets up for its own process (a temporary folder, Ctrl-C) is undone.
+        monkeypatch.setenv("TMPDIR", os.environ.get("TMPDIR", tempfile.gettempdir()))
+        monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
+        monkeypatch.setattr(signal, "signal", lambda *_: None)
         runpy.run_path(str(REPO_ROOT / "infra" / "app.py"), run_name="__main__")
 
     # Kept by content as the other synths (infra/app.py is one of the key's inputs).

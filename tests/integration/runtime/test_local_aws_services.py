@@ -14,6 +14,7 @@ import zipfile
 import pytest
 
 from contract import JOURNAL_TABLE_SCHEMA, journal_key
+from harness.runtime.host import HostRuntime
 from tests.support.helpers import wait_for
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/local-test-role"
@@ -115,6 +116,15 @@ def test_dynamodb_create_put_get(aws_client, table):
         TableName=table, Key={"PK": {"S": "k"}, "SK": {"S": "v"}}, ConsistentRead=True
     )
     assert item["Item"]["n"] == {"N": "7"}
+
+
+def test_dynamodb_locals_temporary_files_stay_in_the_runtimes_folder(harness_settings, table):
+    """DynamoDB Local unpacks its sqlite library at each start: into the runtime's own folder,
+    which goes at `down` (in /tmp, each start left 0.9 MB behind)."""
+    instance_tmp = HostRuntime(harness_settings).instance_root / "tmp"
+    assert sorted(p.name for p in instance_tmp.glob("sqlite-*libsqlite4java*")), sorted(
+        p.name for p in instance_tmp.iterdir()
+    )
 
 
 def test_lambda_zip_sees_its_environment_and_dynamodb(aws_client, function_arn, table):

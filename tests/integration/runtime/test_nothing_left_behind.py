@@ -125,9 +125,8 @@ def _assert_nothing_left(runtime: Isolated, log: Path) -> None:
     assert runtime.leftovers() == set(), f"processes outlived the bench:\n{log.read_text()}"
     assert [p for p in runtime.pid_files() if p.exists()] == []
     assert [n for n, port in runtime.ports.items() if port_in_use(port)] == []
-    # nor files: the emulator's temporary folder (MiniStack's Lambda workers, ~50 MB each)
-    emulator_tmp = runtime.instance_root / "tmp"
-    assert not emulator_tmp.exists(), sorted(p.name for p in emulator_tmp.iterdir())
+    # nor files: the emulator's instance folder (MiniStack's Lambda workers, ~50 MB each)
+    assert not runtime.instance_root.exists(), sorted(runtime.instance_root.rglob("*"))
 
 
 @pytest.mark.apart  # a runtime of its own on free ports

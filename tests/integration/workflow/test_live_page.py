@@ -31,7 +31,10 @@ def chromium(request):
         pytest.skip(f"Chromium cannot be installed here: {error}")
     browser = Chromium(executable)
     yield browser
+    # Chromium's own temporary files went into its profile (not the system's folder) ...
+    assert sorted(p.name for p in (browser.profile / "tmp").iterdir())
     browser.close()
+    assert not browser.profile.exists()  # ... which goes with it
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+import harness.runtime
 from agent.journal import SessionNotFound
 from harness import aws, cli
 from harness.sessions import SessionReader
@@ -102,7 +103,8 @@ def test_the_endpoint_going_away_during_watch_says_what_to_do(monkeypatch, capsy
     monkeypatch.setattr(StackOutputs, "load", classmethod(lambda cls, settings: OUTPUTS))
     monkeypatch.setattr(SessionReader, "item", _endpoint_down)
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4721")
-    monkeypatch.setattr(cli, "select_runtime", lambda settings, report=None: None)
+    # (each command imports select_runtime from harness.runtime when it runs)
+    monkeypatch.setattr(harness.runtime, "select_runtime", lambda settings, report=None: None)
     # WHEN watching it
     assert run("watch", "s-1", "--timeout", "5") == 1
     # THEN one clear error: what happened, how to check, how to resume or recover

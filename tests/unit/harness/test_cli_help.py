@@ -41,9 +41,9 @@ def test_the_cli_offers_exactly_the_agents_faults():
 
 
 def test_piped_output_is_never_wrapped():
-    assert not cli.console.is_terminal  # pytest captures stdout
-    assert cli.console.width >= 10_000
-    assert cli.console.soft_wrap
+    assert not cli.console().is_terminal  # pytest captures stdout
+    assert cli.console().width >= 10_000
+    assert cli.console().soft_wrap
 
 
 def test_verbose_after_the_command_and_before_it():

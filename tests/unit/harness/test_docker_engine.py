@@ -40,13 +40,15 @@ def test_base_images_are_build_arguments_only_when_replaced():
             assert path.exists(), path
 
 
-def test_compose_gets_the_ports_of_the_settings_and_the_private_engine(tmp_path):
+def test_compose_gets_the_settings_and_the_private_engine(tmp_path):
     settings = replace(
         Settings(),
         runtime_dir=tmp_path,
         endpoint_url="http://127.0.0.1:4999",
         agent_port=8999,
         standin_port=8998,
+        dynamodb_heap_size="48m",
+        dynamodb_java_options="-XX:+UseSerialGC",
     )
     runtime = ComposeRuntime(settings)
     runtime._private = True  # no engine is asked in a unit test
@@ -57,6 +59,8 @@ def test_compose_gets_the_ports_of_the_settings_and_the_private_engine(tmp_path)
         "8998",
     )
     assert env["DOCKER_HOST"] == runtime.engine.environment()["DOCKER_HOST"]
+    # DynamoDB Local's JVM gets host mode's settings (docker-compose.yml hands them on)
+    assert (env["DYNAMODB_HEAP_SIZE"], env["DYNAMODB_JAVA_OPTIONS"]) == ("48m", "-XX:+UseSerialGC")
 
 
 def test_the_offline_base_keeps_the_standard_librarys_plain_bytecode():

@@ -9,13 +9,16 @@ from harness.settings import Settings
 
 def test_the_services_get_the_memory_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("HARNESS_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # the default gateway port
     monkeypatch.setenv("DYNAMODB_HEAP_SIZE", "96m")
     monkeypatch.setenv("DYNAMODB_JAVA_OPTIONS", "-XX:+UseSerialGC")
     monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
     specs = {spec.name: spec for spec in HostRuntime(Settings()).specs()}
     localstack = specs["localstack"].env
     assert localstack["DYNAMODB_HEAP_SIZE"] == "96m"
-    assert localstack["JDK_JAVA_OPTIONS"] == "-XX:+UseSerialGC"
+    # the user's options, then the instance's own temporary folder (gone at `down`)
+    instance_tmp = tmp_path / "localstack-instances" / "4566" / "tmp"
+    assert localstack["JDK_JAVA_OPTIONS"] == f"-XX:+UseSerialGC -Djava.io.tmpdir={instance_tmp}"
     assert all(spec.env["MALLOC_ARENA_MAX"] == "2" for spec in specs.values())
 
 
