@@ -33,6 +33,10 @@ BOOTSTRAP_STACK = "CDKToolkit"
 # infra code, context and checkout it was deployed from, and that checkout (for people).
 FINGERPRINT_TAG = "harness:fingerprint"
 CHECKOUT_TAG = "harness:checkout"
+# Locally the stack is created or updated by CreateStack/UpdateStack (the same template,
+# resources and stack events) instead of a change set made, described and executed: the CLI's
+# node process then did ~0.7 of its ~1.7 CPU-s per deploy. AWS deploys keep the change set.
+LOCAL_DEPLOY_METHOD = ("--method", "direct")
 
 
 class DeployError(HarnessError):
@@ -299,6 +303,7 @@ def _deploy(
             "never",
             "--progress",
             "events",
+            *(LOCAL_DEPLOY_METHOD if settings.is_local else ()),
             "--tags",
             f"{FINGERPRINT_TAG}={want}",
             "--tags",

@@ -1,6 +1,13 @@
 """The invoker's AWS SDK as a Lambda layer: boto3 and its closure exactly as pinned (with
 hashes) in requirements/lambda.lock, not whatever the python3.12 runtime ships.
 
+The layer keeps botocore's (and boto3's) data of the services the invoker calls alone
+(INVOKER_SERVICES), beside botocore's shared files (endpoints, partitions, retry and default
+configuration): all ~400 services' models are ~15 MB of the zip that every deploy uploads and
+every new Lambda environment unpacks, locally and in AWS. The packages' code and dist-info stay
+as installed (their RECORD still lists the models left out). A functional test creates every
+client the invoker's code names from the layer alone (tests/functional/infra/test_sdk_layer.py).
+
 Built on the host with uv (no Docker), for the function's platform, into one zip cached under
 ``.runtime/cache/lambda-layer/<hash>/`` by the lock's hash: synth and deploy reuse it, and the
 asset's hash is that hash, so the layer is rebuilt, uploaded and published again only when the
@@ -10,6 +17,7 @@ lock (or the recipe below) changes, never for an edit of the handler.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import re
 import shutil
@@ -43,13 +51,20 @@ UV_INSTALL = (
     "--no-deps",  # the lock is the whole closure
     "--require-hashes",
 )
+# The AWS services whose clients the invoker creates (agent_invoker_lambda/handler.py; its
+# bundled contract package creates none): the layer holds their models and no others.
+INVOKER_SERVICES = ("bedrock-agentcore",)
+# Where botocore and boto3 keep one folder per service (files beside them are shared).
+SERVICE_DATA_DIRS = ("botocore/data", "boto3/data")
 # Zip entries get one fixed time, so the same lock gives the same bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def layer_hash() -> str:
-    """The layer's identity: the lock and how it is installed."""
+    """The layer's identity: the lock, how it is installed and which service data it keeps."""
     sha = hashlib.sha256(" ".join(UV_INSTALL).encode() + b"\0")
+    sha.update(" ".join(INVOKER_SERVICES).encode() + b"\0")
+    sha.update(inspect.getsource(keep_service_data).encode() + b"\0")
     sha.update(LAMBDA_LOCK.read_bytes())
     return sha.hexdigest()
 
@@ -74,6 +89,19 @@ def _uv() -> str:
     if not found:
         raise RuntimeError("uv is needed to build the invoker's SDK layer: run `make venv`")
     return found
+
+
+def keep_service_data(site: Path, services: tuple[str, ...]) -> None:
+    """Remove from the installed packages under ``site`` every service's data folder but
+    those of ``services`` (each of which must be there: a misspelt name fails the build)."""
+    kept = set(services)
+    missing = kept - {entry.name for entry in (site / SERVICE_DATA_DIRS[0]).iterdir()}
+    if missing:
+        raise ValueError(f"botocore {pinned_version('botocore')} has no data for {missing}")
+    for data in SERVICE_DATA_DIRS:
+        for entry in (site / data).iterdir():
+            if entry.is_dir() and entry.name not in kept:
+                shutil.rmtree(entry)
 
 
 def _zip_tree(root: Path, target: Path) -> None:
@@ -101,6 +129,7 @@ def build_layer_zip() -> Path:
             env=env,
         )
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: host shebangs
+        keep_service_data(site, INVOKER_SERVICES)
         _zip_tree(site.parent, Path(tmp) / "layer.zip")
         os.replace(Path(tmp) / "layer.zip", target)  # atomic: a half-built zip is never used
     return target
@@ -135,7 +164,8 @@ def sdk_layer_code() -> lambda_.Code:
 
 
 class SdkLayer(Construct):
-    """boto3 as pinned in requirements/lambda.lock, for python3.12 on x86_64."""
+    """boto3 as pinned in requirements/lambda.lock, for python3.12 on x86_64, with the data
+    of the invoker's services only."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -146,5 +176,6 @@ class SdkLayer(Construct):
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description=f"boto3 {pinned_version('boto3')} "
-            f"(botocore {pinned_version('botocore')}): requirements/lambda.lock",
+            f"(botocore {pinned_version('botocore')}): requirements/lambda.lock; "
+            f"service data: {', '.join(INVOKER_SERVICES)}",
         )

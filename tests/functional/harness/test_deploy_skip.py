@@ -128,3 +128,27 @@ def test_a_new_lambda_lock_is_a_new_fingerprint(monkeypatch, tmp_path):
 def test_tag_values_keep_to_what_cloudformation_accepts():
     assert deploy.tag_value("/home/me/my repo (2)/x~y") == "/home/me/my repo _2_/x_y"
     assert len(deploy.tag_value("/a" * 300)) == 256
+
+
+@pytest.mark.parametrize("target", ["local", "aws"])
+def test_a_local_deploy_makes_no_change_set_and_an_aws_deploy_does(
+    target, tmp_path, cdk_calls, monkeypatch
+):
+    # GIVEN a bootstrapped target with no stack yet, and a kept synth (infra/cdk.out is left
+    # alone); no emulator runs here, so the target's answers are given
+    settings = Settings(target=target, region="us-east-1", runtime_dir=tmp_path / "runtime")
+    monkeypatch.setattr(deploy, "_ready_stack_tags", lambda settings, name=None: None)
+    monkeypatch.setattr(deploy, "_stack_ready", lambda settings, name=None: True)
+    monkeypatch.setattr(deploy, "_remove_failed_stack", lambda settings, report: None)
+    monkeypatch.setattr(deploy.warmup, "start_warming", lambda settings: None)
+    kept = ["--app", str(tmp_path / "cdk.out")]
+    monkeypatch.setattr(deploy, "_synthesized_app", lambda *args, **kwargs: kept)
+
+    # WHEN it deploys
+    mode = "host" if target == "local" else "aws"
+    deploy.deploy(settings, runtime_mode=mode, report=lambda message: None)
+
+    # THEN the local deploy creates the stack directly; the aws deploy through a change set
+    (command,) = _deploy_commands(cdk_calls)
+    method = command[command.index("--method") + 1] if "--method" in command else "change-set"
+    assert method == ("direct" if target == "local" else "change-set")
