@@ -161,9 +161,10 @@ test-functional: $(VENV) ## Functional tests: in-process with real libraries (mo
 
 # The end-to-end tiers run on E2E_WORKERS pytest-xdist workers sharing one runtime (their tests
 # mostly wait on sessions, not on the CPU); tests marked exclusive run alone. E2E_WORKERS=0: one
-# process, as plain pytest.
-E2E_WORKERS ?= 4
-E2E_PYTEST = $(PY) -m pytest -q -n $(E2E_WORKERS) --maxschedchunk 1
+# process, as plain pytest. The tier's conftest schedules them: one test at a time per worker,
+# or a group of tests sharing a fixture (tests/integration/conftest.py).
+E2E_WORKERS ?= 3
+E2E_PYTEST = $(PY) -m pytest -q -n $(E2E_WORKERS)
 
 .PHONY: test-integration
 test-integration: $(VENV) ## End-to-end tests against the real local runtime (started and stopped if not running)

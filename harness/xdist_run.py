@@ -47,6 +47,7 @@ _STATE_DEFAULTS: dict[str, Any] = {
     "engine": False,
     "images": False,
     "exclusive_done": 0,
+    "groups": {},  # test id -> the group of tests one worker runs (the tier's conftest)
 }
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from harness.pytest_plugin import shared_run
 from harness.settings import Settings
-from harness.xdist_run import APART, EXCLUSIVE
+from harness.xdist_run import APART, EXCLUSIVE, SharedRun, run_id
 
 # The agent's time budget the tier deploys the local stage with (HARNESS_MAX_POLLS, unless the
 # shell sets it): 10 polls of 1 s instead of the stage's 30, so the hung agent's session ends
@@ -74,35 +76,78 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     )
 
 
+# A session- or module-scoped fixture of a folder or module of this tier (the agent's moto server
+# and app, the stand-in, a copy of the checkout, the AWS resources a module creates) is set up
+# once per worker that runs a test using it: under plain load scheduling each worker that ran one
+# of its tests set it up again. So the tests using one form a group that one worker runs. The
+# exclusive tests form one too: one worker brings the shared runtime up and runs them one after
+# another, while the others run the apart tests instead of queueing for the exclusive lock.
+# (xdist's own --dist loadgroup names the group in the test's id, which pytest 9 no longer lets
+# a plug-in change: the workers write the groups into the run's state for the scheduler.)
+EXCLUSIVE_GROUP = "exclusive"
+_TIER = "tests/integration/"
+
+
+def _group(item: pytest.Item) -> str | None:
+    if item.get_closest_marker(EXCLUSIVE) is not None:
+        return EXCLUSIVE_GROUP
+    info = getattr(item, "_fixtureinfo", None)
+    shared = sorted(
+        (definition.scope != "session", definition.baseid)
+        for definitions in (info.name2fixturedefs.values() if info else ())
+        for definition in definitions[-1:]
+        if definition.scope in ("session", "module") and definition.baseid.startswith(_TIER)
+    )
+    return shared[0][1] if shared else None
+
+
+class _GroupScheduling(LoadScopeScheduling):
+    """xdist's load scheduling by units of work: a group is one, any other test is one; in
+    the order the workers collected them (a worker holds its running unit and the next)."""
+
+    def __init__(self, config: pytest.Config, log: Any, run: SharedRun) -> None:
+        super().__init__(config, log)
+        self._run = run
+        self._groups: dict[str, str] | None = None
+
+    def _split_scope(self, nodeid: str) -> str:
+        if self._groups is None:  # first asked once every worker has collected
+            self._groups = self._run.read()["groups"]
+        return self._groups.get(nodeid, nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    uid = run_id(config)
+    if uid is None or config.getvalue("dist") not in ("load", "loadscope", "loadgroup"):
+        return None
+    config.option.loadscopereorder = False
+    return _GroupScheduling(config, log, SharedRun.of(uid))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist the tests marked apart and slow go first, the longest first (they run
-    beside the exclusive tests), then the tests marked exclusive, then the other tests marked
-    apart (a worker done with its first ones runs them while the exclusive tests take turns,
-    instead of idling); then the other tests marked ``slow``, the longest first, each followed
-    by a short one (a worker holds its running test and the next): no long test starts late
-    or waits queued behind another."""
-    if shared_run(config) is None:
+    """Under xdist: the exclusive tests first (one unit of work: the worker that takes it brings
+    the shared runtime up), then the tests marked apart, each slow one (the longest first)
+    followed by a short one (a worker holds its running test and the next); then the other
+    tests, paired in the same way: no long test starts late or waits queued behind another.
+    Each test's group goes into the run's state, for the scheduler."""
+    run = shared_run(config)
+    if run is None:
         return
 
     def seconds(item: pytest.Item) -> float:
         marker = item.get_closest_marker("slow")
         return 0.0 if marker is None else float(marker.kwargs.get("seconds", 30))
 
-    def apart(item: pytest.Item) -> bool:
-        return item.get_closest_marker(APART) is not None
+    def longest_first_paired(tests: list[pytest.Item]) -> list[pytest.Item]:
+        slow = sorted((i for i in tests if seconds(i)), key=seconds, reverse=True)
+        short = [i for i in tests if not seconds(i)]
+        paired = [item for pair in zip(slow, short, strict=False) for item in pair]
+        return paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
 
-    first = sorted((i for i in items if apart(i) and seconds(i)), key=seconds, reverse=True)
     exclusive = [i for i in items if i.get_closest_marker(EXCLUSIVE) is not None]
-    then = [i for i in items if apart(i) and not seconds(i)]
-    rest = [
-        i
-        for i in items
-        if i.get_closest_marker(EXCLUSIVE) is None and i not in first and i not in then
-    ]
-    slow = sorted((i for i in rest if seconds(i)), key=seconds, reverse=True)
-    short = [i for i in rest if not seconds(i)]
-    paired = [item for pair in zip(slow, short, strict=False) for item in pair]
-    items[:] = (
-        first + exclusive + then + paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
-    )
+    apart = [i for i in items if i.get_closest_marker(APART) is not None]
+    rest = [i for i in items if i not in exclusive and i not in apart]
+    items[:] = exclusive + longest_first_paired(apart) + longest_first_paired(rest)
+    with run.state() as state:
+        state["groups"] = {i.nodeid: group for i in items if (group := _group(i)) is not None}

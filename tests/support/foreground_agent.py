@@ -71,7 +71,9 @@ class ForegroundAgent:
             return json.loads(response.read())
 
     def wait_healthy(self, timeout: float = 60) -> None:
-        wait_for(lambda: self.agent_pids() and self.ping(), timeout, "a healthy agent")
+        # The ping first: refused at once while the agent starts, where each look for the agent
+        # processes reads every process's parent.
+        wait_for(lambda: self.ping() and self.agent_pids(), timeout, "a healthy agent")
 
     def touch(self, relative: str = "agent/prompt.md") -> None:
         """A save in an editor: same content, a new modification time."""

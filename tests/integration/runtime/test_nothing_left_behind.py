@@ -11,14 +11,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from harness.runtime.ports import port_in_use
-from harness.runtime.processes import descendants, pid_alive
+from harness.runtime.processes import pid_alive
 from harness.settings import REPO_ROOT, Settings
 from tests.support.helpers import PollTimeout, free_port, free_ports, run_harness, wait_for
 
 SERVICES = ("localstack", "agent", "agentcore-standin")
+
+
+def _below(roots: set[int]) -> set[int]:
+    """Every live process below any of ``roots``, from one look at the process table (a look
+    per root read every process's parent each time, five times a second all the bench long)."""
+    children: dict[int, list[int]] = {}
+    for process in psutil.process_iter(["ppid"]):
+        children.setdefault(process.info["ppid"], []).append(process.pid)
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 class Isolated:
@@ -45,14 +62,15 @@ class Isolated:
         return [self.run_dir / f"{name}-{port}.pid" for name, port in self.ports.items()]
 
     def look(self, command: subprocess.Popen[bytes]) -> None:
-        self.seen |= descendants(command.pid)
+        services: set[int] = set()
         for pid_file in self.pid_files():
             try:
                 pid = int(pid_file.read_text())
             except (OSError, ValueError):
                 continue
             if pid_alive(pid):
-                self.seen |= {pid} | descendants(pid)
+                services.add(pid)
+        self.seen |= services | _below({command.pid} | services)
 
     def leftovers(self, timeout: float = 60) -> set[int]:
         def alive() -> set[int]:
