@@ -10,11 +10,17 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from harness.runtime.docker import COMPOSE_NETWORK, STANDIN_URL_IN_COMPOSE
+from harness.runtime.ports import free_port
 from harness.settings import REPO_ROOT
 from harness.wait_scale import DEFAULT_WAIT_SCALE, format_scale
 
@@ -186,3 +192,82 @@ def test_agent_dockerfile_is_slim_non_root_and_copies_what_exists():
         for source in arguments.split()[:-1]:
             assert (REPO_ROOT / source).exists(), source
     assert dockerfile.index("USER agent") < dockerfile.index("CMD")
+
+
+HEALTH_PROBE_MARK = "mark=/dev/shm/health-probe-passed"
+HEALTH_PROBE_PAUSE = re.compile(r"\bpause=(\d+)")
+
+
+def _health_probe(service: dict) -> tuple[str, list[str]]:
+    """A service's health check: the bash script and its arguments (port, path)."""
+    command, shell, flag, script, *arguments = service["healthcheck"]["test"]
+    assert (command, shell, flag) == ("CMD", "bash", "-c")
+    # `config --format json` writes the file's $$ (a $ for the container) as it reads it
+    return script.replace("$$", "$"), arguments
+
+
+class _Health(BaseHTTPRequestHandler):
+    """200 on /ping, 404 elsewhere; the server notes when each request came."""
+
+    def do_GET(self) -> None:
+        self.server.asked.append(time.monotonic())  # type: ignore[attr-defined]
+        self.send_response(200 if self.path == "/ping" else 404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def _serving(port: int) -> Iterator[list[float]]:
+    """A health endpoint on ``port``; yields the times it was asked."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Health)
+    server.asked = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server.asked  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_health_checks_wait_between_passes_but_not_before_the_first(config, tmp_path):
+    services = ("localstack", "agent", "agentcore-standin")
+    scripts = {_health_probe(config["services"][name])[0] for name in services}
+    assert len(scripts) == 1  # one probe for the three, each service with its port and path
+    script = scripts.pop()
+    pause = int(HEALTH_PROBE_PAUSE.search(script)[1])
+    for name in services:
+        check = config["services"][name]["healthcheck"]
+        assert check["interval"] == "1s", name  # until the first pass
+        # a check that waits, then asks (read -t 2), ends within the check's timeout
+        assert float(check["timeout"].removesuffix("s")) >= pause + 5, name
+    # The same script, its mark in tmp_path and a pause of 1 s (each replaced once).
+    mark = tmp_path / "passed"
+    assert script.count(HEALTH_PROBE_MARK) == 1
+    assert len(HEALTH_PROBE_PAUSE.findall(script)) == 1
+    script = HEALTH_PROBE_PAUSE.sub("pause=1", script.replace(HEALTH_PROBE_MARK, f"mark={mark}"))
+    port = free_port()
+
+    def check(path: str = "/ping") -> int:
+        return subprocess.run(
+            ["bash", "-c", script, "health-probe", str(port), path],
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+            check=False,
+        ).returncode
+
+    assert check() == 1  # nothing answers yet: it fails, no mark
+    assert not mark.exists()
+    with _serving(port) as asked:
+        assert check() == 0  # the first pass, marked
+        assert mark.exists()
+        # marked: the next check asks only after its pause
+        started = time.monotonic()
+        assert check() == 0
+        assert asked[-1] - started >= 1
+        # a failed check (a 404 here) drops the mark: the next one asks at once again
+        assert check("/missing") == 1
+        assert not mark.exists()
