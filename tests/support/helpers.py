@@ -4,12 +4,14 @@ a boto3 client with test credentials."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shlex
 import subprocess
 import sys
+import textwrap
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +106,23 @@ def plugin_module_with_stand_in_hooks(monkeypatch: Any, name: str) -> types.Modu
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def modules_loaded_after(code: str, modules: Sequence[str], **env: str) -> dict[str, bool]:
+    """Which of ``modules`` a fresh interpreter has imported once ``code`` ends (a SystemExit
+    from it ends it, as a command line's would): what a start imports, not how long it takes."""
+    probe = (
+        f"import sys\ntry:\n{textwrap.indent(code, '    ')}\nexcept SystemExit:\n    pass\n"
+        f"import json; print(json.dumps({{m: m in sys.modules for m in {tuple(modules)!r}}}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded: dict[str, bool] = json.loads(result.stdout.splitlines()[-1])
+    return loaded

@@ -4,35 +4,16 @@ agent/server.py). Checked in a fresh interpreter's sys.modules, not by timing.""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from harness.settings import REPO_ROOT
+from tests.support.helpers import modules_loaded_after
 
 HEAVY = ("strands", "boto3", "botocore", "bedrock_agentcore", "starlette", "opentelemetry")
 
 
 def loaded_after(code: str, **env: str) -> dict[str, bool]:
     """Which of HEAVY a fresh interpreter has imported after running ``code``."""
-    probe = (
-        f"import sys\ntry:\n    {code}\nexcept SystemExit:\n    pass\n"
-        f"import json; print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    loaded: dict[str, bool] = json.loads(result.stdout.splitlines()[-1])
-    return loaded
+    return modules_loaded_after(code, HEAVY, **env)
 
 
 @pytest.mark.parametrize(

@@ -4,37 +4,20 @@ docker runtime nor the AWS SDK. Checked in a fresh interpreter's sys.modules, no
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 from harness.runtime import health
 from harness.runtime.ports import free_ports
-from harness.settings import REPO_ROOT
+from tests.support.helpers import modules_loaded_after
 
 HEAVY = ("rich", "boto3", "botocore", "psutil", "harness.runtime", "harness.runtime.docker")
 
 
 def loaded_by(*args: str, **env: str) -> dict[str, bool]:
     """Which of HEAVY ``python -m harness ARGS`` has imported when it ends."""
-    probe = (
-        "import runpy, sys\n"
-        f"sys.argv = ['harness', *{list(args)!r}]\n"
-        "try:\n    runpy.run_module('harness', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        f"import json; print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+    code = (
+        f"import runpy\nsys.argv = ['harness', *{list(args)!r}]\n"
+        "runpy.run_module('harness', run_name='__main__')"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    loaded: dict[str, bool] = json.loads(result.stdout.splitlines()[-1])
-    return loaded
+    return modules_loaded_after(code, HEAVY, **env)
 
 
 def test_help_imports_nothing_heavy():
