@@ -464,10 +464,18 @@ def destroy(settings: Settings, report: Callable[[str], None] = logger.info) -> 
 
 
 def synth(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
+    """Synthesize the app (the local stage, or the aws one) into infra/cdk.out. Locally a
+    synth of the same inputs (infra code, context, locks) already made is put there instead:
+    the same assembly, without the CLI and the app."""
     with cdk_lock(report, "a synth"):
         ensure_cdk_cli(settings, report)
         args = context_args(settings, "host", {})
         key = assembly.inputs_key(deploy_fingerprint(settings, args))
+        if settings.is_local and assembly.put_back(key):
+            report(
+                "a synth of the same infra code, context and locks is kept: put in infra/cdk.out"
+            )
+            return
         assembly.forget()
         _run([_cli(settings), "synth", "--quiet", *args], settings, "cdk synth")
         if settings.is_local:

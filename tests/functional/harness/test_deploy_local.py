@@ -5,6 +5,7 @@ reused only for the inputs it was made from (the cdk commands are recorded, not 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -316,3 +317,22 @@ def test_a_fresh_synth_synthesizes_and_leaves_the_kept_copies(cdk, settings):
     # THEN it synthesizes, though a synth of the same inputs is kept, and removes no copy
     assert "--app" not in cdk.deploy_command()
     assert sorted(path.name for path in assembly.KEPT_DIR.iterdir()) == copies
+
+
+def test_make_synth_puts_back_a_kept_synth_of_the_same_inputs_without_the_cli(cdk, settings):
+    # GIVEN a deploy's synth kept, then infra/cdk.out holding another context's
+    _deploy(settings)
+    _deploy(settings, context={"max_polls": "31"})
+    (cdk.out / "stale.json").write_text("{}")
+    cdk.commands.clear()
+    # WHEN `make synth` runs with the first deploy's inputs
+    messages: list[str] = []
+    deploy.synth(settings, report=messages.append)
+    # THEN no CDK command ran: infra/cdk.out holds that synth again, whole, and says so
+    assert cdk.verbs() == []
+    assert assembly.reusable(assembly.inputs_key(_fingerprint(settings)))
+    assert not (cdk.out / "stale.json").exists()
+    assert any("is kept: put in infra/cdk.out" in message for message in messages)
+    # AND with other inputs it synthesizes
+    deploy.synth(dataclasses.replace(settings, local_max_polls=12), report=messages.append)
+    assert cdk.verbs() == ["synth"]
