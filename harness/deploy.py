@@ -367,7 +367,12 @@ def _bootstrap_locally(settings: Settings) -> None:
     def show_template() -> str:
         return _output(command, settings, "cdk bootstrap --show-template", cwd=cwd)
 
-    body = local_bootstrap.template(settings.runtime_dir / "cache" / "cdk-bootstrap", show_template)
+    try:
+        body = local_bootstrap.template(
+            settings.runtime_dir / "cache" / "cdk-bootstrap", show_template
+        )
+    except ValueError as error:  # not JSON: a CLI that prints something else
+        raise DeployError(f"cdk bootstrap --show-template printed no template ({error})") from None
     try:
         local_bootstrap.create(aws.client("cloudformation", settings), body)
     except (BotoCoreError, ClientError, WaiterError) as error:
