@@ -1,7 +1,7 @@
-"""A `python -m harness` command and a pytest run leave their heap to the system at exit
-(harness/exit_heap.py): the heap is frozen once their atexit handlers run, so the exit's
-collections skip it. Checked in a fresh interpreter, by what the collector holds frozen, not
-by timing."""
+"""A `python -m harness` command, a pytest run and the agent (agent/app.py) leave their heap
+to the system at exit (harness/exit_heap.py): the heap is frozen once their atexit handlers
+run, so the exit's collections skip it. Checked in a fresh interpreter, by what the collector
+holds frozen, not by timing."""
 
 from __future__ import annotations
 
@@ -42,6 +42,16 @@ def test_a_pytest_run_leaves_its_heap_at_exit(tmp_path):
     configuration = str(REPO_ROOT / "pyproject.toml")
     arguments = ("-q", "-c", configuration, "-p", "no:cacheprovider", str(tmp_path))
     assert frozen_at_exit(run_pytest, *arguments)
+
+
+def test_the_agent_leaves_its_heap_at_exit():
+    serve_nothing = (
+        "from unittest import mock\n"
+        "import agent.app\n"
+        "with mock.patch('agent.server.build_app'):  # its app's run returns at once\n"
+        "    agent.app.main()"
+    )
+    assert frozen_at_exit(serve_nothing)
 
 
 def test_a_plain_interpreter_does_not():
