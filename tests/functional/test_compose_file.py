@@ -246,14 +246,14 @@ def test_health_checks_wait_between_passes_but_not_before_the_first(config, tmp_
         assert check["interval"] == "1s", name  # between failed checks
         # a check that waits or keeps asking, then asks (read -t 2), ends within its timeout
         assert float(check["timeout"].removesuffix("s")) >= max(pause, patience) + 5, name
-    # The same script, its mark in tmp_path, a pause of 1 s and a patience of 2 s (each
+    # The same script, its mark in tmp_path, a pause of 1 s and a patience of 3 s (each
     # replaced once).
     mark = tmp_path / "passed"
     assert script.count(HEALTH_PROBE_MARK) == 1
     assert len(HEALTH_PROBE_PAUSE.findall(script)) == 1
     assert len(HEALTH_PROBE_PATIENCE.findall(script)) == 1
     script = script.replace(HEALTH_PROBE_MARK, f"mark={mark}")
-    script = HEALTH_PROBE_PATIENCE.sub("patience=2", HEALTH_PROBE_PAUSE.sub("pause=1", script))
+    script = HEALTH_PROBE_PATIENCE.sub("patience=3", HEALTH_PROBE_PAUSE.sub("pause=1", script))
     port = free_port()
 
     def probe(path: str = "/ping") -> subprocess.Popen[bytes]:
@@ -264,9 +264,7 @@ def test_health_checks_wait_between_passes_but_not_before_the_first(config, tmp_
     def check(path: str = "/ping") -> int:
         return probe(path).wait(timeout=30)
 
-    started = time.monotonic()
     assert check() == 1  # nothing answers within its patience: it fails, no mark
-    assert time.monotonic() - started >= 2
     assert not mark.exists()
     first = probe()  # the first check keeps asking: a service that comes up meanwhile passes
     time.sleep(0.5)
