@@ -4,15 +4,10 @@ each full collection walks all of it. With Python's thresholds (700, 10, 10) the
 pytest process spent 4.4 and 4.5 of its ~20 CPU-s in the collector, with THRESHOLDS 1.4 and
 1.6 (gc.callbacks, two runs each; max RSS 546 -> 588 MB). Only when the collector runs
 changes: what it frees is the same.
-
-When the run is over, the heap is frozen (gc.freeze) for the process's exit: Python's
-finalization otherwise collected it once more, walking all of it, 1.9 and 2.2 CPU-s; 0.1
-frozen (two runs each). Nothing it would have freed outlives the process.
 """
 
 from __future__ import annotations
 
-import atexit
 import gc
 
 import pytest
@@ -32,4 +27,3 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     gc.set_threshold(*config.stash.get(_BEFORE, gc.get_threshold()))
-    atexit.register(gc.freeze)  # the first exit handler to run (they run last in, first out)
