@@ -69,6 +69,9 @@ class Cdk:
 @pytest.fixture
 def cdk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cdk:
     recorder = Cdk(out=tmp_path / "cdk.out")
+    # The cdk commands are recorded, not run: the checkout's lock (which make test's
+    # integration lane holds while it deploys) is not theirs to wait for.
+    monkeypatch.setattr(deploy, "DEPLOY_LOCK", tmp_path / "deploy.lock")
     monkeypatch.setattr(assembly, "ASSEMBLY_DIR", recorder.out)
     monkeypatch.setattr(assembly, "KEPT_DIR", tmp_path / "kept")
     monkeypatch.setattr(deploy, "_run", recorder.run)
