@@ -10,6 +10,8 @@ stops at start with one line saying so.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 
 from agent.doubles import TestDoublesMissing, check_available
@@ -29,6 +31,9 @@ except SettingError as bad_setting:
 def main() -> None:
     """Serve on AGENT_HOST:AGENT_PORT; the host is always explicit (the SDK would pick 0.0.0.0
     whenever /.dockerenv exists). Uvicorn logs through the root handler (log_config=None)."""
+    # At exit the heap is left to the system, not collected and freed object by object (the
+    # harness's processes do the same: harness/exit_heap.py, which is not in this image).
+    atexit.register(gc.freeze)
     try:
         check_available(SETTINGS)
     except TestDoublesMissing as missing:

@@ -65,6 +65,20 @@ def kept(key: str) -> Path | None:
     return copy
 
 
+def put_back(key: str) -> bool:
+    """Make infra/cdk.out hold the synth of ``key``'s inputs, from the copy kept of it if it
+    holds another; False if there is none. The stamp is written last, once the copy is whole."""
+    found = kept(key)
+    if found is None:
+        return False
+    if found != ASSEMBLY_DIR:
+        forget()
+        shutil.rmtree(ASSEMBLY_DIR, ignore_errors=True)
+        shutil.copytree(found, ASSEMBLY_DIR, ignore=shutil.ignore_patterns(STAMP_NAME))
+        _stamp().write_text(key + "\n")
+    return True
+
+
 def forget() -> None:
     """Before a CDK command writes the assembly: whatever it held is not known any more."""
     _stamp().unlink(missing_ok=True)

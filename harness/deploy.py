@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -16,7 +17,16 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from harness import assembly, aws, bytecode, commands, file_lock, preflight, warmup
+from harness import (
+    assembly,
+    aws,
+    bytecode,
+    commands,
+    file_lock,
+    local_bootstrap,
+    preflight,
+    warmup,
+)
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
 from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
@@ -28,7 +38,7 @@ logger = logging.getLogger(__name__)
 INFRA_DIR = REPO_ROOT / "infra"
 CONTRACT_DIR = REPO_ROOT / "contract"  # imported by the CDK app, bundled into the invoker
 LAMBDA_LOCK = REPO_ROOT / "requirements" / "lambda.lock"  # the invoker's SDK layer
-BOOTSTRAP_STACK = "CDKToolkit"
+BOOTSTRAP_STACK = local_bootstrap.STACK_NAME
 # Stack tags (`cdk deploy --tags`) saying what a deployed stack is: the fingerprint of the
 # infra code, context and checkout it was deployed from, and that checkout (for people).
 FINGERPRINT_TAG = "harness:fingerprint"
@@ -173,7 +183,14 @@ def _cli(settings: Settings) -> str:
 
 
 def _run(command: list[str], settings: Settings, what: str, cwd: Path = INFRA_DIR) -> None:
-    commands.run(command, what=what, error=DeployError, cwd=cwd, env=cdk_environment(settings))
+    _output(command, settings, what, cwd)
+
+
+def _output(command: list[str], settings: Settings, what: str, cwd: Path = INFRA_DIR) -> str:
+    """Run a CDK command to its end; its standard output."""
+    return commands.run(
+        command, what=what, error=DeployError, cwd=cwd, env=cdk_environment(settings)
+    ).stdout
 
 
 def _bootstrapped(settings: Settings) -> bool:
@@ -326,19 +343,43 @@ def _bootstrap_meanwhile(settings: Settings, report: Callable[[str], None]) -> I
     if _bootstrapped(settings):
         yield False
         return
-    report("bootstrapping CDK (first deploy into this runtime)")
+    work: Callable[[], object]
     if settings.is_local:
-        # The environment given, and run where there is no cdk.json: otherwise it synthesizes
-        # the app, only to list the app's environments.
-        command = [_cli(settings), "bootstrap", f"aws://000000000000/{settings.region}"]
-        cwd = settings.runtime_dir / "cdk-bootstrap"
-        cwd.mkdir(parents=True, exist_ok=True)
+        report("bootstrapping CDK (first deploy into this runtime: the CDK's bootstrap stack)")
+        work = functools.partial(_bootstrap_locally, settings)
     else:  # the app's environment: the account of the credentials
-        command, cwd = [_cli(settings), "bootstrap"], INFRA_DIR
+        report("bootstrapping CDK (cdk bootstrap)")
+        work = functools.partial(_run, [_cli(settings), "bootstrap"], settings, "cdk bootstrap")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdk-bootstrap") as background:
-        bootstrap = background.submit(_run, command, settings, "cdk bootstrap", cwd=cwd)
+        bootstrap = background.submit(work)
         yield True
         bootstrap.result()
+
+
+def _bootstrap_locally(settings: Settings) -> None:
+    """The CDK's bootstrap stack, from the CLI's own template, created by CloudFormation
+    without the CLI's process (harness/local_bootstrap.py)."""
+    # Run where there is no cdk.json: the CLI has no app to look at.
+    cwd = settings.runtime_dir / "cdk-bootstrap"
+    cwd.mkdir(parents=True, exist_ok=True)
+    command = [_cli(settings), *local_bootstrap.SHOW_TEMPLATE]
+
+    def show_template() -> str:
+        return _output(command, settings, "cdk bootstrap --show-template", cwd=cwd)
+
+    try:
+        body = local_bootstrap.template(
+            settings.runtime_dir / "cache" / "cdk-bootstrap", show_template
+        )
+    except ValueError as error:  # not JSON: a CLI that prints something else
+        raise DeployError(f"cdk bootstrap --show-template printed no template ({error})") from None
+    try:
+        local_bootstrap.create(aws.client("cloudformation", settings), body)
+    except (BotoCoreError, ClientError, WaiterError) as error:
+        raise DeployError(
+            f"could not create the CDK bootstrap stack {local_bootstrap.STACK_NAME} ({error}); "
+            "restart the runtime (`make down && make up`) and deploy again"
+        ) from None
 
 
 def _synthesized_app(
@@ -428,10 +469,18 @@ def destroy(settings: Settings, report: Callable[[str], None] = logger.info) -> 
 
 
 def synth(settings: Settings, report: Callable[[str], None] = logger.info) -> None:
+    """Synthesize the app (the local stage, or the aws one) into infra/cdk.out. Locally a
+    synth of the same inputs (infra code, context, locks) already made is put there instead:
+    the same assembly, without the CLI and the app."""
     with cdk_lock(report, "a synth"):
         ensure_cdk_cli(settings, report)
         args = context_args(settings, "host", {})
         key = assembly.inputs_key(deploy_fingerprint(settings, args))
+        if settings.is_local and assembly.put_back(key):
+            report(
+                "a synth of the same infra code, context and locks is kept: put in infra/cdk.out"
+            )
+            return
         assembly.forget()
         _run([_cli(settings), "synth", "--quiet", *args], settings, "cdk synth")
         if settings.is_local:

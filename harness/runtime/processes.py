@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+from harness import recently_used
 from harness.polling import PollTimeout, poll
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 STOP_TIMEOUT = 15.0
 # How long a child may outlive its stopped parent before it is signalled itself.
 ORPHAN_GRACE = 2.0
+# Each service's logs of stopped instances kept beside the running ones' (the most recent):
+# a runtime on other ports (a test's own, a bench's) leaves its log, ~50 per make test.
+KEPT_LOGS = 10
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,20 @@ class ManagedProcess:
             )
         self.pid_file.write_text(str(process.pid))
         logger.debug("service=<%s>, pid=<%s> | started", self.spec.name, process.pid)
+        self._prune_logs()
         return process.pid
+
+    def _prune_logs(self) -> None:
+        """Remove this service's logs of stopped instances on other ports but the
+        ``KEPT_LOGS`` most recent; a running instance's log (its pid file is there) stays."""
+        stopped = [
+            log
+            for log in self.log_file.parent.glob(f"{self.spec.name}-*.log")
+            if _log_of(log, self.spec.name)
+            and log != self.log_file
+            and not log.with_suffix(".pid").exists()
+        ]
+        recently_used.prune(stopped, KEPT_LOGS)
 
     def exited_early(self) -> bool:
         """True once a started process has died (its pid file names a dead pid)."""
@@ -97,6 +114,12 @@ class ManagedProcess:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return ""
+
+
+def _log_of(log: Path, service: str) -> bool:
+    """Whether ``log`` is ``<service>-<port>.log`` (not another service's named alike)."""
+    name, _, port = log.stem.rpartition("-")
+    return name == service and port.isdigit()
 
 
 @contextlib.contextmanager

@@ -196,6 +196,7 @@ def test_agent_dockerfile_is_slim_non_root_and_copies_what_exists():
 
 HEALTH_PROBE_MARK = "mark=/dev/shm/health-probe-passed"
 HEALTH_PROBE_PAUSE = re.compile(r"\bpause=(\d+)")
+HEALTH_PROBE_PATIENCE = re.compile(r"\bpatience=(\d+)")
 
 
 def _health_probe(service: dict) -> tuple[str, list[str]]:
@@ -239,30 +240,36 @@ def test_health_checks_wait_between_passes_but_not_before_the_first(config, tmp_
     assert len(scripts) == 1  # one probe for the three, each service with its port and path
     script = scripts.pop()
     pause = int(HEALTH_PROBE_PAUSE.search(script)[1])
+    patience = int(HEALTH_PROBE_PATIENCE.search(script)[1])
     for name in services:
         check = config["services"][name]["healthcheck"]
-        assert check["interval"] == "1s", name  # until the first pass
-        # a check that waits, then asks (read -t 2), ends within the check's timeout
-        assert float(check["timeout"].removesuffix("s")) >= pause + 5, name
-    # The same script, its mark in tmp_path and a pause of 1 s (each replaced once).
+        assert check["interval"] == "1s", name  # between failed checks
+        # a check that waits or keeps asking, then asks (read -t 2), ends within its timeout
+        assert float(check["timeout"].removesuffix("s")) >= max(pause, patience) + 5, name
+    # The same script, its mark in tmp_path, a pause of 1 s and a patience of 3 s (each
+    # replaced once).
     mark = tmp_path / "passed"
     assert script.count(HEALTH_PROBE_MARK) == 1
     assert len(HEALTH_PROBE_PAUSE.findall(script)) == 1
-    script = HEALTH_PROBE_PAUSE.sub("pause=1", script.replace(HEALTH_PROBE_MARK, f"mark={mark}"))
+    assert len(HEALTH_PROBE_PATIENCE.findall(script)) == 1
+    script = script.replace(HEALTH_PROBE_MARK, f"mark={mark}")
+    script = HEALTH_PROBE_PATIENCE.sub("patience=3", HEALTH_PROBE_PAUSE.sub("pause=1", script))
     port = free_port()
 
-    def check(path: str = "/ping") -> int:
-        return subprocess.run(
-            ["bash", "-c", script, "health-probe", str(port), path],
-            stderr=subprocess.DEVNULL,
-            timeout=30,
-            check=False,
-        ).returncode
+    def probe(path: str = "/ping") -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            ["bash", "-c", script, "health-probe", str(port), path], stderr=subprocess.DEVNULL
+        )
 
-    assert check() == 1  # nothing answers yet: it fails, no mark
+    def check(path: str = "/ping") -> int:
+        return probe(path).wait(timeout=30)
+
+    assert check() == 1  # nothing answers within its patience: it fails, no mark
     assert not mark.exists()
+    first = probe()  # the first check keeps asking: a service that comes up meanwhile passes
+    time.sleep(0.5)
     with _serving(port) as asked:
-        assert check() == 0  # the first pass, marked
+        assert first.wait(timeout=30) == 0  # the first pass, marked, in that one check
         assert mark.exists()
         # marked: the next check asks only after its pause
         started = time.monotonic()

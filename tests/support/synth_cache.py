@@ -7,6 +7,12 @@ process (the functional tier, an end-to-end worker) needs it first, and read fro
 synth costs seconds of CPU (jsii's node kernel loading aws-cdk-lib, then building the stack);
 the same inputs always give the same template.
 
+What no synth reads is not in the key: agent/testing/ (the agent's test doubles) is left out
+of the aws stage's image asset (AGENT_IMAGE_EXCLUDE in infra/agent_workflow/agent_runtime.py),
+and `make test`'s integration lane edits a file there for a few seconds (test_checkouts): a
+synth whose key was read meanwhile missed its kept twin and ran again (~9 s on a busy machine).
+The root .dockerignore, which the image asset's hash honours, is in it.
+
 The cache is the checkout's own (its .runtime/), so another checkout's code is never read.
 Kept whole or not at all: a synth is copied into a folder of its own, then renamed into
 place; a reader only sees complete entries. A synth during which an input changed (a file
@@ -41,12 +47,15 @@ INPUTS = (
     REPO_ROOT / "infra" / "cdk.json",
     REPO_ROOT / "infra" / "agent_workflow",
     REPO_ROOT / "contract",
-    REPO_ROOT / "agent",  # the aws stage's image asset
+    REPO_ROOT / "agent",  # the aws stage's image asset (less LEFT_OUT)
+    REPO_ROOT / ".dockerignore",  # what of the repository root that asset holds
     REPO_ROOT / "requirements" / "lambda.lock",
     REPO_ROOT / "requirements" / "dev.lock",
     REPO_ROOT / "tests" / "support" / "templates.py",
     Path(__file__),
 )
+# Folders inside the INPUTS that no synth reads (the image asset excludes them).
+LEFT_OUT = (REPO_ROOT / "agent" / "testing",)
 
 
 def synth_key(stage: str, options: Mapping[str, object], *, assembly: bool) -> str:
@@ -61,7 +70,18 @@ def synth_key(stage: str, options: Mapping[str, object], *, assembly: bool) -> s
         },
         sort_keys=True,
     )
-    return fingerprint(*INPUTS, extra=extra)
+    return fingerprint(*_read_inputs(), extra=extra)
+
+
+def _read_inputs() -> list[Path]:
+    """INPUTS, a folder holding one of LEFT_OUT as its other entries."""
+    paths: list[Path] = []
+    for path in INPUTS:
+        if any(left_out.parent == path for left_out in LEFT_OUT):
+            paths += sorted(entry for entry in path.iterdir() if entry not in LEFT_OUT)
+        else:
+            paths.append(path)
+    return paths
 
 
 def kept_synth(

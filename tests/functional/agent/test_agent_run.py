@@ -9,6 +9,7 @@ import pytest
 from strands.models.bedrock import BedrockModel
 from strands.models.openai import OpenAIModel
 
+from agent import runner
 from agent.doubles import requested_fault
 from agent.journal import Journal
 from agent.models.factory import build_model
@@ -116,15 +117,18 @@ def test_a_held_run_goes_on_only_once_another_hand_ends_the_session(
 
 
 class SlowFailureJournal(Journal):
-    """A journal whose FAILED write waits (bounded) for the agent's own COMPLETED write: as
-    on a loaded machine, where the released agent could get there first."""
+    """A journal whose FAILED write, once the session's agent was released, waits (bounded)
+    for the agent's own COMPLETED write: as on a loaded machine, where the released agent
+    could get there first. An agent not yet released (an injected hang) cannot write, so a
+    FAILED written before its release does not wait."""
 
     def __init__(self, table: str, client) -> None:
         super().__init__(table, client=client)
+        self.released = threading.Event()  # the session's own, once the runner built it
         self.completed_written = threading.Event()
 
     def transition(self, session_id, status, *args, **kwargs):
-        if status == "FAILED":
+        if status == "FAILED" and self.released.is_set():
             self.completed_written.wait(timeout=2)
         moved = super().transition(session_id, status, *args, **kwargs)
         if status == "COMPLETED":
@@ -133,10 +137,16 @@ class SlowFailureJournal(Journal):
 
 
 def test_a_timed_out_run_stays_failed_when_the_agent_finishes_late(
-    dynamodb, initiated, make_settings
+    dynamodb, initiated, make_settings, monkeypatch
 ):
     # GIVEN a hang that the timeout releases, and a slow journal write for the failure
     journal = SlowFailureJournal(TABLE, dynamodb)
+
+    def build(*args, cancelled, **kwargs):
+        journal.released = cancelled  # what releases the hang
+        return build_agent(*args, cancelled=cancelled, **kwargs)
+
+    monkeypatch.setattr(runner, "build_agent", build)
     quick = make_settings(session_timeout_seconds=0.5)
 
     # WHEN the session times out

@@ -5,6 +5,7 @@ of it, the deploy narrows the model's regions to the ones its inference profile 
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,8 +39,11 @@ class Clients:
 
 
 @pytest.fixture
-def cdk_calls(monkeypatch) -> list[list[str]]:
+def cdk_calls(monkeypatch, tmp_path: Path) -> list[list[str]]:
     calls: list[list[str]] = []
+    # The cdk commands are recorded, not run: the checkout's lock (which make test's
+    # integration lane holds while it deploys) is not theirs to wait for.
+    monkeypatch.setattr(deploy, "DEPLOY_LOCK", tmp_path / "deploy.lock")
     monkeypatch.setattr(deploy, "ensure_cdk_cli", lambda settings, report: None)
     monkeypatch.setattr(deploy, "_run", lambda command, settings, what, **_: calls.append(command))
     monkeypatch.setattr(deploy, "_ready_stack_tags", lambda settings, name=None: None)

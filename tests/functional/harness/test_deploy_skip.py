@@ -17,9 +17,12 @@ TEMPLATE = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
 
 
 @pytest.fixture
-def cdk_calls(monkeypatch) -> list[list[str]]:
+def cdk_calls(monkeypatch, tmp_path: Path) -> list[list[str]]:
     """The cdk commands a deploy runs (recorded, not run)."""
     calls: list[list[str]] = []
+    # The cdk commands are recorded, not run: the checkout's lock (which make test's
+    # integration lane holds while it deploys) is not theirs to wait for.
+    monkeypatch.setattr(deploy, "DEPLOY_LOCK", tmp_path / "deploy.lock")
     monkeypatch.setattr(deploy, "ensure_cdk_cli", lambda settings, report: None)
     monkeypatch.setattr(deploy, "_run", lambda command, settings, what, **_: calls.append(command))
     # What an AWS deploy needs (Docker, Bedrock) is tested in test_deploy_preflight.py.

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.settings import REPO_ROOT
+from tests.support import synth_cache
 from tests.support.templates import Synthesized
 
 
@@ -44,3 +45,13 @@ def test_the_build_context_holds_the_agent_and_the_contract_only(image_asset):
     assert "agent/testing/scripted_model.py" not in staged
     assert not any(name.startswith("harness/") for name in staged)
     assert {"agent/Dockerfile", "agent/requirements.txt", "contract/__init__.py"} <= staged
+
+
+def test_what_the_synths_key_leaves_out_is_not_in_the_context(image_asset):
+    # tests/support/synth_cache.py keys synths without these folders: no synth may read them.
+    _, context = image_asset
+    staged = [path.relative_to(context).as_posix() for path in context.rglob("*")]
+    for left_out in synth_cache.LEFT_OUT:
+        assert left_out.is_dir()
+        folder = left_out.relative_to(REPO_ROOT).as_posix()
+        assert not [name for name in staged if name == folder or name.startswith(f"{folder}/")]

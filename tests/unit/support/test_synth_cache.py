@@ -96,3 +96,18 @@ def test_only_the_most_recently_used_entries_stay(source, tmp_path, monkeypatch)
         _synth(synths, tmp_path / str(n), context={"n": n})
     assert len(list(synth_cache.CACHE_DIR.iterdir())) == 2
     assert not _synth(synths, tmp_path / "again", context={"n": 0})
+
+
+def test_an_edit_inside_a_folder_no_synth_reads_keeps_the_key(monkeypatch, tmp_path):
+    agent = tmp_path / "agent"
+    (agent / "testing").mkdir(parents=True)
+    (agent / "app.py").write_text("app")
+    double = agent / "testing" / "scripted_model.py"
+    double.write_text("answer")
+    monkeypatch.setattr(synth_cache, "INPUTS", (agent,))
+    monkeypatch.setattr(synth_cache, "LEFT_OUT", (agent / "testing",))
+    key = synth_cache.synth_key("aws", {}, assembly=False)
+    double.write_text("edited answer")
+    assert synth_cache.synth_key("aws", {}, assembly=False) == key
+    (agent / "app.py").write_text("edited app")
+    assert synth_cache.synth_key("aws", {}, assembly=False) != key

@@ -1,0 +1,16 @@
+"""A pytest run inside a test here (pytester's, in this process or another) leaves out the
+installed plug-ins none of these runs uses, as the tier's own run does (the Makefile):
+hypothesis's imports hypothesis at each session's end (~0.4 CPU-s) and reads every loaded
+module's source at a collection that holds its tests; anyio's only adds a marker."""
+
+from __future__ import annotations
+
+import pytest
+
+UNUSED_PLUGINS = "-p no:hypothesispytest -p no:anyio"
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.setenv("PYTEST_ADDOPTS", UNUSED_PLUGINS)  # pytester clears the shell's
+    return pytester
