@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from harness.polling import poll
 from tests.support.helpers import plugin_module_with_stand_in_hooks
 
 
@@ -120,12 +122,17 @@ def test_a_thread_beyond_the_open_connections_waits_for_one(
     monkeypatch: pytest.MonkeyPatch, server: ThreadingHTTPServer
 ) -> None:
     module = plugin_module_with_stand_in_hooks(monkeypatch, "backend_proxy")
-    pool = module.BackendConnections("127.0.0.1", server.server_address[1], timeout=1, limit=2)
+    pool = module.BackendConnections("127.0.0.1", server.server_address[1], timeout=30, limit=2)
     with ThreadPoolExecutor(max_workers=3) as threads:
-        calls = [threads.submit(post, pool, b"hold") for _ in range(3)]
-        wait(calls, timeout=30)  # the server holds them all: each ends in its timeout
-    Echo.released.set()
+        held = [threads.submit(post, pool, b"hold") for _ in range(2)]
+        poll(lambda: Echo.holding == 2, timeout=30, interval=0.01, what="two calls held")
+        quick = threads.submit(post, pool, b"quick")
+        # The server would answer it at once; it waits for one of the held calls' connection.
+        # (A bound: without the limit the server answers it within milliseconds.)
+        with pytest.raises(FuturesTimeout):
+            quick.result(timeout=1)
+        Echo.released.set()
+        assert [call.result(timeout=30) for call in held] == [(200, b"hold")] * 2
+        assert quick.result(timeout=30) == (200, b"quick")
     pool.close()
     assert Echo.most_holding == 2
-    errors = [str(call.exception()) for call in calls]
-    assert any("no connection to 127.0.0.1" in error for error in errors), errors
