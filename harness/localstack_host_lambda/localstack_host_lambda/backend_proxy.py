@@ -11,6 +11,11 @@ were about half of LocalStack's CPU for a DynamoDB call (yappi, 300 GetItems).
 same response (status, headers, body bytes undecoded) over ``http.client`` connections kept
 open and shared by all threads, one at a time each. A connection the backend has closed is
 noticed before reuse, as urllib3 does; an error on a call is raised as before.
+
+At most ``OPEN_CONNECTIONS`` calls are at DynamoDB Local at once; a burst's other threads wait
+for a connection. DynamoDB Local runs its SQLite work on one queue anyway, but its Jetty server
+started a worker thread for each call in flight: a burst of 100 left ~100 idle threads (each
+~100 kB of stack and thread state resident), kept for Jetty's minute of idle timeout.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ REPLACED_HEADERS = frozenset({"content-length", "transfer-encoding", "x-forwarde
 # Idle connections kept; a burst's threads beyond them open their own and close them after
 # (with 8 and with 64 the burst of 100 took as long; fewer idle ones hold less in both processes).
 KEPT_CONNECTIONS = 8
+# Calls forwarded at once (so DynamoDB Local's worker threads; its SQLite queue serialises them).
+OPEN_CONNECTIONS = 8
 TIMEOUT_SECONDS = 60.0
 
 
@@ -66,10 +73,16 @@ def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]
 
 
 class BackendConnections:
-    """Keep-alive connections to one backend, each used by one thread at a time."""
+    """Keep-alive connections to one backend, each used by one thread at a time, at most
+    ``limit`` of them in use (a thread beyond waits for one)."""
 
     def __init__(
-        self, host: str, port: int, timeout: float = TIMEOUT_SECONDS, kept: int = KEPT_CONNECTIONS
+        self,
+        host: str,
+        port: int,
+        timeout: float = TIMEOUT_SECONDS,
+        kept: int = KEPT_CONNECTIONS,
+        limit: int = OPEN_CONNECTIONS,
     ) -> None:
         self.host = host
         self.port = port
@@ -77,6 +90,7 @@ class BackendConnections:
         self.kept = kept
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
+        self._in_use = threading.BoundedSemaphore(limit)
 
     def _take(self) -> http.client.HTTPConnection:
         while True:
@@ -99,6 +113,16 @@ class BackendConnections:
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Send one request; the status, the headers (repeated ones kept) and the body."""
+        if not self._in_use.acquire(timeout=self.timeout):
+            raise TimeoutError(f"no connection to {self.host}:{self.port} free in {self.timeout} s")
+        try:
+            return self._send(method, target, headers, body)
+        finally:
+            self._in_use.release()
+
+    def _send(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         connection = self._take()
         try:
             # Host and Accept-Encoding exactly as given (or none), as rolo's proxy sent them.
