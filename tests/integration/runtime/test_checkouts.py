@@ -193,28 +193,41 @@ def test_an_emulators_owner_is_read_from_its_process(tmp_path):
 
 @contextlib.contextmanager
 def _edited(path: Path, old: str, new: str) -> Iterator[None]:
-    """``path`` with ``old`` replaced by ``new``; the exact original bytes put back after."""
+    """``path`` with ``old`` replaced by ``new``; the exact original bytes put back after. Each
+    version is written whole and renamed into place: the other lanes of make test read the
+    same checkout meanwhile, and never see half a file."""
     original = path.read_bytes()
     assert old.encode() in original
+
+    def put(content: bytes) -> None:
+        partial = path.with_name(path.name + ".edit")  # not a .py file: not the agent's code
+        partial.write_bytes(content)
+        os.replace(partial, path)
+
     try:
-        path.write_bytes(original.replace(old.encode(), new.encode()))
+        put(original.replace(old.encode(), new.encode()))
         yield
     finally:
-        path.write_bytes(original)
+        put(original)
 
 
 @pytest.mark.exclusive  # edits the agent's code and restarts it
 def test_trigger_restarts_an_agent_whose_code_changed(
     deployed_stack, agent_services, harness_settings
 ):
-    marker = f"Edited {uuid.uuid4().hex[:8]}: "
+    probe = uuid.uuid4().hex[:8]
+    marker = f"Edited {probe}: "
+    task = f"restart probe {probe}"
     here = Path(REPO_ROOT)
     agent_pid = _pids(harness_settings)["agent"]
     try:
-        # GIVEN the running agent, and then an edit of its scripted answer
-        with _edited(SCRIPTED_MODEL, ANSWER, f'f"{marker}'):
+        # GIVEN the running agent, and then an edit of its scripted answer to this test's task
+        # (the other lanes of make test run the same code meanwhile: any other task is
+        # answered as before)
+        edit = f'("{marker}" if task == "{task}" else "") + {ANSWER}'
+        with _edited(SCRIPTED_MODEL, ANSWER, edit):
             # WHEN a session is triggered
-            result = _harness(here, harness_settings, "trigger", "--task", "two words", "--wait")
+            result = _harness(here, harness_settings, "trigger", "--task", task, "--wait")
 
         # THEN the agent was restarted first, and the answer is the edited one
         output = result.stdout + result.stderr
