@@ -183,10 +183,15 @@ class Installer:
         uv = shutil.which("uv", path=beside) or shutil.which("uv")
         if not uv:
             raise InstallError("uv is missing from .venv: run `make venv` first")
+        # uv's temporary files (a lock file per package it builds, which it leaves behind)
+        # go into this checkout's runtime folder, not /tmp.
+        scratch = self.root / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             "UV_CACHE_DIR": str(self.cache / "uv"),
             "UV_PYTHON_DOWNLOADS": "never",
+            "TMPDIR": str(scratch),
         }
         env.pop("VIRTUAL_ENV", None)
         _run([uv, *args], what, env=env)

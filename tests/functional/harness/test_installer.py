@@ -41,6 +41,17 @@ def test_the_cdk_cli_and_the_installs_download_through_the_shared_cache(settings
     assert Installer(settings).cache == settings.cache_dir
 
 
+def test_uv_keeps_its_temporary_files_in_the_runtime_folder(settings, monkeypatch):
+    """uv leaves a lock file in its temporary folder for each package it builds (the host
+    Lambda plug-in at each install): one per checkout and install in /tmp otherwise."""
+    seen: list[dict[str, str]] = []
+    monkeypatch.setattr(installer, "_run", lambda command, what, env: seen.append(env))
+    Installer(settings)._uv("--version", what="uv")
+    scratch = Path(seen[0]["TMPDIR"])
+    assert scratch.is_dir()
+    assert scratch.is_relative_to(settings.runtime_dir)
+
+
 def test_chains_run_side_by_side_each_in_order(settings):
     order: list[str] = []
     second_chain_ran = threading.Event()
