@@ -84,7 +84,8 @@ class ManagedProcess:
         stopped = [
             log
             for log in self.log_file.parent.glob(f"{self.spec.name}-*.log")
-            if _log_of(log, self.spec.name)
+            if (instance := _instance(log)) is not None
+            and instance[0] == self.spec.name
             and log != self.log_file
             and not log.with_suffix(".pid").exists()
         ]
@@ -116,10 +117,11 @@ class ManagedProcess:
             return ""
 
 
-def _log_of(log: Path, service: str) -> bool:
-    """Whether ``log`` is ``<service>-<port>.log`` (not another service's named alike)."""
-    name, _, port = log.stem.rpartition("-")
-    return name == service and port.isdigit()
+def _instance(path: Path) -> tuple[str, int] | None:
+    """``(service, port)`` of an instance's pid or log file, ``<service>-<port>.<suffix>``;
+    None for another file."""
+    name, _, port = path.stem.rpartition("-")
+    return (name, int(port)) if port.isdigit() else None
 
 
 @contextlib.contextmanager
@@ -152,13 +154,13 @@ def running_instances(run_dir: Path) -> list[tuple[str, int, int]]:
     instance started from this checkout, whatever its ports."""
     found = []
     for pid_file in sorted(run_dir.glob("*-*.pid")):
-        name, _, port = pid_file.stem.rpartition("-")
+        instance = _instance(pid_file)
         try:
             pid = int(pid_file.read_text().strip())
         except (OSError, ValueError):
             continue
-        if port.isdigit() and pid_alive(pid):
-            found.append((name, int(port), pid))
+        if instance is not None and pid_alive(pid):
+            found.append((*instance, pid))
     return found
 
 
