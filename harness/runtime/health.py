@@ -34,14 +34,15 @@ def get_json(url: str, timeout: float = 2.0) -> Any | None:
 def docker_engine_available(env: dict[str, str] | None = None) -> bool:
     """True when a Docker daemon answers (the client alone is not enough). Without ``env``,
     the user's engine: the private engine never makes ``auto`` pick docker."""
-    if not shutil.which("docker") or not _a_daemon_may_answer({**os.environ, **(env or {})}):
+    environment = {**os.environ, **(env or {})}
+    if not shutil.which("docker") or not _a_daemon_may_answer(environment):
         return False
     try:
         commands.run(
             ["docker", "info", "--format", "{{.ServerVersion}}"],
             what="docker info",
             timeout=10,
-            env={**os.environ, **(env or {})},
+            env=environment,
         )
     except HarnessError:
         return False
