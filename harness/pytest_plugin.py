@@ -42,12 +42,14 @@ from harness.settings import (
 )
 from harness.stack import StackOutputs
 from harness.trigger import publish
+from harness.xdist_head_start import HeadStart, needs_of
 from harness.xdist_run import APART, EXCLUSIVE, SharedRun, is_worker, run_id
 
 ANY_TARGET = "any_target"
 # Under the shared cache: the locks by which test sessions claim their ports (_port_claim).
 PORT_CLAIMS = "port-claims"
 _SHARED_RUN = pytest.StashKey[SharedRun | None]()
+_HEAD_START = pytest.StashKey[tuple[HeadStart, ExitStack]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -123,11 +125,45 @@ def shared_run(config: pytest.Config) -> SharedRun | None:
     return run if run is not None and is_worker(config) else None
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The controller of an xdist run chooses the run's ports and starts bringing the shared
+    runtime up before its workers have started (``harness.xdist_head_start``)."""
+    config = session.config
+    run = config.stash.get(_SHARED_RUN, None)
+    if run is None or is_worker(config) or config.option.collectonly:
+        return
+    claims = ExitStack()  # the run's claim on its ports, held until the run's end
+    head_start = HeadStart(run, session_settings(config, claims))
+    config.stash[_HEAD_START] = (head_start, claims)
+    head_start.start()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reports its collection
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A worker writes down what its tests need of the shared runtime, for the head start."""
+    run = shared_run(session.config)
+    if run is not None:
+        with run.state() as state:
+            state["needs"] = needs_of(getattr(i, "fixturenames", ()) for i in session.items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """The controller: a worker has collected; the head start goes on with what it needs."""
+    head_start = node.config.stash.get(_HEAD_START, None)
+    run = node.config.stash.get(_SHARED_RUN, None)
+    if head_start is not None and run is not None:
+        head_start[0].collected(run.read()["needs"])
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The controller of an xdist run stops what its workers started, once all are done."""
     run = session.config.stash.get(_SHARED_RUN, None)
     if run is None or is_worker(session.config):
         return
+    head_start, claims = session.config.stash.get(_HEAD_START, (None, ExitStack()))
+    if head_start is not None:
+        head_start.finish()
     state = run.read()
     try:
         if state["ports"] is None:
@@ -149,6 +185,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             runtime.down(state["started"])
     finally:
         run.remove()
+        claims.close()
 
 
 @pytest.fixture(scope="session")
@@ -156,52 +193,68 @@ def harness_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
     """This checkout's settings. If another checkout's runtime answers on the configured ports
     (or HARNESS_TEST_PORTS=free asks for it), the same settings on free ports instead, exported
     for the session so that the commands tests run (``python -m harness ...``) use that
-    runtime too (under xdist: chosen by the first worker, the same for all)."""
+    runtime too (under xdist: chosen once per run, by the controller, the same for all)."""
     with ExitStack() as claims:  # this session's claim on its ports, if it took one
-        configured = Settings()
-        found = []
-        claimed_by: list[str] = []  # the other checkout whose session claimed the ports
-
-        def choose() -> Settings:
-            if configured.test_ports == "free":
-                return on_free_ports(configured)
-            settings, foreign = settings_of_this_checkout(configured)
-            found.append(foreign)
-            if foreign is None and (holder := claims.enter_context(_port_claim(configured))):
-                # Another checkout's session, started at the same moment, found them free too.
-                claimed_by.append(holder)
-                return on_free_ports(configured)
-            return settings
-
-        run = shared_run(request.config)
-        settings = choose() if run is None else run.settings(choose)
-        if _ports(settings) == _ports(configured):
+        settings = session_settings(request.config, claims)
+        if _ports(settings) == _ports(Settings()):
             yield settings
             return
-        ports = (
-            f"AWS_ENDPOINT_URL={settings.endpoint_url} AGENT_PORT={settings.agent_port} "
-            f"AGENTCORE_STANDIN_PORT={settings.standin_port}"
-        )
-        if found and (foreign := found[0]) is not None:
-            whose = foreign.owner.checkout or "owner unknown"
-            _say(
-                request,
-                f"the runtime on the configured ports is not this checkout's ({foreign.service}: "
-                f"{whose}); this test session runs its own on free ports ({ports})",
-            )
-        elif claimed_by:
-            _say(
-                request,
-                f"another checkout's test session ({claimed_by[0]}) has claimed the configured "
-                f"ports; this test session runs its own on free ports ({ports})",
-            )
-        elif configured.test_ports == "free":
-            _say(request, f"HARNESS_TEST_PORTS=free: this test session's runtime is on {ports}")
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("AWS_ENDPOINT_URL", settings.endpoint_url)
             patch.setenv("AGENT_PORT", str(settings.agent_port))
             patch.setenv("AGENTCORE_STANDIN_PORT", str(settings.standin_port))
             yield settings
+
+
+def session_settings(config: pytest.Config, claims: ExitStack) -> Settings:
+    """The settings a test session runs on, said on the terminal when they are not the
+    configured ports (under xdist: chosen by the first process to ask, the run's controller
+    as it starts, and the same for every worker). ``claims`` holds the session's claim on
+    its ports, if it took one."""
+    configured = Settings()
+    notes: list[str] = []
+
+    def choose() -> Settings:
+        settings, note = _chosen(configured, claims)
+        notes.append(note)
+        return settings
+
+    run = config.stash.get(_SHARED_RUN, None)
+    settings = choose() if run is None else run.settings(choose)
+    if notes and notes[0]:
+        _say(config, notes[0])
+    return settings
+
+
+def _chosen(configured: Settings, claims: ExitStack) -> tuple[Settings, str]:
+    """The configured settings, or the same on free ports, with the sentence saying why."""
+    if configured.test_ports == "free":
+        settings = on_free_ports(configured)
+        return settings, (
+            f"HARNESS_TEST_PORTS=free: this test session's runtime is on {_env(settings)}"
+        )
+    settings, foreign = settings_of_this_checkout(configured)
+    if foreign is not None:
+        whose = foreign.owner.checkout or "owner unknown"
+        return settings, (
+            f"the runtime on the configured ports is not this checkout's ({foreign.service}: "
+            f"{whose}); this test session runs its own on free ports ({_env(settings)})"
+        )
+    if holder := claims.enter_context(_port_claim(configured)):
+        # Another checkout's session, started at the same moment, found them free too.
+        settings = on_free_ports(configured)
+        return settings, (
+            f"another checkout's test session ({holder}) has claimed the configured ports; "
+            f"this test session runs its own on free ports ({_env(settings)})"
+        )
+    return settings, ""
+
+
+def _env(settings: Settings) -> str:
+    return (
+        f"AWS_ENDPOINT_URL={settings.endpoint_url} AGENT_PORT={settings.agent_port} "
+        f"AGENTCORE_STANDIN_PORT={settings.standin_port}"
+    )
 
 
 def _ports(settings: Settings) -> tuple[str, int, int]:
@@ -222,10 +275,10 @@ def _port_claim(settings: Settings) -> Iterator[str | None]:
         yield None if holder == str(REPO_ROOT) else holder
 
 
-def _say(request: pytest.FixtureRequest, message: str) -> None:
+def _say(config: pytest.Config, message: str) -> None:
     """A line on the terminal, shown even while output is captured."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():
             reporter.write_line(f"harness: {message}", yellow=True)
@@ -301,7 +354,7 @@ def _bring_up(
         if runtime.private_engine:
             engine_started = runtime.engine.start()
             if build or engine_started:
-                ImageBuilder(runtime.engine, lambda line: _say(request, line)).build_all(
+                ImageBuilder(runtime.engine, lambda line: _say(request.config, line)).build_all(
                     offline_base=runtime.settings.docker_base == "offline"
                 )
     except HarnessError as problem:
@@ -323,7 +376,7 @@ def _bring_up(
     patch.setenv("HARNESS_RUNTIME", "docker")
     if set(runtime.running_services()) >= {"localstack", "agent"}:
         return engine_started, False
-    _say(request, "docker compose up (testcontainers DockerCompose)")
+    _say(request.config, "docker compose up (testcontainers DockerCompose)")
     try:
         compose.start()
     except BaseException:

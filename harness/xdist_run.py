@@ -48,6 +48,7 @@ _STATE_DEFAULTS: dict[str, Any] = {
     "images": False,
     "exclusive_done": 0,
     "groups": {},  # test id -> the group of tests one worker runs (the tier's conftest)
+    "needs": None,  # what the collected tests need of the shared runtime (the head start)
 }
 
 

@@ -80,8 +80,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 # and app, the stand-in, a copy of the checkout, the AWS resources a module creates) is set up
 # once per worker that runs a test using it: under plain load scheduling each worker that ran one
 # of its tests set it up again. So the tests using one form a group that one worker runs. The
-# exclusive tests form one too: one worker brings the shared runtime up and runs them one after
-# another, while the others run the apart tests instead of queueing for the exclusive lock.
+# exclusive tests form one too: one worker runs them one after another (once the run's controller
+# has brought the shared runtime up: harness/xdist_head_start.py), while the others run the apart
+# tests instead of queueing for the exclusive lock.
 # (xdist's own --dist loadgroup names the group in the test's id, which pytest 9 no longer lets
 # a plug-in change: the workers write the groups into the run's state for the scheduler.)
 EXCLUSIVE_GROUP = "exclusive"
@@ -126,8 +127,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist: the exclusive tests first (one unit of work: the worker that takes it brings
-    the shared runtime up), then the tests marked apart, each slow one (the longest first)
+    """Under xdist: the exclusive tests first (one unit of work, which waits for the shared
+    runtime's bring-up), then the tests marked apart, each slow one (the longest first)
     followed by a short one (a worker holds its running test and the next); then the other
     tests, paired in the same way: no long test starts late or waits queued behind another.
     Each test's group goes into the run's state, for the scheduler."""
