@@ -26,6 +26,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,38 @@ class SharedRun:
             finally:
                 self._held = False
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# -- which tests first ----------------------------------------------------------------------
+# The pytest cache's key for each test's seconds (set-up, call and tear-down) in the last run
+# that ran it: the run's order comes from them (``longest_first``).
+SECONDS_KEY = "harness/test-seconds"
+
+
+def longest_first(units: dict[str, float]) -> list[str]:
+    """Units of work (a test, or a group of tests one worker runs) in the order the workers
+    take them, given each one's seconds: the longest first, each followed by one of the
+    shortest (a worker holds its running unit and the next one: a long unit never waits queued
+    behind another long one while the other workers end). Ties keep their given order."""
+    ordered = sorted(units, key=lambda unit: -units[unit])
+    half = (len(ordered) + 1) // 2
+    pairs = zip_longest(ordered[:half], reversed(ordered[half:]))
+    return [unit for pair in pairs for unit in pair if unit is not None]
+
+
+class SecondsRecorder:
+    """The controller of a run: each test's seconds, from its workers' reports, kept in the
+    pytest cache at the run's end for the next run's order (tests this run did not run keep
+    their earlier figure)."""
+
+    def __init__(self, cache: Any) -> None:
+        self.cache = cache
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_sessionfinish(self) -> None:
+        if self.seconds:
+            measured = {test: round(seconds, 2) for test, seconds in self.seconds.items()}
+            self.cache.set(SECONDS_KEY, {**self.cache.get(SECONDS_KEY, {}), **measured})

@@ -20,7 +20,16 @@ from xdist.scheduler import LoadScopeScheduling
 
 from harness.pytest_plugin import shared_run
 from harness.settings import Settings
-from harness.xdist_run import APART, EXCLUSIVE, SharedRun, run_id
+from harness.xdist_run import (
+    APART,
+    EXCLUSIVE,
+    SECONDS_KEY,
+    SecondsRecorder,
+    SharedRun,
+    is_worker,
+    longest_first,
+    run_id,
+)
 
 # The agent's time budget the tier deploys the local stage with (HARNESS_MAX_POLLS, unless the
 # shell sets it): 10 polls of 1 s instead of the stage's 30, so the hung agent's session ends
@@ -36,6 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if "HARNESS_MAX_POLLS" not in os.environ:
         os.environ["HARNESS_MAX_POLLS"] = TEST_MAX_POLLS
         config.add_cleanup(lambda: os.environ.pop("HARNESS_MAX_POLLS", None))
+    cache = getattr(config, "cache", None)
+    if cache is not None and run_id(config) is not None and not is_worker(config):
+        config.pluginmanager.register(SecondsRecorder(cache), "harness-test-seconds")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -86,6 +98,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 # (xdist's own --dist loadgroup names the group in the test's id, which pytest 9 no longer lets
 # a plug-in change: the workers write the groups into the run's state for the scheduler.)
 EXCLUSIVE_GROUP = "exclusive"
+UNMEASURED_SECONDS = 1.0  # a test no run has measured yet, and not marked slow
 _TIER = "tests/integration/"
 
 
@@ -128,27 +141,34 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under xdist: the exclusive tests first (one unit of work, which waits for the shared
-    runtime's bring-up), then the tests marked apart, each slow one (the longest first)
-    followed by a short one (a worker holds its running test and the next); then the other
-    tests, paired in the same way: no long test starts late or waits queued behind another.
-    Each test's group goes into the run's state, for the scheduler."""
+    runtime's bring-up), then the units of work of the tests marked apart, then the others',
+    each the longest first, followed by one of the shortest (``longest_first``): no long test
+    starts late or waits queued behind another. A unit's seconds are its tests' in the last
+    run that ran them (the pytest cache), else their ``slow(seconds=N)``. Each test's group
+    goes into the run's state, for the scheduler."""
     run = shared_run(config)
     if run is None:
         return
+    cache = getattr(config, "cache", None)
+    measured: dict[str, float] = cache.get(SECONDS_KEY, {}) if cache is not None else {}
+    groups = {i.nodeid: group for i in items if (group := _group(i)) is not None}
 
     def seconds(item: pytest.Item) -> float:
+        if item.nodeid in measured:
+            return float(measured[item.nodeid])
         marker = item.get_closest_marker("slow")
-        return 0.0 if marker is None else float(marker.kwargs.get("seconds", 30))
+        return UNMEASURED_SECONDS if marker is None else float(marker.kwargs.get("seconds", 30))
 
-    def longest_first_paired(tests: list[pytest.Item]) -> list[pytest.Item]:
-        slow = sorted((i for i in tests if seconds(i)), key=seconds, reverse=True)
-        short = [i for i in tests if not seconds(i)]
-        paired = [item for pair in zip(slow, short, strict=False) for item in pair]
-        return paired + slow[len(paired) // 2 :] + short[len(paired) // 2 :]
+    def in_order(tests: list[pytest.Item]) -> list[pytest.Item]:
+        units: dict[str, list[pytest.Item]] = {}
+        for item in tests:
+            units.setdefault(groups.get(item.nodeid, item.nodeid), []).append(item)
+        order = longest_first({unit: sum(map(seconds, its)) for unit, its in units.items()})
+        return [item for unit in order for item in units[unit]]
 
     exclusive = [i for i in items if i.get_closest_marker(EXCLUSIVE) is not None]
     apart = [i for i in items if i.get_closest_marker(APART) is not None]
     rest = [i for i in items if i not in exclusive and i not in apart]
-    items[:] = exclusive + longest_first_paired(apart) + longest_first_paired(rest)
+    items[:] = exclusive + in_order(apart) + in_order(rest)
     with run.state() as state:
-        state["groups"] = {i.nodeid: group for i in items if (group := _group(i)) is not None}
+        state["groups"] = groups
