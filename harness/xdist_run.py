@@ -160,8 +160,13 @@ class SharedRun:
 
 # -- which tests first ----------------------------------------------------------------------
 # The pytest cache's key for each test's seconds (set-up, call and tear-down) in the last run
-# that ran it: the run's order comes from them (``longest_first``).
+# that ran it, per runtime mode (make test's docker lane runs some of the same tests at the
+# same time): the run's order comes from them (``longest_first``).
 SECONDS_KEY = "harness/test-seconds"
+
+
+def seconds_key() -> str:
+    return f"{SECONDS_KEY}/{Settings().runtime_mode}"
 
 
 def longest_first(units: dict[str, float]) -> list[str]:
@@ -182,6 +187,7 @@ class SecondsRecorder:
 
     def __init__(self, cache: Any) -> None:
         self.cache = cache
+        self.key = seconds_key()
         self.seconds: dict[str, float] = {}
 
     def pytest_runtest_logreport(self, report: Any) -> None:
@@ -190,4 +196,4 @@ class SecondsRecorder:
     def pytest_sessionfinish(self) -> None:
         if self.seconds:
             measured = {test: round(seconds, 2) for test, seconds in self.seconds.items()}
-            self.cache.set(SECONDS_KEY, {**self.cache.get(SECONDS_KEY, {}), **measured})
+            self.cache.set(self.key, {**self.cache.get(self.key, {}), **measured})

@@ -23,12 +23,12 @@ from harness.settings import Settings
 from harness.xdist_run import (
     APART,
     EXCLUSIVE,
-    SECONDS_KEY,
     SecondsRecorder,
     SharedRun,
     is_worker,
     longest_first,
     run_id,
+    seconds_key,
 )
 
 # The agent's time budget the tier deploys the local stage with (HARNESS_MAX_POLLS, unless the
@@ -150,7 +150,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if run is None:
         return
     cache = getattr(config, "cache", None)
-    measured: dict[str, float] = cache.get(SECONDS_KEY, {}) if cache is not None else {}
+    measured: dict[str, float] = cache.get(seconds_key(), {}) if cache is not None else {}
     groups = {i.nodeid: group for i in items if (group := _group(i)) is not None}
 
     def seconds(item: pytest.Item) -> float:

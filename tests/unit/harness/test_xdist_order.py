@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from harness.xdist_run import SECONDS_KEY, SecondsRecorder, longest_first
+from harness.xdist_run import SecondsRecorder, longest_first, seconds_key
 
 
 def test_the_longest_first_each_followed_by_one_of_the_shortest():
@@ -34,11 +34,20 @@ def _report(test: str, seconds: float) -> SimpleNamespace:
 
 
 def test_each_tests_set_up_call_and_tear_down_are_kept_for_the_next_run():
-    cache = Cache({SECONDS_KEY: {"t::old": 3.0, "t::a": 9.0}})
+    key = seconds_key()
+    cache = Cache({key: {"t::old": 3.0, "t::a": 9.0}, "other-mode": {"t::a": 5.0}})
     recorder = SecondsRecorder(cache)
     for phase_seconds in (0.25, 1.5, 0.25):
         recorder.pytest_runtest_logreport(_report("t::a", phase_seconds))
     recorder.pytest_runtest_logreport(_report("t::b", 0.123))
     recorder.pytest_sessionfinish()
     # a test this run did not run keeps its figure
-    assert cache.saved[SECONDS_KEY] == {"t::old": 3.0, "t::a": 2.0, "t::b": 0.12}
+    assert cache.saved[key] == {"t::old": 3.0, "t::a": 2.0, "t::b": 0.12}
+    assert cache.saved["other-mode"] == {"t::a": 5.0}
+
+
+def test_each_runtime_mode_keeps_its_own(monkeypatch):
+    monkeypatch.setenv("HARNESS_RUNTIME", "docker")
+    docker = seconds_key()
+    monkeypatch.setenv("HARNESS_RUNTIME", "host")
+    assert docker != seconds_key()
