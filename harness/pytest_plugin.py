@@ -50,6 +50,7 @@ ANY_TARGET = "any_target"
 PORT_CLAIMS = "port-claims"
 _SHARED_RUN = pytest.StashKey[SharedRun | None]()
 _HEAD_START = pytest.StashKey[tuple[HeadStart, ExitStack]]()
+_HEAD_START_WANTED = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -132,10 +133,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     run = config.stash.get(_SHARED_RUN, None)
     if run is None or is_worker(config) or config.option.collectonly:
         return
+    if not config.stash.get(_HEAD_START_WANTED, False):
+        return
     claims = ExitStack()  # the run's claim on its ports, held until the run's end
     head_start = HeadStart(run, session_settings(config, claims))
     config.stash[_HEAD_START] = (head_start, claims)
     head_start.start()
+
+
+def bring_up_early(config: pytest.Config) -> None:
+    """For a tier's conftest (its ``pytest_configure``): under xdist, the run's controller
+    brings the shared runtime up as the run starts (``harness.xdist_head_start``)."""
+    config.stash[_HEAD_START_WANTED] = True
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reports its collection

@@ -5,14 +5,16 @@ test first needed a service started it, so the run's first minute went: the work
 collect (~2-3 s), then one worker starts LocalStack, deploys the stack and starts the agent
 while its exclusive tests wait, and a deploy of an apart test (the bench's, on a runtime of
 its own) could take the checkout's CDK lock first. The controller, which runs no test, starts
-LocalStack instead the moment the run starts, and once the first worker has collected the
-tests, deploys the stack and starts the agent and the stand-in beside the deploy, as far as
-the collected tests use them (the fixtures ``deployed_stack``, ``agent_services``): all that
-under the same locks the fixtures take, so a test that needs the runtime waits for it as it
-waited for another worker's start. Whatever a test needs and the head start did not do (it
-failed, or was not asked) the test's fixtures still do; what it started is the run's, stopped
-by the controller at the end. A LocalStack started for a run whose tests need none is stopped
-at once. Host mode only (docker mode's compose and engine are the fixtures' own)."""
+LocalStack instead the moment the run starts (when the end-to-end tier's conftest asks for it:
+``pytest_plugin.bring_up_early``), then deploys the stack and starts the agent and the
+stand-in beside the deploy: at once if the workers are still collecting (nearly every run of
+the tier uses them), else as far as the collected tests use them (the fixtures
+``deployed_stack``, ``agent_services``). All that under the same locks the fixtures take, so
+a test that needs the runtime waits for it as it waited for another worker's start. Whatever a
+test needs and the head start did not do (it failed, or was not asked) the test's fixtures
+still do; what it started is the run's, stopped by the controller at the end, or at once when
+the collected tests use none of it. Host mode only (docker mode's compose and engine are the
+fixtures' own)."""
 
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ class HeadStart:
         self.settings = settings
         self.error: BaseException | None = None
         self._needs: list[str] | None = None
+        self._started: list[str] = []
         self._collected = threading.Event()
         self._thread = threading.Thread(target=self._main, name="harness-head-start")
 
@@ -90,12 +93,16 @@ class HeadStart:
             # A test waits for it as for another worker's start: the shared test lock for the
             # whole bring-up (an exclusive test waits), the run's start lock for each start.
             with self.run.test_lock(exclusive=False):
-                started = self._up(runtime, ["localstack"])
+                self._up(runtime, ["localstack"])
+                if not self._collected.is_set():
+                    # The workers still collect: nearly every run of the tier uses the stack
+                    # and the agent, so they come up meanwhile.
+                    self._bring_up(runtime, [AGENT, STACK])
                 self._collected.wait(COLLECTION_TIMEOUT_SECONDS)
                 if self._needs is None:
-                    self._stop(runtime, started)
+                    self._stop(runtime)
                     return
-                self._bring_up(runtime, self._needs)
+                self._bring_up(runtime, self._needs)  # what is up already is left as it is
         except BaseException as error:  # noqa: BLE001 - the fixtures meet it again, and say it
             logger.warning("the shared runtime's head start failed: %s", error)
             self.error = error
@@ -112,14 +119,14 @@ class HeadStart:
             if agent is not None:
                 agent.result()
 
-    def _up(self, runtime: HostRuntime, services: list[str]) -> list[str]:
+    def _up(self, runtime: HostRuntime, services: list[str]) -> None:
         with self.run.state() as state:
             started = runtime.up(services)
             state["started"] = sorted({*state["started"], *started})
-        return started
+        self._started.extend(started)
 
-    def _stop(self, runtime: HostRuntime, started: list[str]) -> None:
+    def _stop(self, runtime: HostRuntime) -> None:
         """No test needs what the head start started: stopped now, not at the run's end."""
         with self.run.state() as state:
-            runtime.down(started)
-            state["started"] = [name for name in state["started"] if name not in started]
+            runtime.down(self._started)
+            state["started"] = [name for name in state["started"] if name not in self._started]

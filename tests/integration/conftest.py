@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from harness.pytest_plugin import shared_run
+from harness.pytest_plugin import bring_up_early, shared_run
 from harness.settings import Settings
 from harness.xdist_run import (
     APART,
@@ -45,6 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if "HARNESS_MAX_POLLS" not in os.environ:
         os.environ["HARNESS_MAX_POLLS"] = TEST_MAX_POLLS
         config.add_cleanup(lambda: os.environ.pop("HARNESS_MAX_POLLS", None))
+    bring_up_early(config)  # under xdist: the controller brings the shared runtime up
     cache = getattr(config, "cache", None)
     if cache is not None and run_id(config) is not None and not is_worker(config):
         config.pluginmanager.register(SecondsRecorder(cache), "harness-test-seconds")
