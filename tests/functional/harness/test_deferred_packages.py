@@ -56,7 +56,7 @@ def moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
 @pytest.fixture
 def deferred(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     module = plugin_module_with_stand_in_hooks(monkeypatch, "deferred_packages")
-    module.defer_moto_package_inits()
+    module.defer_package_inits()
     return module
 
 

@@ -1,6 +1,7 @@
 """The LocalStack plug-in's deferred moto packages, in LocalStack's own interpreter with its
 own moto: once the hook is installed, importing LocalStack's SSM provider and moto's SSM
-models, and Step Functions' batch task, imports neither moto's EC2 nor its Batch models;
+models, and Step Functions' batch task, imports neither moto's EC2 nor its Batch models, and
+its CloudFormation engine leaves LocalStack's EC2 API unrun;
 SSM calls work, SendCommand with targets (which reads EC2's instances) finds an instance EC2
 ran, and moto's Batch backend is there when asked for."""
 
@@ -18,15 +19,17 @@ import importlib, json, os, sys
 sys.path.insert(0, sys.argv[1])
 from localstack_host_lambda import deferred_packages
 if sys.argv[2] == "hook":
-    deferred_packages.defer_moto_package_inits()
+    deferred_packages.defer_package_inits()
 for name in (
     "localstack.services.ssm.provider",
     "moto.ssm.models",
     "localstack.services.stepfunctions.asl.component.state.state_execution.state_task"
     ".service.state_task_service_batch",
+    "localstack.services.cloudformation.v2.provider",
 ):
     importlib.import_module(name)
 seen = {"imported": {m: m in sys.modules for m in ("moto.ec2.models", "moto.batch.models")}}
+seen["ec2_api_run"] = "Ec2Api" in vars(sys.modules["localstack.aws.api.ec2"])
 os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
 import boto3
 from moto import mock_aws
@@ -80,6 +83,7 @@ def test_ssm_and_batch_task_load_without_moto_ec2(
 ) -> None:
     assert probe(harness_settings, hook=True) == {
         "imported": {"moto.ec2.models": False, "moto.batch.models": False},
+        "ec2_api_run": False,
         "parameter": "30",
         "ec2_after_parameter": False,
         "targeted": True,
