@@ -7,13 +7,16 @@ models, which import moto's EC2, ECS, Logs ...). Either one imported moto's EC2 
 ~50 modules, ~15 MB of objects, ~45 MB RSS, which no call of this workflow uses. And its
 CloudFormation engine (v2) takes two type names from ``localstack.aws.api.ec2`` (LocalStack's
 EC2 API, ~1 MB of source: +17.6 MB RSS at import), read only in annotations, which that
-module's ``from __future__ import annotations`` keeps as strings.
+module's ``from __future__ import annotations`` keeps as strings. Its transforms import AWS
+SAM's translator (``samtranslator.translator.transform``: ~170 modules, +9.4 MB RSS) for
+templates with the ``AWS::Serverless`` transform, which the stack has none of.
 
-``DeferPackageInit`` imports such a package without running its ``__init__``: its submodules
-import as before (its ``__path__`` is set), a name its importers take at import time is a
-``DeferredName`` until first used, and the body runs on the first use of such a name or the
-first read of any other name the package does not have yet (a module ``__getattr__``). Every
-call that needs the real objects gets them: the same objects, loaded on first use.
+``DeferPackageInit`` imports such a package without running its ``__init__`` (a plain module
+without running its body): its submodules import as before (its ``__path__`` is set), a
+name its importers take at import time is a ``DeferredName`` until first used, and the body
+runs on the first use of such a name or the first read of any other name the package does
+not have yet (a module ``__getattr__``). Every call that needs the real objects gets them:
+the same objects, loaded on first use.
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ from typing import Any
 
 from localstack.runtime import hooks
 
-# package -> the names its importers take at import time (``from moto.ec2 import ec2_backends``
-# in moto's SSM, ECS, Batch ... models), stood in for until first used.
+# package (or module) -> the names its importers take at import time (``from moto.ec2 import
+# ec2_backends`` in moto's SSM, ECS, Batch ... models), stood in for until first used.
 DEFERRED_PACKAGES: dict[str, tuple[str, ...]] = {
     "moto.ec2": ("ec2_backends",),
     "moto.batch": (),
     "localstack.aws.api.ec2": ("AvailabilityZoneList", "DescribeAvailabilityZonesResult"),
+    "samtranslator.translator.transform": ("transform",),
 }
 
 
@@ -79,17 +83,21 @@ class DeferredName:
     def __bool__(self) -> bool:
         return bool(self._value())
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._value()(*args, **kwargs)
+
     def __repr__(self) -> str:
         return repr(self._value())
 
 
 class DeferredInit:
-    """A package module's ``__init__`` body, run once, on demand (thread-safe)."""
+    """A package's ``__init__`` (or a module's) body, run once, on demand (thread-safe)."""
 
     def __init__(self, module: ModuleType, run_body: Callable[[ModuleType], None]) -> None:
         self._module = module
         self._run_body = run_body
-        self._submodules = {info.name for info in pkgutil.iter_modules(module.__path__)}
+        path = getattr(module, "__path__", None)  # None: a plain module
+        self._submodules = {info.name for info in pkgutil.iter_modules(path)} if path else set()
         self._lock = threading.RLock()
         self._running = False
         self._done = False
@@ -113,8 +121,11 @@ class DeferredInit:
 
     def missing_name(self, name: str) -> Any:
         """The module's ``__getattr__``: a submodule's name is left to the import system
-        (``from package import submodule`` imports it), any other loads the package."""
-        if name in self._submodules or not self.load():
+        (``from package import submodule`` imports it), and so is a module attribute the body
+        does not define (the import system asks a plain module for ``__path__``); any other
+        name (``__all__`` too) loads the package."""
+        special = name.startswith("__") and name.endswith("__") and name != "__all__"
+        if special or name in self._submodules or not self.load():
             raise AttributeError(f"module {self._module.__name__!r} has no attribute {name!r}")
         return getattr(self._module, name)
 
@@ -142,11 +153,7 @@ class DeferPackageInit(importlib.abc.MetaPathFinder):
         if names is None:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if (
-            spec is None
-            or spec.submodule_search_locations is None
-            or not isinstance(spec.loader, importlib.machinery.SourceFileLoader)
-        ):
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
             return spec
         loader = spec.loader
         run_body = loader.exec_module

@@ -1,6 +1,7 @@
-"""LocalStack's start-up hook that defers moto packages' ``__init__``: importing moto's SSM
-models (``from moto.ec2 import ec2_backends``) or ``moto.batch.utils`` no longer imports
-moto's EC2 (or Batch) models, and every use of what the packages hold still gets the real
+"""LocalStack's start-up hook that defers moto packages' ``__init__`` (and a plain module's
+body): importing moto's SSM models (``from moto.ec2 import ec2_backends``) or
+``moto.batch.utils`` no longer imports moto's EC2 (or Batch) models, nor a name taken from
+SAM's transform module its body, and every use of what the packages hold still gets the real
 objects, loaded then. Run on stand-ins for moto's packages (moto lives in LocalStack's
 virtualenv, not in the project's), written as moto writes them; the end-to-end tier runs the
 same against LocalStack's own SSM provider and moto."""
@@ -35,8 +36,19 @@ STAND_IN = {
 }
 
 
+SAM_TRANSFORM = (  # a plain module (no package) whose body is deferred
+    "import moto\nmoto.LOADED.append(__name__)\n"
+    "def transform(template, parameters, loader):\n    return {**template, 'done': True}\n"
+)
+STAND_IN |= {
+    "samtranslator/__init__.py": "",
+    "samtranslator/translator/__init__.py": "",
+    "samtranslator/translator/transform.py": SAM_TRANSFORM,
+}
+
+
 def _moto_modules() -> list[str]:
-    return [name for name in sys.modules if name == "moto" or name.startswith("moto.")]
+    return [n for n in sys.modules if n.split(".")[0] in ("moto", "samtranslator")]
 
 
 @pytest.fixture
@@ -103,6 +115,14 @@ def test_a_name_the_package_lacks_is_still_an_attribute_error(moto, deferred):
     assert "__getattr__" not in vars(ec2)
 
 
+def test_a_plain_modules_body_runs_when_its_name_is_first_called(moto, deferred):
+    from samtranslator.translator.transform import transform as transform_sam  # as LocalStack
+
+    assert moto.LOADED == []  # the import system's look for __path__ loaded nothing
+    assert transform_sam({"Resources": {}}, {}, None) == {"Resources": {}, "done": True}
+    assert moto.LOADED == ["samtranslator.translator.transform"]
+
+
 def test_threads_load_the_package_once(moto, deferred):
     ssm = importlib.import_module("moto.ssm.models")
     start = threading.Barrier(8)
@@ -125,6 +145,8 @@ def test_without_the_hook_the_stand_in_imports_ec2s_models(moto):
     """The stand-in behaves as moto does."""
     importlib.import_module("moto.ssm.models")
     importlib.import_module("moto.batch.utils")
+    importlib.import_module("samtranslator.translator.transform")
     assert moto.LOADED == [
-        "moto.ssm.models", "moto.ec2.models", "moto.batch.models", "moto.batch.utils"
+        "moto.ssm.models", "moto.ec2.models", "moto.batch.models", "moto.batch.utils",
+        "samtranslator.translator.transform",
     ]  # fmt: skip

@@ -1,7 +1,8 @@
 """The LocalStack plug-in's deferred moto packages, in LocalStack's own interpreter with its
 own moto: once the hook is installed, importing LocalStack's SSM provider and moto's SSM
 models, and Step Functions' batch task, imports neither moto's EC2 nor its Batch models, and
-its CloudFormation engine leaves LocalStack's EC2 API unrun;
+its CloudFormation engine leaves LocalStack's EC2 API and SAM's translator unrun (a SAM
+template's transform still works);
 SSM calls work, SendCommand with targets (which reads EC2's instances) finds an instance EC2
 ran, and moto's Batch backend is there when asked for."""
 
@@ -30,6 +31,16 @@ for name in (
     importlib.import_module(name)
 seen = {"imported": {m: m in sys.modules for m in ("moto.ec2.models", "moto.batch.models")}}
 seen["ec2_api_run"] = "Ec2Api" in vars(sys.modules["localstack.aws.api.ec2"])
+seen["sam_translator_imported"] = "samtranslator.translator.translator" in sys.modules
+from localstack.services.cloudformation.engine.v2 import change_set_model_transform
+class NoPolicies:
+    def load(self):
+        return {}
+function = {"Handler": "index.handler", "Runtime": "python3.12", "InlineCode": "x"}
+sam = {"Transform": "AWS::Serverless-2016-10-31",
+       "Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": function}}}
+seen["sam_resources"] = sorted(
+    change_set_model_transform.transform_sam(sam, {}, NoPolicies())["Resources"])
 os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
 import boto3
 from moto import mock_aws
@@ -59,6 +70,7 @@ print(json.dumps(seen))
 def probe(settings: Settings, hook: bool) -> dict[str, object]:
     # moto's mock answers calls to AWS's own endpoints only: none to a local one
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env["AWS_DEFAULT_REGION"] = "us-east-1"  # SAM's transform names the region
     run = subprocess.run(
         [
             str(Installer(settings).localstack_python),
@@ -84,6 +96,8 @@ def test_ssm_and_batch_task_load_without_moto_ec2(
     assert probe(harness_settings, hook=True) == {
         "imported": {"moto.ec2.models": False, "moto.batch.models": False},
         "ec2_api_run": False,
+        "sam_translator_imported": False,
+        "sam_resources": ["Fn", "FnRole"],
         "parameter": "30",
         "ec2_after_parameter": False,
         "targeted": True,
