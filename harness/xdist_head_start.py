@@ -3,18 +3,18 @@
 The workers of ``pytest -n N`` share one runtime (``harness.xdist_run``); whichever worker's
 test first needed a service started it, so the run's first minute went: the workers start and
 collect (~2-3 s), then one worker starts LocalStack, deploys the stack and starts the agent
-while its exclusive tests wait, and a deploy of an apart test (the bench's, on a runtime of
-its own) could take the checkout's CDK lock first. The controller, which runs no test, starts
+while its exclusive tests wait, and a deploy of an apart test (the bench's, on a runtime of its
+own) could take the checkout's CDK lock first. The controller, which runs no test, starts
 LocalStack instead the moment the run starts (when the end-to-end tier's conftest asks for it:
-``pytest_plugin.bring_up_early``), then deploys the stack and starts the agent and the
-stand-in beside the deploy: at once if the workers are still collecting (nearly every run of
-the tier uses them), else as far as the collected tests use them (the fixtures
-``deployed_stack``, ``agent_services``). All that under the same locks the fixtures take, so
-a test that needs the runtime waits for it as it waited for another worker's start. Whatever a
-test needs and the head start did not do (it failed, or was not asked) the test's fixtures
-still do; what it started is the run's, stopped by the controller at the end, or at once when
-the collected tests use none of it. Host mode only (docker mode's compose and engine are the
-fixtures' own)."""
+``pytest_plugin.bring_up_early``), then deploys the stack (at once if the workers are still
+collecting: nearly every run of the tier uses it) and, once the workers have collected, starts
+the agent and the stand-in beside the deploy, as far as the collected tests use them (the
+fixtures ``deployed_stack``, ``agent_services``). All that under the same locks the fixtures
+take, so a test that needs the runtime waits for it as it waited for another worker's start.
+Whatever a test needs and the head start did not do (it failed, or was not asked) the test's
+fixtures still do; what it started is the run's, stopped by the controller at the end, or at
+once when the collected tests use none of it. Host mode only (docker mode's compose and engine
+are the fixtures' own)."""
 
 from __future__ import annotations
 
@@ -93,31 +93,31 @@ class HeadStart:
             # A test waits for it as for another worker's start: the shared test lock for the
             # whole bring-up (an exclusive test waits), the run's start lock for each start.
             with self.run.test_lock(exclusive=False):
-                self._up(runtime, ["localstack"])
-                if not self._collected.is_set():
-                    # The workers still collect: nearly every run of the tier uses the stack
-                    # and the agent, so they come up meanwhile.
-                    self._bring_up(runtime, [AGENT, STACK])
-                self._collected.wait(COLLECTION_TIMEOUT_SECONDS)
-                if self._needs is None:
-                    self._stop(runtime)
-                    return
-                self._bring_up(runtime, self._needs)  # what is up already is left as it is
+                self._bring_up(runtime)
         except BaseException as error:  # noqa: BLE001 - the fixtures meet it again, and say it
             logger.warning("the shared runtime's head start failed: %s", error)
             self.error = error
 
-    def _bring_up(self, runtime: HostRuntime, needs: list[str]) -> None:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="head-start-agent") as aside:
-            agent = (
-                aside.submit(self._up, runtime, ["agent", "agentcore-standin"])
-                if AGENT in needs
-                else None
-            )
-            if STACK in needs:
-                deploy.deploy(self.settings, runtime_mode=runtime.mode, report=logger.info)
-            if agent is not None:
-                agent.result()
+    def _bring_up(self, runtime: HostRuntime) -> None:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="head-start-deploy") as aside:
+            self._up(runtime, ["localstack"])
+            # The workers still collecting: nearly every run of the tier uses the stack, so it
+            # is deployed meanwhile (the agent waits for the collection: its start would only
+            # slow the workers down).
+            deploying = None if self._collected.is_set() else aside.submit(self._deploy, runtime)
+            self._collected.wait(COLLECTION_TIMEOUT_SECONDS)
+            needs = self._needs
+            if needs is not None and STACK in needs and deploying is None:
+                deploying = aside.submit(self._deploy, runtime)
+            if needs is not None and AGENT in needs:
+                self._up(runtime, ["agent", "agentcore-standin"])  # beside the deploy
+            if deploying is not None:
+                deploying.result()
+            if needs is None:
+                self._stop(runtime)
+
+    def _deploy(self, runtime: HostRuntime) -> None:
+        deploy.deploy(self.settings, runtime_mode=runtime.mode, report=logger.info)
 
     def _up(self, runtime: HostRuntime, services: list[str]) -> None:
         with self.run.state() as state:

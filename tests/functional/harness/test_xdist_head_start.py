@@ -1,9 +1,9 @@
 """The controller's head start on an xdist run's shared runtime (harness/xdist_head_start.py):
-LocalStack at once, the stack and the agent meanwhile if the workers are still collecting,
-else as far as their tests use them, under the locks the fixtures take; what it started is
-written down for the run's end, or stopped at once when no test needs it. A runtime that
-records what it is asked to do stands in for the real one (the end-to-end tier runs the real
-one)."""
+LocalStack at once, the stack meanwhile if the workers are still collecting, the agent once they
+have collected, as far as their tests use them, under the locks the fixtures take; what it
+started is written down for the run's end, or stopped at once when no test needs it. A runtime
+that records what it is asked to do stands in for the real one (the end-to-end tier runs the
+real one)."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def _tests_may_run(run: SharedRun) -> bool:
         return True
 
 
-def test_while_the_workers_collect_it_all_comes_up(tmp_path, runtime):
+def test_the_stack_is_deployed_while_the_workers_collect(tmp_path, runtime):
     run = SharedRun("head", tmp_path)
     head_start = HeadStart(run, Settings())
     # GIVEN LocalStack answering before the workers have collected
@@ -91,19 +91,18 @@ def test_while_the_workers_collect_it_all_comes_up(tmp_path, runtime):
         poll(lambda: not runtime.answer.is_set() and _tests_wait(run), timeout=30, what="a lock")
         # THEN no test may run meanwhile (they wait as for a worker's start)
         runtime.answer.set()
-        # WHEN the workers are still collecting, it deploys and starts the agent meanwhile
-        poll(lambda: len(runtime.calls) == 3, timeout=30, interval=0.01, what="the bring-up")
+        # WHEN the workers are still collecting, it deploys meanwhile (no agent yet)
+        poll(lambda: len(runtime.calls) == 2, timeout=30, interval=0.01, what="the deploy")
+        assert runtime.calls == ["up localstack", "deploy"]
         assert not _tests_may_run(run)
-        # AND the first worker's tests then need it all
+        # AND the first worker's tests then need the stack and the agent
         head_start.collected([AGENT, STACK])
         head_start.collected(None)  # another worker's collection changes nothing
     finally:
         head_start.finish()
 
-    # THEN it is all written down for the run's end (the agent looked at again, reused)
-    assert runtime.calls[0] == "up localstack"
-    assert sorted(runtime.calls[1:3]) == ["deploy", "up agent,agentcore-standin"]
-    assert sorted(runtime.calls[3:]) == ["deploy", "up agent,agentcore-standin"]
+    # THEN the agent and the stand-in start, all is written down for the run's end
+    assert runtime.calls == ["up localstack", "deploy", "up agent,agentcore-standin"]
     assert run.read()["started"] == ["agent", "agentcore-standin", "localstack"]
     assert head_start.error is None
     assert _tests_may_run(run)
@@ -134,14 +133,14 @@ def test_localstack_alone_when_the_tests_use_only_localstack(tmp_path, runtime):
 
 
 def test_what_no_test_needs_is_stopped_at_once(tmp_path, runtime):
-    # the workers collected nothing that uses it, after it had all come up
+    # the workers collected nothing that uses it, after the stack was deployed meanwhile
     run = SharedRun("head", tmp_path)
     head_start = HeadStart(run, Settings())
     head_start.start()
-    poll(lambda: len(runtime.calls) == 3, timeout=30, interval=0.01, what="the bring-up")
+    poll(lambda: len(runtime.calls) == 2, timeout=30, interval=0.01, what="the deploy")
     head_start.collected(None)
     head_start.finish()
-    assert runtime.calls[-1] == "down agent,agentcore-standin,localstack"
+    assert runtime.calls == ["up localstack", "deploy", "down localstack"]
     assert run.read()["started"] == []
 
 
