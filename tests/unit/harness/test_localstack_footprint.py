@@ -128,15 +128,24 @@ def test_every_start_up_hook_is_registered():
     assert decorated <= registered, decorated - registered
 
 
+def _session_with_its_own_loader() -> botocore.session.Session:
+    """A session whose data loader has loaded nothing yet, whatever loader the process's
+    sessions share (the functional tier's plug-in shares one, and a pytest run of both tiers
+    loads it)."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", botocore.loaders.create_loader())
+    return session
+
+
 def test_listing_a_services_regions_keeps_its_answer_not_the_services_model(footprint, monkeypatch):
     monkeypatch.setattr(
         botocore.session.Session,
         "get_available_regions",
         botocore.session.Session.get_available_regions,
     )  # undone
-    listed = botocore.session.get_session().get_available_regions("dynamodb")
+    listed = _session_with_its_own_loader().get_available_regions("dynamodb")
     footprint.forget_models_loaded_for_regions()
-    session = botocore.session.get_session()
+    session = _session_with_its_own_loader()
     loader = session.get_component("data_loader")
     assert session.get_available_regions("dynamodb") == listed
     # dynamodb's model, loaded to read its prefix, is not kept; the partitions are
