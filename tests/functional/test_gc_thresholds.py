@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 from harness.settings import REPO_ROOT
+from tests.support.helpers import UNUSED_PYTEST_PLUGINS
 
 # The inner run's conftest: how many objects are frozen when its cleanups run (registered
 # after the unraisable plug-in's, so run before it: LIFO), against the count at its start.
@@ -22,9 +23,6 @@ BEFORE = gc.get_freeze_count()
 def pytest_configure(config):
     config.add_cleanup(lambda: print("frozen at cleanup:", gc.get_freeze_count() > BEFORE))
 """
-
-# Plug-ins this run does without (make test-functional's UNUSED_PLUGINS, and the cache).
-QUIET = ("-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:cacheprovider")
 
 # Cyclic garbage whose finalizer raises: only a collection finds it.
 TEST = """
@@ -44,7 +42,17 @@ def test_the_heap_is_frozen_after_the_runs_last_full_collection(tmp_path):
     (tmp_path / "test_garbage.py").write_text(TEST)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-s", "-p", "tests.support.gc_thresholds", *QUIET],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-s",
+            "-p",
+            "tests.support.gc_thresholds",
+            *UNUSED_PYTEST_PLUGINS,
+            "-p",
+            "no:cacheprovider",
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from harness.settings import REPO_ROOT
+from tests.support.helpers import UNUSED_PYTEST_PLUGINS
 
 # Registered before the command's own handlers, so run after them (atexit runs the last first).
 FROZEN_AT_EXIT = (
@@ -40,8 +41,8 @@ def test_a_pytest_run_leaves_its_heap_at_exit(tmp_path):
     run_pytest = "import pytest\nsys.exit(pytest.main(sys.argv[1:]))"
     # The repository's configuration (its addopts: the plug-in), a test outside it.
     configuration = str(REPO_ROOT / "pyproject.toml")
-    arguments = ("-q", "-c", configuration, "-p", "no:cacheprovider", str(tmp_path))
-    assert frozen_at_exit(run_pytest, *arguments)
+    arguments = ("-q", "-c", configuration, "-p", "no:cacheprovider", *UNUSED_PYTEST_PLUGINS)
+    assert frozen_at_exit(run_pytest, *arguments, str(tmp_path))
 
 
 def test_the_agent_leaves_its_heap_at_exit():
