@@ -25,15 +25,5 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.set_threshold(*THRESHOLDS)
 
 
-@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """After pytest's unraisable-exception plug-in collected the whole heap (its own
-    pytest_unconfigure, run before this trylast one), what survived is frozen: its cleanup
-    collects again once the run's other cleanups ran, and walked all of it a second time
-    (~0.45 CPU-s over ~700,000 objects at the tier's end). Only objects reachable at that
-    collection are frozen: the run's garbage was collected (an unraisable exception in it still
-    reported), and what the cleanups make after it is collected as before; a cycle a cleanup
-    lets go of is left to the exit, whose collections skip the frozen heap anyway
-    (harness/exit_heap.py)."""
     gc.set_threshold(*config.stash.get(_BEFORE, gc.get_threshold()))
-    gc.freeze()
