@@ -13,11 +13,10 @@ import gc
 
 import pytest
 
-__all__ = ["pytest_configure", "pytest_unconfigure"]
+from harness.exit_heap import THRESHOLDS
 
-# Young objects counted before a collection, then collections of each generation before the
-# next older one is collected.
-THRESHOLDS = (50_000, 20, 100)
+__all__ = ["THRESHOLDS", "pytest_configure", "pytest_unconfigure"]
+
 _BEFORE = pytest.StashKey[tuple[int, int, int]]()
 
 

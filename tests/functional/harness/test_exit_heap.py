@@ -1,8 +1,9 @@
 """A `python -m harness` command, a pytest run and the agent (agent/app.py) leave their heap
 to the system at exit (harness/exit_heap.py): the heap is frozen once their atexit handlers
 run, so the exit's collections skip it; a pytest run's already after pytest's last full
-collection, so that the unraisable-exception plug-in's second one walks only what is new.
-Checked in a fresh interpreter, by what the collector holds frozen, not by timing."""
+collection, so that the unraisable-exception plug-in's second one walks only what is new; a
+command's collector runs less often. Checked in a fresh interpreter, by what the collector
+holds frozen and its thresholds, not by timing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 
 import pytest
 
+from harness.exit_heap import THRESHOLDS
 from harness.settings import REPO_ROOT
 from tests.support.helpers import UNUSED_PYTEST_PLUGINS
 
@@ -69,6 +71,16 @@ def frozen_at_exit(code: str, *args: str) -> bool:
 def test_a_harness_command_leaves_its_heap_at_exit():
     run_cli = "import runpy\nrunpy.run_module('harness', run_name='__main__')"
     assert frozen_at_exit(run_cli, "--help")  # argparse's exit: any way out
+
+
+def test_a_harness_command_collects_less_often():
+    """Its collector's thresholds are the test tiers' (harness.exit_heap.THRESHOLDS)."""
+    run_cli = (
+        "atexit.register(lambda: print('thresholds:', gc.get_threshold()))\n"
+        "import runpy\n"
+        "runpy.run_module('harness', run_name='__main__')"
+    )
+    assert f"thresholds: {THRESHOLDS}" in output_of(run_cli, "--help")
 
 
 def test_a_pytest_run_freezes_its_heap_after_its_last_collection(tmp_path):
