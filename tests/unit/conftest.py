@@ -12,12 +12,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from tests.support.gc_thresholds import pytest_configure, pytest_unconfigure
-
 # The plug-in that runs the tier under a shell set up for real AWS: its hooks and fixtures.
 from tests.support.shell_isolation import *  # noqa: F403
-
-__all__ = ["pytest_configure", "pytest_unconfigure"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,12 @@
-"""The unit tier's run collects garbage less often, as the functional tier's does
-(tests/support/gc_thresholds.py, loaded by its conftest)."""
+"""A test run's collector runs less often (harness/exit_heap.py, a plug-in in pyproject.toml's
+addopts: every run and xdist worker)."""
 
 from __future__ import annotations
 
 import gc
 
-from tests.support.gc_thresholds import THRESHOLDS
+from harness.exit_heap import THRESHOLDS
 
 
-def test_the_tier_runs_with_the_tiers_thresholds() -> None:
+def test_the_run_has_the_thresholds() -> None:
     assert gc.get_threshold() == THRESHOLDS
