@@ -53,7 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
     cfn-lint's schemas, strands, the CDK's modules), and each full collection walked all of it.
     With Python's thresholds the functional tier's process spent 4.4 and 4.5 of its ~20 CPU-s
     in the collector, 1.4 and 1.6 with these (max RSS 546 -> 588 MB); the unit tier's 0.60-0.66
-    -> 0.36-0.39 CPU-s; the end-to-end tier's three workers 0.26, 0.47 and 0.64 (gc.callbacks).
+    -> 0.36-0.39 CPU-s; the end-to-end tier's three workers 0.26-0.64 -> 0.18-0.33 CPU-s each
+    (gc.callbacks).
     Only when the collector runs changes: what it frees is the same."""
     global _runs_under_way, _thresholds_before
     if _runs_under_way == 0:
