@@ -10,7 +10,9 @@
   its own copy of ``endpoints.json`` (~7 MB of Python objects) and of every service model
   its clients used: seen after a deploy and a session, 5 loaders, 5 copies of the endpoints,
   3 of S3's and SSM's models. ``share_botocore_loaders`` gives sessions one loader per data
-  path, so each file is parsed and kept once. (The loaded data is read-only to botocore; one
+  path, so each file is parsed and kept once (LocalStack's client factories, whose sessions
+  made their loaders before the hooks ran, included), and LocalStack's own spec loader reads
+  the files it shares with it through it. (The loaded data is read-only to botocore; one
   session's clients already shared it.)
 - botocore parses its JSON data (service models, endpoints, rule sets) into OrderedDicts, which
   take about twice the memory of a dict; a dict keeps the order too (Python 3.7+) and nothing
@@ -20,7 +22,8 @@
   batch task (moto.batch imports moto's EC2 too) load moto's EC2 models, which read every
   region's instance type offerings at import (~40 MB of Python objects, ~45 MB RSS) that only
   EC2's instance calls read. ``defer_ec2_offerings``: each region's offerings are read when
-  first looked up, the same data.
+  first looked up, the same data. (``deferred_packages`` keeps moto's EC2 models from being
+  imported at all until something uses them.)
 (Step Functions' per-task clients, which filled LocalStack's client cache, are reused since
 ``speedups.cache_assumed_roles`` keeps each role's client factory.)
 """
@@ -41,6 +44,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
+from botocore.exceptions import DataNotFoundError
 from localstack.runtime import hooks
 
 TRIM_INTERVAL_SECONDS = 15.0
@@ -121,7 +125,56 @@ def share_botocore_loaders() -> None:
     import botocore.session
 
     # A session looks the name up when it first needs its loader (a lazy component).
-    botocore.session.create_loader = shared_loader_factory(botocore.session.create_loader)
+    create = shared_loader_factory(botocore.session.create_loader)
+    botocore.session.create_loader = create
+    connect = sys.modules.get("localstack.aws.connect")
+    if connect is not None:
+        share_factory_loaders([connect.connect_to, connect.connect_externally_to], create)
+    spec = sys.modules.get("localstack.aws.spec")
+    if spec is not None:
+        spec.loader.load_data_with_path = reading_through(spec.loader, create(None))
+
+
+def share_factory_loaders(factories: Sequence[Any], create: Callable[[str | None], Any]) -> None:
+    """LocalStack's two client factories (``connect_to``, ``connect_externally_to``, made when
+    ``localstack.aws.connect`` is imported, before the hooks run) made their sessions' loaders
+    then: each parsed its own copy of the endpoints and of the models its clients used. Their
+    sessions get the shared loader, with the search paths they had added (LocalStack's data
+    folder first, boto3's)."""
+    for factory in factories:
+        session = factory._session  # a boto3 Session
+        own = session._loader
+        loader = create(session._session.get_config_variable("data_path"))
+        for index, path in enumerate(own.search_paths):
+            if path not in loader.search_paths:
+                loader.search_paths.insert(min(index, len(loader.search_paths)), path)
+        session._session.register_component("data_loader", loader)
+        session._loader = loader
+
+
+def reading_through(loader: Any, shared: Any) -> Callable[[str], tuple[Any, str]]:
+    """``loader``'s ``load_data_with_path``, taking a file's data from the ``shared`` loader
+    (parsed there once, and kept) when both find it in the same place.
+
+    LocalStack's own loader (``localstack.aws.spec.loader``: the specs its parsers and
+    serializers use) parsed and kept its own copy of each service's model, beside the copy
+    botocore's clients use: ~10 MB of the same objects. It applies LocalStack's patches to a
+    copy (``PatchingLoader.load_data``), and its extras are botocore's (applied again, they
+    change nothing), so the shared data is read, never changed."""
+    own = loader.load_data_with_path
+
+    def load_data_with_path(name: str) -> tuple[Any, str]:
+        found = next(
+            (p for p in loader._potential_locations(name) if loader.file_loader.exists(p)), None
+        )
+        if found is not None:
+            with contextlib.suppress(DataNotFoundError):
+                data, path = shared.load_data_with_path(name)
+                if path == found:
+                    return data, path
+        return own(name)  # type: ignore[no-any-return]
+
+    return load_data_with_path
 
 
 @hooks.on_runtime_create()

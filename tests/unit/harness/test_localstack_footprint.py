@@ -5,10 +5,14 @@ paths) do not make a shared loader's path list grow."""
 from __future__ import annotations
 
 import ast
+import json
+import sys
 import threading
 import tomllib
+import types
 
 import boto3
+import botocore.exceptions
 import botocore.loaders
 import botocore.session
 import pytest
@@ -45,6 +49,53 @@ def test_sessions_share_the_loader_and_its_paths_stay_put(footprint, monkeypatch
     )
     second = botocore.session.get_session().get_component("data_loader")
     assert second.load_service_model("sts", "service-2") is first  # parsed once
+
+
+def test_localstacks_client_factories_get_the_shared_loader(footprint, monkeypatch):
+    """LocalStack's connect_to and connect_externally_to, made (and their sessions' loaders
+    with them) when localstack.aws.connect is imported, before the hook runs."""
+    monkeypatch.setattr(botocore.session, "create_loader", botocore.session.create_loader)
+    builtin = "/localstack/aws/data"
+
+    def factory():  # as LocalStack's ClientFactory makes its session
+        session = boto3.Session(region_name="us-east-1")
+        session._loader.search_paths.insert(0, builtin)
+        return types.SimpleNamespace(_session=session)
+
+    connect = types.SimpleNamespace(connect_to=factory(), connect_externally_to=factory())
+    monkeypatch.setitem(sys.modules, "localstack.aws.connect", connect)
+    made_before = [f._session._loader for f in (connect.connect_to, connect.connect_externally_to)]
+    assert made_before[0] is not made_before[1]
+    footprint.share_botocore_loaders()
+    shared = botocore.session.get_session().get_component("data_loader")
+    for f in (connect.connect_to, connect.connect_externally_to):
+        assert f._session._loader is shared
+        assert f._session._session.get_component("data_loader") is shared
+    assert shared.search_paths[0] == builtin  # the paths the factories had, in their order
+    assert shared.search_paths == made_before[0].search_paths
+    client = connect.connect_to._session.client(
+        "sts", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    assert client._loader is shared
+
+
+def test_localstacks_spec_loader_reads_the_files_the_shared_loader_has(footprint, tmp_path):
+    """LocalStack's own loader (its parsers' specs) takes a model from the shared loader when
+    both find the same file; a file of its own (an earlier search path) stays its own."""
+    shared = botocore.loaders.create_loader()
+    spec = botocore.loaders.create_loader()
+    spec.load_data_with_path = footprint.reading_through(spec, shared)
+    model = spec.load_service_model("sts", "service-2")
+    assert model is shared.load_service_model("sts", "service-2")  # one parse, one copy
+    own = tmp_path / "sts" / "2011-06-15"
+    own.mkdir(parents=True)
+    (own / "service-2.json").write_text(json.dumps({**model, "documentation": "patched"}))
+    patched = botocore.loaders.Loader(extra_search_paths=[str(tmp_path)])
+    assert patched.search_paths[0] == str(tmp_path)
+    patched.load_data_with_path = footprint.reading_through(patched, shared)
+    assert patched.load_service_model("sts", "service-2")["documentation"] == "patched"
+    with pytest.raises(botocore.exceptions.DataNotFoundError):
+        spec.load_data_with_path("no-such-service/2020-01-01/service-2")
 
 
 def test_search_paths_ignore_a_path_they_have(footprint):
