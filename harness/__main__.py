@@ -7,7 +7,7 @@ import sys
 
 from agent.environment import SettingError
 from harness.bytecode import keep_in_cache_here
-from harness.exit_heap import leave_heap_at_exit
+from harness.exit_heap import collect_less_often, leave_heap_at_exit
 from harness.settings import Settings
 
 with contextlib.suppress(SettingError):  # the command line reports a bad setting
@@ -15,5 +15,6 @@ with contextlib.suppress(SettingError):  # the command line reports a bad settin
 
 from harness.cli import main  # after the bytecode's place is set
 
+collect_less_often()  # before the command imports what it uses
 leave_heap_at_exit()
 sys.exit(main())

@@ -3,10 +3,9 @@ every run proves it under a shell set up for real AWS (tests/support/shell_isola
 ``moto_aws`` mocks AWS in-process for the tests that ask for it."""
 
 from tests.support.botocore_data import botocore_data_parsed_once
-from tests.support.gc_thresholds import pytest_configure, pytest_unconfigure
 from tests.support.moto_aws import moto_aws
 
 # The plug-in that runs the tier under a shell set up for real AWS: its hooks and fixtures.
 from tests.support.shell_isolation import *  # noqa: F403
 
-__all__ = ["botocore_data_parsed_once", "moto_aws", "pytest_configure", "pytest_unconfigure"]
+__all__ = ["botocore_data_parsed_once", "moto_aws"]

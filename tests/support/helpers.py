@@ -33,6 +33,12 @@ __all__ = [
 ]
 
 
+# The installed pytest plug-ins no test run of this project uses (make test-unit and
+# test-functional leave them out, and so do the pytest runs inside tests): hypothesis's imports
+# hypothesis at each session's end (~0.15 CPU-s of a small run), anyio's only adds a marker.
+UNUSED_PYTEST_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio")
+
+
 def wait_for(
     check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05, **options: Any
 ) -> Any:

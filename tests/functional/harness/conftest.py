@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-UNUSED_PLUGINS = "-p no:hypothesispytest -p no:anyio"
+from tests.support.helpers import UNUSED_PYTEST_PLUGINS
+
+UNUSED_PLUGINS = " ".join(UNUSED_PYTEST_PLUGINS)
 
 
 @pytest.fixture

@@ -34,8 +34,15 @@ def test_one_loader_per_search_path(footprint):
     assert "/some/models" in create("/some/models").search_paths
 
 
+def _botocores_own_loaders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sessions make their loaders with botocore's own factory, as in a plain process, whatever
+    the process's sessions share (the functional tier's plug-in shares one loader for its
+    whole run, and a pytest run of both tiers loads it); undone after the test."""
+    monkeypatch.setattr(botocore.session, "create_loader", botocore.loaders.create_loader)
+
+
 def test_sessions_share_the_loader_and_its_paths_stay_put(footprint, monkeypatch):
-    monkeypatch.setattr(botocore.session, "create_loader", botocore.session.create_loader)
+    _botocores_own_loaders(monkeypatch)
     footprint.share_botocore_loaders()
     sessions = [boto3.Session(region_name="us-east-1") for _ in range(3)]
     loaders = {id(session._loader) for session in sessions}
@@ -54,7 +61,7 @@ def test_sessions_share_the_loader_and_its_paths_stay_put(footprint, monkeypatch
 def test_localstacks_client_factories_get_the_shared_loader(footprint, monkeypatch):
     """LocalStack's connect_to and connect_externally_to, made (and their sessions' loaders
     with them) when localstack.aws.connect is imported, before the hook runs."""
-    monkeypatch.setattr(botocore.session, "create_loader", botocore.session.create_loader)
+    _botocores_own_loaders(monkeypatch)
     builtin = "/localstack/aws/data"
 
     def factory():  # as LocalStack's ClientFactory makes its session
@@ -179,15 +186,24 @@ def test_every_start_up_hook_is_registered():
     assert decorated <= registered, decorated - registered
 
 
+def _session_with_its_own_loader() -> botocore.session.Session:
+    """A session whose data loader has loaded nothing yet, whatever loader the process's
+    sessions share (the functional tier's plug-in shares one, and a pytest run of both tiers
+    loads it)."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", botocore.loaders.create_loader())
+    return session
+
+
 def test_listing_a_services_regions_keeps_its_answer_not_the_services_model(footprint, monkeypatch):
     monkeypatch.setattr(
         botocore.session.Session,
         "get_available_regions",
         botocore.session.Session.get_available_regions,
     )  # undone
-    listed = botocore.session.get_session().get_available_regions("dynamodb")
+    listed = _session_with_its_own_loader().get_available_regions("dynamodb")
     footprint.forget_models_loaded_for_regions()
-    session = botocore.session.get_session()
+    session = _session_with_its_own_loader()
     loader = session.get_component("data_loader")
     assert session.get_available_regions("dynamodb") == listed
     # dynamodb's model, loaded to read its prefix, is not kept; the partitions are
