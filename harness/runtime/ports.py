@@ -1,11 +1,46 @@
-"""Loopback ports: the one place that picks free ones and tells a taken one."""
+"""Loopback ports: the one place that picks free ones and tells a taken one.
+
+A free port is chosen below the kernel's ephemeral range (the ports it gives the outgoing
+connections that name none), not by binding port 0, which hands out a port of that range:
+between the choice and the service's bind (a LocalStack start: seconds) any outgoing
+connection on the machine (a test's, the agent's, LocalStack's own) could get it as its
+source port, and the service then failed to bind; and a client asking whether a port of that
+range is open can connect to itself (TCP's simultaneous open: the port "answers" with nothing
+listening there). Below the range neither can happen."""
 
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
+from pathlib import Path
 
 HOST = "127.0.0.1"
+
+# Linux's range of source ports for outgoing connections; elsewhere IANA's dynamic range
+# (macOS's and Windows' default).
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+IANA_DYNAMIC_PORTS = range(49152, 65536)
+# How many ports below the ephemeral range free ports are chosen from (at random: the
+# checkouts and test workers choosing at once rarely meet).
+CHOSEN_SPAN = 12000
+LOWEST_CHOSEN = 10000
+PICKS = 100
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel hands out as outgoing connections' source ports."""
+    try:
+        low, high = map(int, EPHEMERAL_RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        return IANA_DYNAMIC_PORTS
+    return range(low, high + 1)
+
+
+def chosen_ports() -> range:
+    """Where free ports are chosen: just below the ephemeral range."""
+    low = ephemeral_ports().start
+    return range(max(LOWEST_CHOSEN, low - CHOSEN_SPAN), low)
 
 
 def free_ports(count: int = 1, *, near: int | None = None) -> list[int]:
@@ -25,14 +60,29 @@ def free_ports(count: int = 1, *, near: int | None = None) -> list[int]:
                 continue
             held.append(sock)
         while len(held) < count:
-            sock = socket.socket()
-            held.append(sock)
-            sock.bind((HOST, 0))
+            held.append(_bound_below_the_ephemeral_range())
         return [sock.getsockname()[1] for sock in held]
     finally:
         for sock in held:
             with contextlib.suppress(OSError):
                 sock.close()
+
+
+def _bound_below_the_ephemeral_range() -> socket.socket:
+    """A socket bound to a free port below the ephemeral range; if none is found there in
+    ``PICKS`` tries (or there is no room below it), to one the kernel hands out."""
+    candidates = chosen_ports()
+    for _ in range(PICKS if candidates else 0):
+        sock = socket.socket()
+        try:
+            sock.bind((HOST, random.choice(candidates)))
+        except OSError:
+            sock.close()
+            continue
+        return sock
+    sock = socket.socket()
+    sock.bind((HOST, 0))
+    return sock
 
 
 def free_port(near: int | None = None) -> int:
