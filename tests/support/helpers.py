@@ -106,6 +106,10 @@ def plugin_module_with_stand_in_hooks(monkeypatch: Any, name: str) -> types.Modu
     hooks = types.SimpleNamespace(on_infra_start=hook, on_runtime_create=hook)
     monkeypatch.setitem(sys.modules, "localstack", types.SimpleNamespace())
     monkeypatch.setitem(sys.modules, "localstack.runtime", types.SimpleNamespace(hooks=hooks))
+    if name != "footprint":  # the other hook modules take footprint's import helpers
+        monkeypatch.setitem(sys.modules, "localstack_host_lambda", types.ModuleType("plug-in"))
+        footprint = plugin_module_with_stand_in_hooks(monkeypatch, "footprint")
+        monkeypatch.setitem(sys.modules, "localstack_host_lambda.footprint", footprint)
     spec = importlib.util.spec_from_file_location(f"localstack_{name}", PLUGIN_DIR / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None

@@ -33,6 +33,8 @@ from typing import Any
 
 from localstack.runtime import hooks
 
+from localstack_host_lambda.footprint import BodyRunner, spec_with_body_wrapped
+
 # package (or module) -> the names its importers take at import time (``from moto.ec2 import
 # ec2_backends`` in moto's SSM, ECS, Batch ... models), stood in for until first used.
 DEFERRED_PACKAGES: dict[str, tuple[str, ...]] = {
@@ -152,20 +154,17 @@ class DeferPackageInit(importlib.abc.MetaPathFinder):
         names = self._packages.get(fullname)
         if names is None:
             return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
-            return spec
-        loader = spec.loader
-        run_body = loader.exec_module
+        return spec_with_body_wrapped(fullname, path, partial(_body_deferred, names))
 
-        def exec_module(module: ModuleType) -> None:
-            deferred = DeferredInit(module, run_body)
-            setattr(module, "__getattr__", deferred.missing_name)  # noqa: B010 - PEP 562
-            for name in names:
-                setattr(module, name, DeferredName(partial(deferred.value, name)))
 
-        loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
+def _body_deferred(names: Sequence[str], run_body: BodyRunner) -> BodyRunner:
+    def exec_module(module: ModuleType) -> None:
+        deferred = DeferredInit(module, run_body)
+        setattr(module, "__getattr__", deferred.missing_name)  # noqa: B010 - PEP 562
+        for name in names:
+            setattr(module, name, DeferredName(partial(deferred.value, name)))
+
+    return exec_module
 
 
 @hooks.on_runtime_create()

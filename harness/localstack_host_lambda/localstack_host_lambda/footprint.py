@@ -224,6 +224,22 @@ class DeferredValues(dict[str, Any]):
         return super().items()
 
 
+BodyRunner = Callable[[ModuleType], None]
+
+
+def spec_with_body_wrapped(
+    fullname: str, path: Sequence[str] | None, wrap: Callable[[BodyRunner], BodyRunner]
+) -> importlib.machinery.ModuleSpec | None:
+    """The path finder's spec of ``fullname`` with its module's body run through ``wrap``
+    (source modules only: any other spec as found). The start-up hooks' import finders."""
+    spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+    if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+        return spec
+    loader: Any = spec.loader
+    loader.exec_module = wrap(loader.exec_module)
+    return spec
+
+
 EC2_INSTANCE_TYPES = "moto.ec2.models.instance_types"
 OFFERINGS_FOLDER = "/instance_type_offerings/"
 
@@ -240,42 +256,37 @@ class DeferEc2Offerings(importlib.abc.MetaPathFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname != EC2_INSTANCE_TYPES:
             return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
-            return spec
-        loader = spec.loader
-        run_body = loader.exec_module
+        return spec_with_body_wrapped(fullname, path, _offerings_deferred)
 
-        def exec_module(module: ModuleType) -> None:
-            utils: Any = importlib.import_module("moto.utilities.utils")
-            load_resource: Callable[[str, str], Any] = utils.load_resource
-            files: dict[str, dict[str, str]] = {}  # location type -> region -> file
 
-            def deferring(package: str, resource: str) -> Any:
-                if OFFERINGS_FOLDER not in resource:
-                    return load_resource(package, resource)
-                location_type, name = resource.split(OFFERINGS_FOLDER)[1].split("/")
-                files.setdefault(location_type, {})[name.split(".")[0]] = resource
-                return []
+def _offerings_deferred(run_body: BodyRunner) -> BodyRunner:
+    def exec_module(module: ModuleType) -> None:
+        utils: Any = importlib.import_module("moto.utilities.utils")
+        load_resource: Callable[[str, str], Any] = utils.load_resource
+        files: dict[str, dict[str, str]] = {}  # location type -> region -> file
 
-            utils.load_resource = deferring
-            try:
-                run_body(module)
-            finally:
-                utils.load_resource = load_resource
-            offerings = module.INSTANCE_TYPE_OFFERINGS
-            for location_type, regions in files.items():
-                offerings[location_type] = DeferredValues(
-                    {
-                        region: _offerings_loader(
-                            load_resource, module.__name__, location_type, file
-                        )
-                        for region, file in regions.items()
-                    }
-                )
+        def deferring(package: str, resource: str) -> Any:
+            if OFFERINGS_FOLDER not in resource:
+                return load_resource(package, resource)
+            location_type, name = resource.split(OFFERINGS_FOLDER)[1].split("/")
+            files.setdefault(location_type, {})[name.split(".")[0]] = resource
+            return []
 
-        loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
+        utils.load_resource = deferring
+        try:
+            run_body(module)
+        finally:
+            utils.load_resource = load_resource
+        offerings = module.INSTANCE_TYPE_OFFERINGS
+        for location_type, regions in files.items():
+            offerings[location_type] = DeferredValues(
+                {
+                    region: _offerings_loader(load_resource, module.__name__, location_type, file)
+                    for region, file in regions.items()
+                }
+            )
+
+    return exec_module
 
 
 def _offerings_loader(
