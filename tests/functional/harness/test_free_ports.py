@@ -23,12 +23,17 @@ def test_free_ports_lie_below_the_ephemeral_range_and_are_free() -> None:
             sock.bind((HOST, port))
 
 
+def _kernel_says(setting: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel's ephemeral range as ``setting`` (the file's text) says."""
+    range_file = tmp_path / "ip_local_port_range"
+    range_file.write_text(setting)
+    monkeypatch.setattr(ports, "EPHEMERAL_RANGE_FILE", range_file)
+
+
 def test_the_range_is_the_kernels_where_it_says_so_else_ianas(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    setting = tmp_path / "ip_local_port_range"
-    setting.write_text("40000\t50000\n")
-    monkeypatch.setattr(ports, "EPHEMERAL_RANGE_FILE", setting)
+    _kernel_says("40000\t50000\n", tmp_path, monkeypatch)
     assert ports.ephemeral_ports() == range(40000, 50001)
     assert all(28000 <= port < 40000 for port in free_ports(3))
     monkeypatch.setattr(ports, "EPHEMERAL_RANGE_FILE", tmp_path / "absent")
@@ -39,9 +44,7 @@ def test_the_range_is_the_kernels_where_it_says_so_else_ianas(
 def test_with_no_room_below_the_range_the_kernel_chooses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    setting = tmp_path / "ip_local_port_range"
-    setting.write_text("1024 65535\n")
-    monkeypatch.setattr(ports, "EPHEMERAL_RANGE_FILE", setting)
+    _kernel_says("1024 65535\n", tmp_path, monkeypatch)
     assert ports.chosen_ports() == range(0)
     assert free_port() >= 1024
 
