@@ -9,6 +9,7 @@ output, so the user reads what went wrong rather than a traceback. Processes wit
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,7 +42,8 @@ def run(
     Raises ``error`` naming ``what`` with the exit status (or the timeout) and the last
     ``tail`` lines of its output, then ``advice`` (what to do next) on a line of its own.
     With ``check=False`` a non-zero exit is returned, not raised (a test asserts on it); a
-    timeout or a program that cannot start is still raised.
+    timeout or a program that cannot start is still raised. A command ended by SIGINT (Ctrl-C)
+    raises ``KeyboardInterrupt``.
     """
     logger.debug("command=<%s> | running", " ".join(command))
     after = f"\n{advice}" if advice else ""
@@ -60,6 +62,10 @@ def run(
     except subprocess.TimeoutExpired as expired:
         output = output_tail(expired.stdout, expired.stderr, lines=tail)
         raise error(f"{what} did not finish within {timeout:g} s:\n{output}{after}") from None
+    if result.returncode == -signal.SIGINT:
+        # Ctrl-C reached the command's process group: the user's interrupt, not its failure
+        # (a thread running it, as the test run's head start, would otherwise print its output).
+        raise KeyboardInterrupt(f"{what} was interrupted")
     if check and result.returncode != 0:
         output = output_tail(result.stdout, result.stderr, lines=tail)
         raise error(f"{what} failed (exit {result.returncode}):\n{output}{after}")

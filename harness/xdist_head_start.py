@@ -94,6 +94,9 @@ class HeadStart:
             # whole bring-up (an exclusive test waits), the run's start lock for each start.
             with self.run.test_lock(exclusive=False):
                 self._bring_up(runtime)
+        except KeyboardInterrupt as interrupt:  # Ctrl-C reached its command: the run ends
+            logger.debug("the shared runtime's head start: %s", interrupt)
+            self.error = interrupt
         except BaseException as error:  # noqa: BLE001 - the fixtures meet it again, and say it
             logger.warning("the shared runtime's head start failed: %s", error)
             self.error = error

@@ -8,6 +8,7 @@ real one)."""
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Collection
@@ -154,6 +155,22 @@ def test_a_failed_start_is_kept_and_the_tests_may_run(tmp_path, runtime):
     assert "localstack did not start" in str(head_start.error)
     assert _tests_may_run(run)
     assert run.read()["started"] == []
+
+
+def test_an_interrupted_deploy_is_no_warning(tmp_path, runtime, monkeypatch, caplog):
+    # Ctrl-C reaches the deploy's cdk too: the run is ending, its output is not a failure
+    def interrupted(settings: Settings, **_: object) -> None:
+        raise KeyboardInterrupt("cdk deploy was interrupted")
+
+    monkeypatch.setattr(deploy, "deploy", interrupted)
+    run = SharedRun("head", tmp_path)
+    head_start = HeadStart(run, Settings())
+    head_start.start()
+    head_start.collected([STACK])
+    head_start.finish()
+    assert isinstance(head_start.error, KeyboardInterrupt)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert _tests_may_run(run)
 
 
 def test_nothing_for_a_run_against_aws(tmp_path, runtime, monkeypatch):

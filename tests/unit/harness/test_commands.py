@@ -63,6 +63,13 @@ def test_a_timeout_says_so_with_what_it_printed(monkeypatch):
         commands.run(["tool"], what="docker", error=StepFailed, timeout=10)
 
 
+def test_a_command_ended_by_ctrl_c_is_an_interrupt_not_a_failure(monkeypatch):
+    # its output (a deploy's progress) is no error to print: the user asked it to stop
+    _fake_run(monkeypatch, (-2, "deploying...\n", ""))
+    with pytest.raises(KeyboardInterrupt, match="cdk deploy was interrupted"):
+        commands.run(["tool"], what="cdk deploy", error=StepFailed)
+
+
 def test_a_program_that_cannot_start_is_a_clear_error(monkeypatch):
     _fake_run(monkeypatch, FileNotFoundError(2, "No such file or directory", "npm"))
     with pytest.raises(HarnessError, match=r"npm ci could not start: .*No such file.*npm"):
