@@ -45,22 +45,18 @@ def chosen_ports() -> range:
 
 def free_ports(count: int = 1, *, near: int | None = None) -> list[int]:
     """``count`` distinct free loopback ports, all held while chosen (so they differ): the
-    first free ones after ``near`` when given (readable advice: 4567 after 4566), the rest
-    whatever the kernel hands out."""
+    first free ones after ``near`` when given (readable advice: 4567 after 4566), the rest at
+    random just below the kernel's ephemeral range."""
     held: list[socket.socket] = []
     try:
         for candidate in range(near + 1, near + 100) if near else ():
             if len(held) == count:
                 break
-            sock = socket.socket()
-            try:
-                sock.bind((HOST, candidate))
-            except OSError:
-                sock.close()
-                continue
-            held.append(sock)
+            if (sock := _bound(candidate)) is not None:
+                held.append(sock)
+        candidates = chosen_ports()
         while len(held) < count:
-            held.append(_bound_below_the_ephemeral_range())
+            held.append(_bound_at_random(candidates))
         return [sock.getsockname()[1] for sock in held]
     finally:
         for sock in held:
@@ -68,18 +64,23 @@ def free_ports(count: int = 1, *, near: int | None = None) -> list[int]:
                 sock.close()
 
 
-def _bound_below_the_ephemeral_range() -> socket.socket:
-    """A socket bound to a free port below the ephemeral range; if none is found there in
-    ``PICKS`` tries (or there is no room below it), to one the kernel hands out."""
-    candidates = chosen_ports()
+def _bound(port: int) -> socket.socket | None:
+    """A socket bound to loopback ``port``; None if the port is taken."""
+    sock = socket.socket()
+    try:
+        sock.bind((HOST, port))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _bound_at_random(candidates: range) -> socket.socket:
+    """A socket bound to a free port of ``candidates``; if none is found there in ``PICKS``
+    tries (or there are none), to one the kernel hands out."""
     for _ in range(PICKS if candidates else 0):
-        sock = socket.socket()
-        try:
-            sock.bind((HOST, random.choice(candidates)))
-        except OSError:
-            sock.close()
-            continue
-        return sock
+        if (sock := _bound(random.choice(candidates))) is not None:
+            return sock
     sock = socket.socket()
     sock.bind((HOST, 0))
     return sock
