@@ -208,3 +208,43 @@ def test_wait_sees_the_execution_of_a_session_that_ends_between_two_reads(reader
     assert session.statuses == ["INITIATED", "FAILED"]
     assert session.execution is not None, "the execution that wrote the journal was missed"
     assert session.execution.arn.endswith(":random")
+
+
+def test_wait_reads_the_executions_at_each_poll_only_once_the_journal_is_terminal(
+    reader, monkeypatch
+):
+    """A session is done only once its journal is: until then a DescribeExecution per poll
+    (~4.5 CPU-ms between the emulator and the caller) tells nothing the session's end needs."""
+    # GIVEN a session whose journal stays BUSY for 40 polls, then COMPLETED as its execution
+    # ends
+    session_reader, ddb, sfn, machine = reader
+    arn = sfn.start_execution(
+        stateMachineArn=machine, name="slow", input=json.dumps({"id": "sess-slow"})
+    )["executionArn"]
+    _put_history(ddb, "sess-slow", ["INITIATED", "BUSY"], execution_arn=arn)
+    read_item, describe = session_reader.item, session_reader.sfn.describe_execution
+    polls, described = [], []
+
+    def item_completed_after_40_polls(session_id):
+        polls.append(session_id)
+        if len(polls) == 40:
+            sfn.stop_execution(executionArn=arn)  # ended (moto does not run executions)
+            _put_history(ddb, session_id, ["INITIATED", "BUSY", "COMPLETED"], execution_arn=arn)
+        return read_item(session_id)
+
+    def counted_describe(**kwargs):
+        described.append(kwargs["executionArn"])
+        return describe(**kwargs)
+
+    monkeypatch.setattr(session_reader, "item", item_completed_after_40_polls)
+    monkeypatch.setattr(session_reader.sfn, "describe_execution", counted_describe)
+
+    # WHEN it is waited for
+    session = session_reader.wait("sess-slow", timeout=60, interval=0.01)
+
+    # THEN it ended at the poll that saw the journal terminal, its execution read then (and
+    # once a second before, far fewer times than the polls)
+    assert len(polls) == 41  # the 40 polls, then the final read with the history
+    assert session.statuses == ["INITIATED", "BUSY", "COMPLETED"]
+    assert session.execution.status == "ABORTED"
+    assert len(described) < len(polls) // 2, described
