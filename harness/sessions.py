@@ -334,9 +334,21 @@ class SessionReader:
                 "and no execution of the workflow carries it. Check the id "
                 "(`python -m harness trigger` prints it)."
             )
-        executions = tuple(self.execution(arn) for arn in arns)
-        steps = tuple(self.agent_steps(session_id))
-        return Session(session_id, item, executions, steps, wait_note=self.outputs.wait_note)
+        described = tuple(self.execution(arn, with_steps=False) for arn in arns)
+        return self._with_steps(session_id, item, described)
+
+    def _with_steps(
+        self, session_id: str, item: dict[str, Any] | None, executions: tuple[Execution, ...]
+    ) -> Session:
+        """The session of ``item`` and ``executions`` (as read), with the executions' state
+        steps and the agent's steps."""
+        return Session(
+            session_id,
+            item,
+            tuple(replace(e, steps=tuple(self.steps(e.arn))) for e in executions),
+            tuple(self.agent_steps(session_id)),
+            wait_note=self.outputs.wait_note,
+        )
 
     def wait(
         self,
@@ -380,7 +392,10 @@ class SessionReader:
             poll(done, timeout=timeout, interval=interval, what=f"session {session_id} to end")
         if snapshot is None:
             return None
-        # Re-read with the execution history (state steps) once, at the end.
+        if snapshot.done:
+            # Its last poll read the item and the executions: only the steps are left to read.
+            return self._with_steps(session_id, snapshot.item, snapshot.executions)
+        # Re-read it all once, at the end (its executions may have been read a second ago).
         return self.session(session_id, arns or None)
 
 
