@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from agent.doubles import TestDoublesMissing, check_available
 from agent.environment import SettingError, exit_on
+from agent.heap import kept_for_good
 from agent.logs import configure_logging
 from agent.settings import AgentSettings
 from contract.aws_calls import record_aws_calls
@@ -33,28 +34,19 @@ except SettingError as bad_setting:
 
 
 def built_app() -> BedrockAgentCoreApp:
-    """The app, built and ready to serve. The start's ~1,000 modules (the SDK, the web
-    framework, boto3) load with the collector off, then are frozen: they live as long as the
-    process, and no collection walks them again (~100 collections walked them as they loaded;
-    later, those while the first session loads Strands, and the sessions'). Measured with 20
-    sessions: ~0.05 of a ~0.38 CPU-s start, ~0.09 CPU-s in all. The start's own cyclic garbage
-    is frozen with them instead of freed (~0.3 MB more RSS); sessions' garbage is collected
-    as before.
-    """
-    gc.disable()
-    try:
-        check_available(SETTINGS)
+    """The app, built and ready to serve; its modules are loaded for good (agent/heap.py:
+    measured with 20 sessions, ~0.05 of a ~0.38 CPU-s start, ~0.09 CPU-s in all)."""
+    with kept_for_good():
+        try:
+            check_available(SETTINGS)
+        except TestDoublesMissing as missing:
+            raise SystemExit(f"error: {missing}") from None
         # Local runs log each AWS call for the IAM sufficiency check (RECORD_AWS_CALLS=1,
         # which the local runtime sets and AgentCore never does). Before any client exists.
         record_aws_calls("agent")
         from agent.server import build_app
 
         app = build_app(SETTINGS)
-        gc.freeze()
-    except TestDoublesMissing as missing:
-        raise SystemExit(f"error: {missing}") from None
-    finally:
-        gc.enable()
     return app
 
 
