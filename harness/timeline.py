@@ -7,14 +7,20 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from contract import SessionStatus
 from harness.failures import explain
 from harness.sessions import AgentStep, Session, Step
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.text import Text
+
+# rich is imported by the functions that render for the command line, not here: the rows are
+# also what the tests and the live page read, and rich's import costs ~0.05 CPU-s (each
+# end-to-end xdist worker imported it to collect the tier).
 
 STATUS_STYLE: dict[str, str] = {
     SessionStatus.INITIATED: "cyan",
@@ -180,6 +186,9 @@ def full_errors(session: Session) -> list[str]:
 def timeline(session: Session, console: Console) -> RenderableType:
     """The timeline as a table, or as plain lines where the table would not fit: cells
     never fold an id, an ARN or a path in the middle."""
+    from rich.console import Group
+    from rich.text import Text
+
     rows = timeline_rows(session)
     title = Text(_title(session), style="bold")
     if _table_width(rows) <= console.width:
@@ -224,6 +233,9 @@ def _table_width(rows: list[TimelineRow]) -> int:
 
 
 def timeline_table(session: Session, rows: list[TimelineRow] | None = None) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     rows = timeline_rows(session) if rows is None else rows
     start = rows[0].at if rows else None
     table = Table(expand=False)
@@ -249,6 +261,8 @@ def timeline_table(session: Session, rows: list[TimelineRow] | None = None) -> T
 
 def progress_line(session: Session | None, elapsed: float, hint: str = "") -> Text:
     """One line for the live view while a session runs (``hint``: why it may not appear)."""
+    from rich.text import Text
+
     if session is None:
         return Text(f"waiting for the session to appear... {elapsed:5.1f}s.{hint}", style="dim")
     line = Text(f"{elapsed:5.1f}s  journal: ")

@@ -33,10 +33,11 @@ __all__ = [
 ]
 
 
-# The installed pytest plug-ins no test run of this project uses (make test-unit and
-# test-functional leave them out, and so do the pytest runs inside tests): hypothesis's imports
-# hypothesis at each session's end (~0.15 CPU-s of a small run), anyio's only adds a marker.
-UNUSED_PYTEST_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio")
+# The installed pytest plug-ins no test run of this project uses, which pyproject.toml's addopts
+# leave out, for the pytest runs inside tests that do not read it (pytester's): hypothesis's
+# imports hypothesis at each session's end (~0.15 CPU-s of a small run), anyio's only adds a
+# marker, typeguard's imports unittest.mock for an option nobody passes.
+UNUSED_PYTEST_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:typeguard")
 
 
 def wait_for(

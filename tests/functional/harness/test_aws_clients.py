@@ -1,13 +1,18 @@
 """harness.aws: botocore's clients without boto3, and a data loader that tells whether it
-knows a service from that service's folders alone, with botocore's own answers."""
+knows a service from that service's folders alone, with botocore's own answers, and parses
+each of botocore's data files once (then reads what it kept)."""
 
 from __future__ import annotations
+
+import json
+import os
 
 import botocore.loaders
 import pytest
 from botocore.exceptions import UnknownServiceError
 
 from harness import aws
+from harness.settings import Settings
 from tests.support.helpers import modules_loaded_after
 
 HARNESS_SERVICES = ("cloudformation", "dynamodb", "events", "sqs", "stepfunctions", "sts")
@@ -46,9 +51,46 @@ def test_an_unknown_service_gets_botocores_error(name):
     assert str(ours.value) == str(botocores.value)
 
 
-def test_the_sessions_search_botocores_paths():
+def test_the_sessions_search_botocores_paths(tmp_path):
     """(In this tier boto3's sessions may have added its data folder: a shared loader.)"""
-    for session in (aws._local_session(), aws._aws_session()):
+    for session in (aws._local_session(tmp_path), aws._aws_session(tmp_path)):
         loader = session.get_component("data_loader")
         assert isinstance(loader, aws.ServiceLoader)
+        assert isinstance(loader.file_loader, aws.KeptFileLoader)
+        assert loader.file_loader.folder == tmp_path
         assert set(botocore.loaders.create_loader().search_paths) <= set(loader.search_paths)
+
+
+def test_each_data_file_is_parsed_once_per_version(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    endpoints = data / "endpoints.json"
+    endpoints.write_text(json.dumps({"partitions": [{"partition": "aws"}], "version": 3}))
+    kept = tmp_path / "kept"
+    first = aws.KeptFileLoader(kept).load_file(str(data / "endpoints"))
+    assert first == {"partitions": [{"partition": "aws"}], "version": 3}
+    assert len(list(kept.glob("*.marshal"))) == 1
+
+    # Another process (loader) reads what the first one kept: it parses nothing.
+    def no_parse(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(botocore.loaders.json, "loads", no_parse)
+    assert aws.KeptFileLoader(kept).load_file(str(data / "endpoints")) == first
+    monkeypatch.undo()
+
+    # A changed file (another botocore) is parsed again.
+    endpoints.write_text(json.dumps({"partitions": [], "version": 4}))
+    os.utime(endpoints, ns=(0, 0))
+    assert aws.KeptFileLoader(kept).load_file(str(data / "endpoints")) == {
+        "partitions": [],
+        "version": 4,
+    }
+    assert aws.KeptFileLoader(kept).load_file(str(data / "nothing")) is None
+
+
+def test_a_client_keeps_the_data_it_parsed_in_the_runtimes_cache(tmp_path):
+    settings = Settings(target="local", runtime_dir=tmp_path)
+    aws.client("sqs", settings)
+    kept = list(aws.data_folder(settings).glob("*.marshal"))
+    assert len(kept) >= 3  # the endpoints, the service's model and its endpoint rules

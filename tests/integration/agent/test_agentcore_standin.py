@@ -19,7 +19,6 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
 from agent.identity import IDENTITY_PATH, code_fingerprint
-from agent.tools import text_digest
 from contract import MIN_SESSION_ID_CHARS
 from harness.agentcore_standin import STANDIN_CODE
 from harness.settings import REPO_ROOT
@@ -102,6 +101,10 @@ def test_invoke_agent_runtime_reaches_the_agent_with_payload_and_session(
         timeout=20,
         what="COMPLETED",
     )
+    # Imported here, by the one worker that runs this test: agent.tools imports strands
+    # (~0.3 CPU-s), which every worker collecting the tier imported at module level.
+    from agent.tools import text_digest
+
     assert item["result"] == (
         f"Analysed the task: 3 words, 14 characters (sha256 {text_digest('Count my words')})."
     )

@@ -7,10 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from agent.tools import text_digest
 from harness.assertions import assert_completed, assert_transitions
 
 MAX_TASK_CHARS = 16_000  # the local stage's max_task_chars (infra/agent_workflow/config.py)
@@ -31,6 +28,10 @@ NAMED_TASKS = {
 
 
 def _completed_with_the_exact_task(reader, session_id, task):
+    # Imported by the worker that runs a test of this module, not by every worker collecting
+    # the tier: agent.tools imports strands (~0.3 CPU-s).
+    from agent.tools import text_digest
+
     session = assert_completed(reader, session_id)
     assert session.item["task"] == task, "the journal holds another text than was published"
     # The agent's tool read the same bytes (its digest is in the result).
@@ -68,12 +69,21 @@ def test_a_task_just_over_the_limit_ends_failed_naming_the_limit(
 
 
 @pytest.mark.slow(seconds=20)
-@settings(
-    max_examples=12,
-    deadline=None,
-    derandomize=True,  # the same examples every run: a red run can be repeated
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(task=st.text(min_size=1, max_size=300).filter(str.strip))
-def test_generated_task_texts_arrive_byte_exact(task, trigger, session_reader, deployed_stack):
-    _completed_with_the_exact_task(session_reader, trigger(task), task)
+def test_generated_task_texts_arrive_byte_exact(trigger, session_reader, deployed_stack):
+    # Hypothesis drives a function of this test, not the test itself: a test decorated with
+    # @given made every worker collecting the tier import hypothesis (~0.1 CPU-s) and its
+    # pytest plug-in then read every loaded module's source for constants (~0.2 CPU-s more).
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(
+        max_examples=12,
+        deadline=None,
+        derandomize=True,  # the same examples every run: a red run can be repeated
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(task=st.text(min_size=1, max_size=300).filter(str.strip))
+    def arrives_byte_exact(task):
+        _completed_with_the_exact_task(session_reader, trigger(task), task)
+
+    arrives_byte_exact()
