@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +29,7 @@ from botocore.config import Config
 from starlette.responses import JSONResponse
 
 from agent.doubles import InvalidFault, TestDoublesMissing, requested_fault
+from agent.heap import kept_for_good
 from agent.identity import AGENT_CODE, IDENTITY_PATH, identity
 from agent.journal import Journal
 from agent.settings import AgentSettings
@@ -85,11 +87,19 @@ def parse_invocation(
     return Invocation(session_id, task, table_name, fault)
 
 
+@cache
+def session_runner() -> Callable[..., str | None]:
+    """``agent.runner.run_session``, imported by the first session (Strands, its telemetry,
+    its tools) and kept for good (agent/heap.py: ~0.06 CPU-s of a first session and the
+    next nine). Sessions that start meanwhile wait for the import, as before."""
+    with kept_for_good():
+        from agent.runner import run_session
+    return run_session
+
+
 def run(invocation: Invocation, journal: Journal, settings: AgentSettings) -> str | None:
     """One session, in its session thread (the first one imports the Strands agent)."""
-    from agent.runner import run_session
-
-    return run_session(
+    return session_runner()(
         invocation.session_id,
         invocation.task,
         settings,

@@ -208,3 +208,79 @@ def test_wait_sees_the_execution_of_a_session_that_ends_between_two_reads(reader
     assert session.statuses == ["INITIATED", "FAILED"]
     assert session.execution is not None, "the execution that wrote the journal was missed"
     assert session.execution.arn.endswith(":random")
+
+
+def test_wait_reads_the_executions_at_each_poll_only_once_the_journal_is_terminal(
+    reader, monkeypatch
+):
+    """A session is done only once its journal is: until then a DescribeExecution per poll
+    (~4.5 CPU-ms between the emulator and the caller) tells nothing the session's end needs."""
+    # GIVEN a session whose journal stays BUSY for 40 polls, then COMPLETED as its execution
+    # ends
+    session_reader, ddb, sfn, machine = reader
+    arn = sfn.start_execution(
+        stateMachineArn=machine, name="slow", input=json.dumps({"id": "sess-slow"})
+    )["executionArn"]
+    _put_history(ddb, "sess-slow", ["INITIATED", "BUSY"], execution_arn=arn)
+    read_item, describe = session_reader.item, session_reader.sfn.describe_execution
+    polls, described = [], []
+
+    def item_completed_after_40_polls(session_id):
+        polls.append(session_id)
+        if len(polls) == 40:
+            sfn.stop_execution(executionArn=arn)  # ended (moto does not run executions)
+            _put_history(ddb, session_id, ["INITIATED", "BUSY", "COMPLETED"], execution_arn=arn)
+        return read_item(session_id)
+
+    def counted_describe(**kwargs):
+        described.append(kwargs["executionArn"])
+        return describe(**kwargs)
+
+    monkeypatch.setattr(session_reader, "item", item_completed_after_40_polls)
+    monkeypatch.setattr(session_reader.sfn, "describe_execution", counted_describe)
+
+    # WHEN it is waited for
+    session = session_reader.wait("sess-slow", timeout=60, interval=0.01)
+
+    # THEN it ended at the poll that saw the journal terminal, its execution read then (and
+    # once a second before, far fewer times than the polls)
+    assert len(polls) == 40
+    assert session.statuses == ["INITIATED", "BUSY", "COMPLETED"]
+    assert session.execution.status == "ABORTED"
+    assert len(described) < len(polls) // 2, described
+
+
+def test_wait_reads_an_ended_sessions_item_and_executions_once(reader, monkeypatch):
+    """The poll that sees the session done has just read its item and executions: the session
+    wait returns adds their steps without reading them again (a GetItem and a DescribeExecution
+    less per waited session, ~12 CPU-ms between the emulator and the caller)."""
+    # GIVEN a session that has already ended, with its execution
+    session_reader, ddb, sfn, machine = reader
+    arn = sfn.start_execution(
+        stateMachineArn=machine, name="ended", input=json.dumps({"id": "sess-ended"})
+    )["executionArn"]
+    sfn.stop_execution(executionArn=arn)
+    _put_history(ddb, "sess-ended", ["INITIATED", "BUSY", "COMPLETED"], execution_arn=arn)
+    read_item, describe = session_reader.item, session_reader.sfn.describe_execution
+    reads = []
+
+    def counted(call, name):
+        def wrapper(*args, **kwargs):
+            reads.append(name)
+            return call(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(session_reader, "item", counted(read_item, "item"))
+    monkeypatch.setattr(session_reader.sfn, "describe_execution", counted(describe, "execution"))
+
+    # WHEN it is waited for
+    session = session_reader.wait("sess-ended", timeout=60, interval=0.01)
+
+    # THEN its item and its execution were read once each, and the session has its steps too
+    assert reads == ["item", "execution"]
+    assert session.statuses == ["INITIATED", "BUSY", "COMPLETED"]
+    assert session.execution.arn == arn
+    assert session.execution.status == "ABORTED"
+    assert session.execution.steps == tuple(session_reader.steps(arn))
+    assert session.wait_note == session_reader.outputs.wait_note
