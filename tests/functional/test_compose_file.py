@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -219,6 +220,15 @@ class _Health(BaseHTTPRequestHandler):
         pass
 
 
+def _unanswered_ask(port: int) -> None:
+    """Wait for one connection on ``port`` and close it unanswered: a check asked, and failed."""
+    with socket.create_server(("127.0.0.1", port)) as server:
+        server.settimeout(30)
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(1024)  # its request, then no answer
+
+
 @contextmanager
 def _serving(port: int) -> Iterator[list[float]]:
     """A health endpoint on ``port``; yields the times it was asked."""
@@ -267,7 +277,7 @@ def test_health_checks_wait_between_passes_but_not_before_the_first(config, tmp_
     assert check() == 1  # nothing answers within its patience: it fails, no mark
     assert not mark.exists()
     first = probe()  # the first check keeps asking: a service that comes up meanwhile passes
-    time.sleep(0.5)
+    _unanswered_ask(port)  # (it asked before the service was up, and failed)
     with _serving(port) as asked:
         assert first.wait(timeout=30) == 0  # the first pass, marked, in that one check
         assert mark.exists()

@@ -2,7 +2,8 @@
 the state machine definition rendered to plain JSON (cfn-lint skips a definition built with
 Fn::Join, so the tests render one and lint that too). A synth of the app, as it is or as a
 test patched or edited it (the key names the patch, or holds the edit's source), is kept by
-content (tests/support/synth_cache.py): each is done once, here or in another test process.
+content (tests/support/synth_cache.py): each is done once, here or in another test process;
+so are cfn-lint's findings on a template (tests/support/lint_cache.py).
 aws-cdk-lib is imported only for a synth, so a process that reads kept templates (an
 end-to-end worker) never loads it."""
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from tests.support import synth_cache
+from tests.support import lint_cache, synth_cache
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -252,24 +253,31 @@ def _cfn_lint_runner() -> Runner:
 
 
 def cfn_lint(template: dict[str, Any]) -> list[str]:
-    """cfn-lint's findings on a template, less the ones CFN_LINT_ACCEPTED explains (as
-    cfnlint.api.lint finds them: the template decoded from its JSON, then run)."""
-    from cfnlint.decode import decode_str
-
-    decoded, matches = decode_str(json.dumps(template))
-    if not matches and decoded is not None:
-        matches = list(_cfn_lint_runner().validate_template(decoded))
+    """cfn-lint's findings on a template (kept by content: tests/support/lint_cache.py), less
+    the ones CFN_LINT_ACCEPTED explains."""
     found = []
-    for match in matches:
-        path = list(match.path)
+    for rule, path, message in lint_cache.kept_findings(
+        json.dumps(template), LINT_REGIONS, _cfn_lint_findings
+    ):
         kind = (
             template["Resources"].get(path[1], {}).get("Type")
             if len(path) > 1 and path[0] == "Resources"
             else None
         )
-        if (match.rule.id, kind) not in CFN_LINT_ACCEPTED:
-            found.append(f"{match.rule.id} {'/'.join(map(str, path))}: {match.message}")
+        if (rule, kind) not in CFN_LINT_ACCEPTED:
+            found.append(f"{rule} {'/'.join(map(str, path))}: {message}")
     return found
+
+
+def _cfn_lint_findings(text: str) -> list[lint_cache.Finding]:
+    """cfn-lint's findings on the template ``text``, as cfnlint.api.lint finds them: the
+    template decoded from its JSON, then run."""
+    from cfnlint.decode import decode_str
+
+    decoded, matches = decode_str(text)
+    if not matches and decoded is not None:
+        matches = list(_cfn_lint_runner().validate_template(decoded))
+    return [(match.rule.id, tuple(match.path), match.message) for match in matches]
 
 
 def _resolve(value: Any, resources: dict[str, Any]) -> Any:

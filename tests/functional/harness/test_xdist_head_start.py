@@ -189,7 +189,10 @@ def test_only_a_run_whose_tier_asks_for_it_gets_one(pytester, monkeypatch):
     monkeypatch.setattr(pytest_plugin, "session_settings", lambda config, claims: Settings())
     environment = dict(os.environ)  # the plug-in's configure sets the run's AWS variables
     try:
-        config = pytester.parseconfigure("-p", "harness.pytest_plugin", "-n", "2", "--dist", "load")
+        # Without pytest's unraisable-exception plug-in, as pytester's inline runs are: its
+        # unconfigure collected this whole process's heap twice (~0.9 CPU-s).
+        plugins = ("-p", "harness.pytest_plugin", "-p", "no:unraisableexception")
+        config = pytester.parseconfigure(*plugins, "-n", "2", "--dist", "load")
         session = SimpleNamespace(config=config)
         pytest_plugin.pytest_sessionstart(session)
         assert started == []

@@ -11,13 +11,9 @@ from tests.support import synth_cache
 
 
 @pytest.fixture
-def source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def source(one_input) -> Path:
     """The one input of the synths (it stands for infra/, contract/, the locks, ...)."""
-    app = tmp_path / "app.py"
-    app.write_text("version 1")
-    monkeypatch.setattr(synth_cache, "INPUTS", (app,))
-    monkeypatch.setattr(synth_cache, "CACHE_DIR", tmp_path / "synths")
-    return app
+    return one_input(synth_cache, "app.py", "version 1")
 
 
 class Synths:
