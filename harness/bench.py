@@ -424,7 +424,10 @@ def measure(
     """Each emulator's figures, in the order given: the settings' own emulator here, any
     other in a child `harness bench` (it starts and stops its own runtime)."""
     figures: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+    # In the checkout's runtime folder, not the machine's /tmp: a bench killed mid clean-up
+    # (an interrupt reaching both the bench and its child) leaves nothing outside the checkout.
+    settings.runtime_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=settings.runtime_dir) as scratch:
         for emulator in emulators:
             output = Path(scratch) / f"{emulator}.json"
             if emulator == settings.emulator:

@@ -35,9 +35,9 @@ def _measure_ministack(options: bench.BenchOptions) -> None:
     )
 
 
-def test_the_other_emulator_runs_in_a_child_on_free_ports(monkeypatch):
+def test_the_other_emulator_runs_in_a_child_on_free_ports(monkeypatch, tmp_path):
     runs = _children(monkeypatch)
-    settings = Settings(emulator="localstack")
+    settings = Settings(emulator="localstack", runtime_dir=tmp_path / "runtime")
 
     figures = bench.measure(
         settings,
@@ -54,6 +54,9 @@ def test_the_other_emulator_runs_in_a_child_on_free_ports(monkeypatch):
         "-m", "harness", "bench", "--child", "--emulators", "ministack",
         "--sessions", "7", "--bursts", "3,5", "--output", command[-1],
     ]  # fmt: skip
+    # Its scratch folder is the checkout's, not the machine's /tmp, and gone after.
+    assert Path(command[-1]).parent.parent == settings.runtime_dir
+    assert not list(settings.runtime_dir.iterdir())
     env = child["env"]
     assert isinstance(env, dict)
     assert (env["HARNESS_EMULATOR"], env["HARNESS_RUNTIME"]) == ("ministack", "host")
