@@ -127,6 +127,17 @@ def test_dynamodb_locals_temporary_files_stay_in_the_runtimes_folder(harness_set
     )
 
 
+def test_s3_keeps_its_buckets_in_the_runtimes_folder(harness_settings, function_arn):
+    """LocalStack's S3 provider hard-codes /tmp/localstack-s3-storage, one folder every host
+    LocalStack on the machine shared and left behind: its buckets' folders (the Lambda code's
+    bucket here) are in the runtime's own folder, which goes at `down`."""
+    storage = HostRuntime(harness_settings).instance_root / "tmp" / "localstack-s3-storage"
+    assert storage.is_dir(), sorted(p.name for p in storage.parent.iterdir())
+    assert [p.name for p in storage.iterdir() if p.name.startswith("awslambda-")], sorted(
+        p.name for p in storage.iterdir()
+    )
+
+
 def test_lambda_zip_sees_its_environment_and_dynamodb(aws_client, function_arn, table):
     response = aws_client("lambda").invoke(
         FunctionName=function_arn, Payload=json.dumps({"session_id": "direct-call"})

@@ -1,0 +1,56 @@
+"""LocalStack's S3 keeps its buckets' folders under ``/tmp/localstack-s3-storage``, a path its
+S3 provider hard-codes (``DEFAULT_S3_TMP_DIR``, whatever TMPDIR says): one folder shared by
+every host LocalStack on the machine (other checkouts', the tests' own), left behind with a
+folder per bucket, where one instance deleting a bucket removes the folder another one writes
+its large objects into. Here the provider's module gets the instance's own temporary folder
+(the harness sets TMPDIR to it), which `down` removes, as soon as its body has run."""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from types import ModuleType
+
+from localstack.runtime import hooks
+
+from localstack_host_lambda.footprint import BodyRunner, spec_with_body_wrapped
+
+S3_PROVIDER = "localstack.services.s3.provider"
+
+
+def instance_storage() -> str:
+    return os.path.join(tempfile.gettempdir(), "localstack-s3-storage")
+
+
+class S3StorageInInstance(importlib.abc.MetaPathFinder):
+    """Imports the S3 provider's module, then points its storage at the instance's folder
+    (before any provider is made: LocalStack makes it at S3's first request)."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != S3_PROVIDER:
+            return None
+        return spec_with_body_wrapped(fullname, path, _storage_in_instance)
+
+
+def _storage_in_instance(run_body: BodyRunner) -> BodyRunner:
+    def exec_module(module: ModuleType) -> None:
+        run_body(module)
+        module.DEFAULT_S3_TMP_DIR = instance_storage()  # type: ignore[attr-defined]
+
+    return exec_module
+
+
+@hooks.on_runtime_create()
+def keep_s3_storage_in_instance() -> None:
+    """Before LocalStack loads its S3 provider (on S3's first request)."""
+    provider = sys.modules.get(S3_PROVIDER)
+    if provider is not None:
+        provider.DEFAULT_S3_TMP_DIR = instance_storage()  # type: ignore[attr-defined]
+    else:
+        sys.meta_path.insert(0, S3StorageInInstance())
