@@ -244,22 +244,29 @@ EC2_INSTANCE_TYPES = "moto.ec2.models.instance_types"
 OFFERINGS_FOLDER = "/instance_type_offerings/"
 
 
-class DeferEc2Offerings(importlib.abc.MetaPathFinder):
-    """Imports moto's EC2 instance types module with its offerings deferred: while its body
-    runs, moto's ``load_resource`` gives an empty list for an offerings file (the module
-    tags each offering with its location type, a loop over nothing), and afterwards each
-    location type's regions become a ``DeferredValues`` that reads the file and tags its
-    offerings when the region is first looked up."""
+class ModuleBodyWrapped(importlib.abc.MetaPathFinder):
+    """Imports the module ``name`` with its body run through ``wrap``
+    (spec_with_body_wrapped); any other module as the other finders do."""
+
+    def __init__(self, name: str, wrap: Callable[[BodyRunner], BodyRunner]) -> None:
+        self.name = name
+        self.wrap = wrap
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != EC2_INSTANCE_TYPES:
+        if fullname != self.name:
             return None
-        return spec_with_body_wrapped(fullname, path, _offerings_deferred)
+        return spec_with_body_wrapped(fullname, path, self.wrap)
 
 
 def _offerings_deferred(run_body: BodyRunner) -> BodyRunner:
+    """Moto's EC2 instance types module with its offerings deferred: while its body runs,
+    moto's ``load_resource`` gives an empty list for an offerings file (the module tags each
+    offering with its location type, a loop over nothing), and afterwards each location
+    type's regions become a ``DeferredValues`` that reads the file and tags its offerings
+    when the region is first looked up."""
+
     def exec_module(module: ModuleType) -> None:
         utils: Any = importlib.import_module("moto.utilities.utils")
         load_resource: Callable[[str, str], Any] = utils.load_resource
@@ -305,7 +312,7 @@ def _offerings_loader(
 def defer_ec2_offerings() -> None:
     """Before LocalStack's providers import moto's EC2 models."""
     if EC2_INSTANCE_TYPES not in sys.modules:
-        sys.meta_path.insert(0, DeferEc2Offerings())
+        sys.meta_path.insert(0, ModuleBodyWrapped(EC2_INSTANCE_TYPES, _offerings_deferred))
 
 
 def _is_service_model(cache_key: tuple[Any, ...]) -> bool:

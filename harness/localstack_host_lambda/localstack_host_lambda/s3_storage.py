@@ -7,17 +7,14 @@ its large objects into. Here the provider's module gets the instance's own tempo
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
 from types import ModuleType
 
 from localstack.runtime import hooks
 
-from localstack_host_lambda.footprint import BodyRunner, spec_with_body_wrapped
+from localstack_host_lambda.footprint import BodyRunner, ModuleBodyWrapped
 
 S3_PROVIDER = "localstack.services.s3.provider"
 
@@ -26,19 +23,10 @@ def instance_storage() -> str:
     return os.path.join(tempfile.gettempdir(), "localstack-s3-storage")
 
 
-class S3StorageInInstance(importlib.abc.MetaPathFinder):
-    """Imports the S3 provider's module, then points its storage at the instance's folder
-    (before any provider is made: LocalStack makes it at S3's first request)."""
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != S3_PROVIDER:
-            return None
-        return spec_with_body_wrapped(fullname, path, _storage_in_instance)
-
-
 def _storage_in_instance(run_body: BodyRunner) -> BodyRunner:
+    """The provider's module, then its storage pointed at the instance's folder (before any
+    provider is made: LocalStack makes it at S3's first request)."""
+
     def exec_module(module: ModuleType) -> None:
         run_body(module)
         module.DEFAULT_S3_TMP_DIR = instance_storage()  # type: ignore[attr-defined]
@@ -53,4 +41,4 @@ def keep_s3_storage_in_instance() -> None:
     if provider is not None:
         provider.DEFAULT_S3_TMP_DIR = instance_storage()  # type: ignore[attr-defined]
     else:
-        sys.meta_path.insert(0, S3StorageInInstance())
+        sys.meta_path.insert(0, ModuleBodyWrapped(S3_PROVIDER, _storage_in_instance))
