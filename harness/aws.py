@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import marshal
 import os
-import tempfile
 import threading
 from functools import cache
 from pathlib import Path
@@ -21,6 +20,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.loaders import JSONFileLoader, Loader, instance_cache
 
+from harness import recently_used
 from harness.settings import Settings
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
@@ -98,21 +98,13 @@ class KeptFileLoader(JSONFileLoader):  # type: ignore[misc]  # botocore ships no
             if tuple(kept_stamp) == stamp:
                 return data
         data = _plain(super()._load_file(full_path, open_method))
+        content = marshal.dumps((stamp, data))
         with contextlib.suppress(OSError):  # a cache: a read-only checkout parses each time
-            self._keep(kept, marshal.dumps((stamp, data)))
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # Whole or not at all: another process may read it or write it at the same time.
+            partial = kept.with_name(f".{kept.name}.{os.getpid()}.{threading.get_ident()}")
+            recently_used.put_whole(kept, partial, lambda into: into.write_bytes(content))
         return data
-
-    def _keep(self, path: Path, content: bytes) -> None:
-        """Whole or not at all: another process may read it or write it at the same time."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
 
 
 def _plain(value: Any) -> Any:
