@@ -37,14 +37,20 @@ def build_agent(
     *,
     fault: Fault | None = None,
     cancelled: threading.Event | None = None,
+    steps: StepRecorder | None = None,
 ) -> Agent:
+    # Each model turn and tool call, journaled beside the session (the timeline shows them),
+    # each status written after the steps that led to it.
+    steps = steps or StepRecorder(journal.client, journal.table_name, session_id)
+    journal_update = journal_tool(
+        journal, session_id, fault=fault, cancelled=cancelled, before_write=steps.flush
+    )
     return Agent(
         model=build_model(settings, fault),
-        tools=[journal_tool(journal, session_id, fault=fault, cancelled=cancelled), analyze_text],
+        tools=[journal_update, analyze_text],
         system_prompt=SYSTEM_PROMPT,
         callback_handler=None,
-        # Each model turn and tool call, journaled beside the session (the timeline shows them).
-        hooks=[StepRecorder(journal.client, journal.table_name, session_id)],
+        hooks=[steps],
     )
 
 
@@ -87,8 +93,11 @@ def run_session(
     """
     journal = journal or Journal(settings.journal_table_name)
     cancelled = threading.Event()
+    steps = StepRecorder(journal.client, journal.table_name, session_id)
     try:
-        agent = build_agent(journal, session_id, settings, fault=fault, cancelled=cancelled)
+        agent = build_agent(
+            journal, session_id, settings, fault=fault, cancelled=cancelled, steps=steps
+        )
     except Exception as error:  # noqa: BLE001 - a session that cannot start must still end
         record_failure(
             journal, session_id, f"agent could not start: {type(error).__name__}: {error}"
@@ -106,6 +115,7 @@ def run_session(
     worker = threading.Thread(target=work, daemon=True, name=f"session-{session_id[:8]}")
     worker.start()
     worker.join(settings.session_timeout_seconds)
+    steps.close()  # its steps before the status the runner may still write
     if worker.is_alive():
         # FAILED first, then release an injected hang: released first, the agent could write
         # COMPLETED before the failure (seen on a loaded machine); a stuck model call is left

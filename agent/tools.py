@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,8 +30,10 @@ def journal_tool(
     *,
     fault: Fault | None = None,
     cancelled: threading.Event | None = None,
+    before_write: Callable[[], None] = lambda: None,
 ) -> Any:
-    """The ``journal`` tool for one session: the model gives a status, never a session id."""
+    """The ``journal`` tool for one session: the model gives a status, never a session id.
+    ``before_write`` runs before each status write (the agent's steps so far are written)."""
     cancelled = cancelled or threading.Event()
 
     @tool(name="journal")
@@ -45,6 +48,7 @@ def journal_tool(
             target = SessionStatus(status.strip().upper())
         except ValueError:
             return _error(f"unknown status {status!r}: use BUSY, COMPLETED or FAILED")
+        before_write()
         try:
             if fault is not None:
                 fault.before_journal_write()

@@ -46,9 +46,9 @@ def record_aws_calls(component: str, session: Any = None) -> bool:
     def log_call(params: dict[str, Any], model: Any, **_: Any) -> None:
         service = model.service_model
         prefix = service.signing_name or service.endpoint_prefix
-        named = {k: params[k] for k in RESOURCE_PARAMS if isinstance(params.get(k), str)}
-        record = {"component": component, "action": f"{prefix}:{model.name}", "params": named}
-        logger.info("%s<%s>", MARKER, json.dumps(record, sort_keys=True))
+        for action, named in actions(model.name, params):
+            record = {"component": component, "action": f"{prefix}:{action}", "params": named}
+            logger.info("%s<%s>", MARKER, json.dumps(record, sort_keys=True))
 
     # Its own level: the records must pass whatever level the host sets on the root logger
     # (Lambda's runtime may set WARNING); they reach the root's handlers all the same.
@@ -57,6 +57,31 @@ def record_aws_calls(component: str, session: Any = None) -> bool:
         "before-parameter-build", log_call, unique_id=f"contract.aws_calls.{component}"
     )
     return True
+
+
+# DynamoDB's transactions are no IAM action of their own: each action in one is authorised as
+# the operation it stands for (a Put as PutItem, ...), on its own table.
+TRANSACT_WRITE_ACTIONS: Final = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _named(params: dict[str, Any]) -> dict[str, str]:
+    return {k: params[k] for k in RESOURCE_PARAMS if isinstance(params.get(k), str)}
+
+
+def actions(operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    """The IAM actions one call needs, each with the parameters that name its resource."""
+    if operation != "TransactWriteItems":
+        return [(operation, _named(params))]
+    return [
+        (TRANSACT_WRITE_ACTIONS[kind], _named(action))
+        for item in params.get("TransactItems", [])
+        for kind, action in item.items()
+    ]
 
 
 def parse(lines: str) -> list[dict[str, Any]]:

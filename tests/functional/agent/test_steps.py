@@ -11,10 +11,11 @@ import pytest
 
 from agent.runner import run_session
 from agent.steps import StepRecorder
-from contract import EVENT_SORT_KEY_PREFIX
+from contract import EVENT_SORT_KEY_PREFIX, event_sort_key
 from harness.assertions import AgentStepMismatch, assert_agent_steps
 from harness.sessions import Session, step_from_item
 from harness.timeline import timeline_rows
+from tests.support.helpers import wait_for
 from tests.support.journal_items import MOTO_JOURNAL_TABLE as TABLE
 
 
@@ -86,15 +87,35 @@ def test_the_helper_says_what_it_saw(dynamodb, journal, initiated, make_settings
     assert "expected no failed step, saw tool journal" in message
 
 
-class _Refusing:
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
+class _Recording:
+    """A DynamoDB client double for the step writes: each request's step items, in order."""
 
+    def __init__(self) -> None:
+        self.requests: list[list[dict[str, Any]]] = []
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return [item for request in self.requests for item in request]
+
+    def put_item(self, **kwargs: Any) -> None:
+        self.requests.append([kwargs["Item"]])
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> None:  # noqa: N803
+        self.requests.append([action["Put"]["Item"] for action in TransactItems])
+
+
+class _Refusing(_Recording):
     def put_item(self, **kwargs: Any) -> None:
         from botocore.exceptions import ClientError
 
-        self.items.append(kwargs["Item"])
+        super().put_item(**kwargs)
         raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "PutItem")
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> None:  # noqa: N803
+        from botocore.exceptions import ClientError
+
+        super().transact_write_items(TransactItems)
+        raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "TransactWriteItems")
 
 
 def test_a_refused_step_write_does_not_fail_the_session(
@@ -113,16 +134,11 @@ def test_a_refused_step_write_does_not_fail_the_session(
 
 
 def test_steps_are_bounded_in_count_and_size():
-    class Recording:
-        items: list[dict[str, Any]] = []
-
-        def put_item(self, **kwargs: Any) -> None:
-            self.items.append(kwargs["Item"])
-
-    client = Recording()
+    client = _Recording()
     recorder = StepRecorder(client, TABLE, "s" * 36, max_steps=3)
     for index in range(10):
         recorder.write("2026-11-25T03:00:00.000Z", {"kind": "tool", "name": f"t{index}"})
+    recorder.close()
     assert len(client.items) == 4
     assert client.items[-1]["kind"] == {"S": "truncated"}
     assert [i["SK"]["S"][-4:] for i in client.items] == ["0000", "0001", "0002", "0003"]
@@ -132,3 +148,84 @@ def test_steps_are_bounded_in_count_and_size():
     summary = argument_summary({"text": "x" * 16_000, **{f"k{i}": i for i in range(20)}})
     assert len(summary) == 8
     assert len(summary["text"]) == 80
+
+
+class _StatusesSeeing:
+    """Moto's client, noting at each status write (UpdateItem) the step items already in the
+    journal, and each step write's size."""
+
+    def __init__(self, client: Any, session_id: str) -> None:
+        self._client = client
+        self._session_id = session_id
+        self.steps_before: list[tuple[str, int]] = []
+        self.step_writes: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def update_item(self, **kwargs: Any) -> Any:
+        status = kwargs["ExpressionAttributeValues"][":status"]["S"]
+        self.steps_before.append((status, len(_event_items(self._client, self._session_id))))
+        return self._client.update_item(**kwargs)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        if kwargs["Item"]["SK"]["S"].startswith(EVENT_SORT_KEY_PREFIX):
+            self.step_writes.append(1)
+        return self._client.put_item(**kwargs)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self.step_writes.append(len(kwargs["TransactItems"]))
+        return self._client.transact_write_items(**kwargs)
+
+
+def test_each_status_is_written_after_the_steps_before_it_which_are_written_together(
+    dynamodb, initiated, make_settings, monkeypatch
+):
+    # GIVEN a journal whose client sees each write, and no step written for waiting alone
+    from agent import steps as steps_module
+    from agent.journal import Journal
+
+    monkeypatch.setattr(steps_module, "FLUSH_AFTER_SECONDS", 600)
+    seeing = _StatusesSeeing(dynamodb, initiated)
+
+    # WHEN the scripted session runs
+    journal = Journal(TABLE, client=seeing)
+    assert run_session(initiated, "Summarise", make_settings(), journal=journal) == "COMPLETED"
+
+    # THEN BUSY came after the first model turn's step, COMPLETED after the five before it
+    assert seeing.steps_before == [("BUSY", 1), ("COMPLETED", 5)]
+    # AND the seven steps took three writes: the one before BUSY, the four before COMPLETED
+    # (one transaction), the two after it when the run ended
+    assert seeing.step_writes == [1, 4, 2]
+    assert len(_event_items(dynamodb, initiated)) == 7
+
+
+def test_a_step_waits_for_company_only_a_moment():
+    # GIVEN a step written, no status write and the run not ended (a long model turn next)
+    client = _Recording()
+    recorder = StepRecorder(client, TABLE, "s" * 36)
+    recorder.write("2026-11-25T03:00:00.000Z", {"kind": "model", "name": "m"})
+
+    # THEN it reaches the journal by itself (the live page shows it while the run goes on)
+    wait_for(lambda: client.items, 30, "the step written without a flush")
+    assert [i["name"] for i in client.items] == [{"S": "m"}]
+    recorder.close()
+    assert len(client.requests) == 1
+
+
+def test_a_step_whose_key_is_taken_is_left_out_and_the_others_written(dynamodb, caplog):
+    # GIVEN an item already at the key of one of three steps
+    at = "2026-11-25T03:00:00.000Z"
+    taken = event_sort_key(at, 1)
+    dynamodb.put_item(TableName=TABLE, Item={"PK": {"S": "s" * 36}, "SK": {"S": taken}})
+    recorder = StepRecorder(dynamodb, TABLE, "s" * 36)
+
+    # WHEN the three are written together
+    for index in range(3):
+        recorder.write(at, {"kind": "tool", "name": f"t{index}"})
+    recorder.close()
+
+    # THEN the other two are in the journal, the taken one unchanged and logged as not written
+    items = {i["SK"]: i.get("name") for i in _event_items(dynamodb, "s" * 36)}
+    assert items == {event_sort_key(at, 0): "t0", taken: None, event_sort_key(at, 2): "t2"}
+    assert "agent step not journaled" in caplog.text

@@ -59,6 +59,31 @@ def test_the_iam_prefix_is_the_services_signing_name(monkeypatch, caplog):
     ]
 
 
+def test_a_transaction_is_recorded_as_the_action_each_of_its_items_stands_for(monkeypatch, caplog):
+    # IAM authorises each action of a DynamoDB transaction as its own operation (a Put needs
+    # dynamodb:PutItem on its table); TransactWriteItems is no action a policy grants.
+    monkeypatch.setenv("RECORD_AWS_CALLS", "1")
+    session = _session()
+    record_aws_calls("agent", session)
+    client = session.client("dynamodb")
+    item = {"PK": {"S": "secret-session"}, "SK": {"S": "EVENT#1"}}
+    with caplog.at_level(logging.INFO, logger="aws_calls"), Stubber(client) as stubber:
+        stubber.add_response("transact_write_items", {})
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "journal", "Item": item}},
+                {"Put": {"TableName": "journal", "Item": item}},
+                {"ConditionCheck": {"TableName": "other", "Key": item, "ConditionExpression": "x"}},
+            ]
+        )
+    assert "secret-session" not in caplog.text
+    assert [(c["action"], c["params"]) for c in parse(caplog.text)] == [
+        ("dynamodb:PutItem", {"TableName": "journal"}),
+        ("dynamodb:PutItem", {"TableName": "journal"}),
+        ("dynamodb:ConditionCheckItem", {"TableName": "other"}),
+    ]
+
+
 def test_nothing_is_recorded_unless_asked(monkeypatch, caplog):
     monkeypatch.delenv("RECORD_AWS_CALLS", raising=False)
     session = _session()
