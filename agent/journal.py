@@ -17,7 +17,13 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from contract import ALLOWED_PREVIOUS, PARTITION_KEY, SessionStatus, journal_key
+from contract import (
+    ALLOWED_PREVIOUS,
+    PARTITION_KEY,
+    TERMINAL_STATUSES,
+    SessionStatus,
+    journal_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,12 @@ class Journal:
             raise ValueError("the journal table name is empty: set JOURNAL_TABLE_NAME")
         self.table_name = table_name
         self.client = client or boto3.client("dynamodb")
+        self._ended: dict[str, str] = {}  # session -> the terminal status this journal wrote
+
+    def ended_as(self, session_id: str) -> str | None:
+        """The terminal status this journal moved the session to (or found it already in),
+        if it did: final, as no status leaves a terminal one, so it needs no read."""
+        return self._ended.get(session_id)
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(
@@ -123,9 +135,13 @@ class Journal:
         except ClientError as failure:
             if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            return self._refused(session_id, target, failure)
-        logger.info("session_id=<%s>, status=<%s> | journal updated", session_id, target)
-        return True
+            moved = self._refused(session_id, target, failure)
+        else:
+            moved = True
+            logger.info("session_id=<%s>, status=<%s> | journal updated", session_id, target)
+        if target in TERMINAL_STATUSES:
+            self._ended[session_id] = target.value
+        return moved
 
     def _refused(self, session_id: str, target: SessionStatus, failure: ClientError) -> bool:
         """Explain a failed condition: an idempotent repeat, a missing item, or illegal."""

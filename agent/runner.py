@@ -71,6 +71,8 @@ def record_failure(journal: Journal, session_id: str, reason: str) -> None:
 
 
 def _final_status(journal: Journal, session_id: str) -> str | None:
+    if ended := journal.ended_as(session_id):  # its own terminal write: no read needed
+        return ended
     try:
         item = journal.get(session_id) or {}
     except (ClientError, BotoCoreError) as error:

@@ -238,3 +238,34 @@ def test_the_scripted_model_decides_from_the_conversation_alone(journal, initiat
             )
         else:
             assert block["text"] == turn
+
+
+class _CountingReads:
+    def __init__(self, client):
+        self._client = client
+        self.reads = 0
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def get_item(self, **kwargs):
+        self.reads += 1
+        return self._client.get_item(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("fault", "final"), [(None, "COMPLETED"), (Fault.CRASH, "FAILED")], ids=["completed", "crash"]
+)
+def test_a_session_the_agent_ended_itself_is_not_read_back(
+    dynamodb, initiated, make_settings, fault, final
+):
+    # GIVEN a journal whose reads are counted
+    counting = _CountingReads(dynamodb)
+    journal = Journal(TABLE, client=counting)
+
+    # WHEN the run ends with a terminal status the agent (or the runner) wrote itself
+    assert run_session(initiated, "Summarise", make_settings(), fault, journal=journal) == final
+
+    # THEN its final status came from that write: no read (a terminal status never changes)
+    assert counting.reads == 0
+    assert Journal(TABLE, client=dynamodb).get(initiated)["status"] == final
