@@ -105,6 +105,7 @@ class StepRecorder(HookProvider):
         self.max_steps = max_steps
         self.clock = clock
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # a flush returns once every step it saw is written
         self._written = 0
         self._pending: list[dict[str, Any]] = []
         self._timer: threading.Timer | None = None
@@ -200,14 +201,16 @@ class StepRecorder(HookProvider):
 
     def flush(self) -> None:
         """Write every step waiting (before a status write, so the journal never shows a
-        status without the steps that led to it)."""
-        with self._lock:
-            items, self._pending = self._pending, []
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-        for start in range(0, len(items), MAX_TRANSACTION_ITEMS):
-            self._write_items(items[start : start + MAX_TRANSACTION_ITEMS])
+        status without the steps that led to it; a flush the timer began meanwhile is waited
+        for)."""
+        with self._flushing:
+            with self._lock:
+                items, self._pending = self._pending, []
+                timer, self._timer = self._timer, None
+            if timer is not None:
+                timer.cancel()
+            for start in range(0, len(items), MAX_TRANSACTION_ITEMS):
+                self._write_items(items[start : start + MAX_TRANSACTION_ITEMS])
 
     def close(self) -> None:
         """The run has ended: what waits is written now, a late step (a stuck model call's)

@@ -229,3 +229,36 @@ def test_a_step_whose_key_is_taken_is_left_out_and_the_others_written(dynamodb, 
     items = {i["SK"]: i.get("name") for i in _event_items(dynamodb, "s" * 36)}
     assert items == {event_sort_key(at, 0): "t0", taken: None, event_sort_key(at, 2): "t2"}
     assert "agent step not journaled" in caplog.text
+
+
+def test_a_status_write_waits_for_the_steps_a_timer_is_writing(monkeypatch):
+    # GIVEN a step whose timed write is under way (the client holds it)
+    import threading
+
+    from agent import steps as steps_module
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Holding(_Recording):
+        def put_item(self, **kwargs: Any) -> None:
+            entered.set()
+            release.wait(60)
+            super().put_item(**kwargs)
+
+    monkeypatch.setattr(steps_module, "FLUSH_AFTER_SECONDS", 0.01)
+    client = Holding()
+    recorder = StepRecorder(client, TABLE, "s" * 36)
+    recorder.write("2026-11-25T03:00:00.000Z", {"kind": "model", "name": "m"})
+    assert entered.wait(30), "the timer never wrote the step"
+
+    # WHEN the journal tool flushes before its status write
+    before_status = threading.Thread(target=recorder.flush)
+    before_status.start()
+
+    # THEN the flush returns only once that step is written
+    before_status.join(0.5)
+    assert before_status.is_alive(), "the status would have gone before the step being written"
+    release.set()
+    before_status.join(30)
+    assert not before_status.is_alive()
+    assert [i["name"] for i in client.items] == [{"S": "m"}]
