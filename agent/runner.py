@@ -40,7 +40,8 @@ def build_agent(
     steps: StepRecorder | None = None,
 ) -> Agent:
     # Each model turn and tool call, journaled beside the session (the timeline shows them),
-    # each status written after the steps that led to it.
+    # each status written after the steps that led to it; whoever runs the agent closes
+    # ``steps`` when the run ends (its last steps are written then, else a moment later).
     steps = steps or StepRecorder(journal.client, journal.table_name, session_id)
     journal_update = journal_tool(
         journal, session_id, fault=fault, cancelled=cancelled, before_write=steps.flush

@@ -15,6 +15,7 @@ from agent.journal import Journal
 from agent.models.factory import build_model
 from agent.runner import build_agent, run_session
 from agent.server import InvalidInvocation, parse_invocation
+from agent.steps import StepRecorder
 from agent.testing.faults import Fault
 from agent.testing.scripted_model import ScriptedModel
 from agent.tools import text_digest
@@ -27,8 +28,10 @@ def _history(journal, session_id):
 
 
 def test_scripted_model_drives_the_real_agent_tool_loop(journal, initiated, make_settings):
-    agent = build_agent(journal, initiated, make_settings())
+    steps = StepRecorder(journal.client, journal.table_name, initiated)
+    agent = build_agent(journal, initiated, make_settings(), steps=steps)
     result = agent("Summarise the quarterly cost report")
+    steps.close()  # the last steps written now, while the test's DynamoDB is there
     # The real loop ran three tool calls: journal BUSY, analyze_text, journal COMPLETED.
     tool_calls = [
         block["toolUse"]["name"]
