@@ -37,6 +37,9 @@ TARGETS: dict[str, float] = {
 }
 # Which emulator's column the targets and the ratio's numerator are.
 SUBJECT = "localstack"
+# /proc/vmstat's count of file pages read back after their eviction from the page cache.
+REFAULTS = "workingset_refault_file"
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 def flatten(figures: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
@@ -127,8 +130,51 @@ def compare(
     return rows
 
 
-def machine() -> dict[str, object]:
-    """What the figures were measured on."""
+@dataclass(frozen=True)
+class Activity:
+    """The whole machine's counters: CPU time its processes used (user, nice, system, irq,
+    softirq) and file pages read back into the page cache after their eviction. A bench's
+    figures are read beside their growth during it: on a shared VM both vary from hour to
+    hour (the same suite took 65 s, then 100 s, as the VM's page cache kept being evicted)."""
+
+    busy_cpu_seconds: float
+    page_cache_refaults: int | None
+
+
+def activity(stat: str, vmstat: str, ticks_per_second: int) -> Activity:
+    """The counters from the text of /proc/stat and /proc/vmstat."""
+    cpu = next(line.split()[1:] for line in stat.splitlines() if line.startswith("cpu "))
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in cpu[:7])
+    refaults = next(
+        (int(line.split()[1]) for line in vmstat.splitlines() if line.startswith(REFAULTS + " ")),
+        None,
+    )
+    busy = (user + nice + system + irq + softirq) / ticks_per_second
+    return Activity(busy_cpu_seconds=busy, page_cache_refaults=refaults)
+
+
+def machine_activity() -> Activity | None:
+    """This machine's counters now (None where /proc does not have them)."""
+    try:
+        with open("/proc/stat") as stat, open("/proc/vmstat") as vmstat:
+            return activity(stat.read(), vmstat.read(), os.sysconf("SC_CLK_TCK"))
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def activity_during(before: Activity | None, after: Activity | None) -> dict[str, float]:
+    """What the machine did between two readings: busy CPU-s, page cache read again (MB)."""
+    if before is None or after is None:
+        return {}
+    during = {"busy_cpu_s": round(after.busy_cpu_seconds - before.busy_cpu_seconds, 1)}
+    if before.page_cache_refaults is not None and after.page_cache_refaults is not None:
+        pages = after.page_cache_refaults - before.page_cache_refaults
+        during["page_cache_refaulted_mb"] = round(pages * PAGE_BYTES / 1e6, 1)
+    return during
+
+
+def machine(during: Mapping[str, float] | None = None) -> dict[str, object]:
+    """What the figures were measured on, and what the machine did meanwhile."""
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=REPO_ROOT,
@@ -143,6 +189,7 @@ def machine() -> dict[str, object]:
         "load_average_1m": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        **(during or {}),
     }
 
 

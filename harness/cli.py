@@ -507,11 +507,16 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     if args.child:  # one emulator's figures for a parent bench: no table
         bench.run(settings, options, output=args.output, report=report)
         return 0
+    before = bench_report.machine_activity()
     by_emulator = bench.measure(settings, options, emulators=args.emulators, report=report)
     rows = bench_report.compare(by_emulator)
-    about = bench_report.machine()
+    about = bench_report.machine(
+        bench_report.activity_during(before, bench_report.machine_activity())
+    )
     emulators = list(by_emulator)
     on = f"{about['commit']} · {about['cpus']} CPUs · load {about['load_average_1m']}"
+    if "page_cache_refaulted_mb" in about:  # a VM evicting its page cache runs slower
+        on += f" · {about['page_cache_refaulted_mb']} MB of page cache read again"
     table = Table(title=f"make bench · {on}", title_justify="left")
     table.add_column("figure")
     for emulator in emulators:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness import bench_report
 from harness.bench import (
     SessionTiming,
     burst_figures,
@@ -247,3 +248,31 @@ def test_bad_bench_options_are_usage_errors(arguments, capsys):
 
     assert exit.value.code == 2
     assert "expected" in capsys.readouterr().err
+
+
+STAT = """cpu  1000 200 300 9000 50 7 3 11 0 0
+cpu0 500 100 150 4500 25 3 2 5 0 0
+intr 12345
+"""
+VMSTAT = """nr_free_pages 100
+workingset_refault_anon 0
+workingset_refault_file 2000
+pgfault 99
+"""
+
+
+def test_the_machines_activity_is_read_from_proc_stat_and_vmstat():
+    # busy: user + nice + system + irq + softirq (not idle, iowait, steal), in ticks of 1/100 s
+    assert bench_report.activity(STAT, VMSTAT, 100) == bench_report.Activity(15.1, 2000)
+    assert bench_report.activity(STAT, "nr_free_pages 1\n", 100).page_cache_refaults is None
+
+
+def test_what_the_machine_did_during_a_bench_goes_with_its_figures():
+    before = bench_report.Activity(100.0, 1000)
+    after = bench_report.Activity(250.04, 1000 + 2_000_000 // bench_report.PAGE_BYTES)
+    during = bench_report.activity_during(before, after)
+    assert during == {"busy_cpu_s": 150.0, "page_cache_refaulted_mb": 2.0}
+    assert bench_report.activity_during(before, bench_report.Activity(101.0, None)) == {
+        "busy_cpu_s": 1.0
+    }
+    assert bench_report.activity_during(None, after) == {}
