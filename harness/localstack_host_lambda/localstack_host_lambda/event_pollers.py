@@ -14,14 +14,13 @@ as it is.)
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from localstack.runtime import hooks
 
-from localstack_host_lambda.footprint import BodyRunner, ModuleBodyWrapped
+from localstack_host_lambda.footprint import once_loaded
 
 EVENT_MANAGER = "localstack.services.lambda_.invocation.event_manager"
 
@@ -49,19 +48,7 @@ def _patch(module: ModuleType) -> None:
     manager.stop = queue_shut_first(manager.stop)
 
 
-def _patched_once_run(run_body: BodyRunner) -> BodyRunner:
-    def exec_module(module: ModuleType) -> None:
-        run_body(module)
-        _patch(module)
-
-    return exec_module
-
-
 @hooks.on_runtime_create()
 def wake_event_pollers_to_stop() -> None:
     """Before LocalStack loads its Lambda provider (on Lambda's first request)."""
-    module = sys.modules.get(EVENT_MANAGER)
-    if module is not None:
-        _patch(module)
-    else:
-        sys.meta_path.insert(0, ModuleBodyWrapped(EVENT_MANAGER, _patched_once_run))
+    once_loaded(EVENT_MANAGER, _patch)

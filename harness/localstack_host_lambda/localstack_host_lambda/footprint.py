@@ -260,6 +260,24 @@ class ModuleBodyWrapped(importlib.abc.MetaPathFinder):
         return spec_with_body_wrapped(fullname, path, self.wrap)
 
 
+def once_loaded(name: str, patch: Callable[[ModuleType], None]) -> None:
+    """``patch(module)`` for the module ``name``: now if it is loaded, else as soon as its body
+    has run (before anything imports from it)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        patch(module)
+        return
+
+    def body_then_patch(run_body: BodyRunner) -> BodyRunner:
+        def exec_module(module: ModuleType) -> None:
+            run_body(module)
+            patch(module)
+
+        return exec_module
+
+    sys.meta_path.insert(0, ModuleBodyWrapped(name, body_then_patch))
+
+
 def _offerings_deferred(run_body: BodyRunner) -> BodyRunner:
     """Moto's EC2 instance types module with its offerings deferred: while its body runs,
     moto's ``load_resource`` gives an empty list for an offerings file (the module tags each

@@ -8,13 +8,12 @@ its large objects into. Here the provider's module gets the instance's own tempo
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from types import ModuleType
 
 from localstack.runtime import hooks
 
-from localstack_host_lambda.footprint import BodyRunner, ModuleBodyWrapped
+from localstack_host_lambda.footprint import once_loaded
 
 S3_PROVIDER = "localstack.services.s3.provider"
 
@@ -23,22 +22,12 @@ def instance_storage() -> str:
     return os.path.join(tempfile.gettempdir(), "localstack-s3-storage")
 
 
-def _storage_in_instance(run_body: BodyRunner) -> BodyRunner:
-    """The provider's module, then its storage pointed at the instance's folder (before any
-    provider is made: LocalStack makes it at S3's first request)."""
-
-    def exec_module(module: ModuleType) -> None:
-        run_body(module)
-        module.DEFAULT_S3_TMP_DIR = instance_storage()  # type: ignore[attr-defined]
-
-    return exec_module
+def _storage_in_instance(provider: ModuleType) -> None:
+    """Before any provider is made (LocalStack makes it at S3's first request)."""
+    provider.DEFAULT_S3_TMP_DIR = instance_storage()  # type: ignore[attr-defined]
 
 
 @hooks.on_runtime_create()
 def keep_s3_storage_in_instance() -> None:
     """Before LocalStack loads its S3 provider (on S3's first request)."""
-    provider = sys.modules.get(S3_PROVIDER)
-    if provider is not None:
-        provider.DEFAULT_S3_TMP_DIR = instance_storage()  # type: ignore[attr-defined]
-    else:
-        sys.meta_path.insert(0, ModuleBodyWrapped(S3_PROVIDER, _storage_in_instance))
+    once_loaded(S3_PROVIDER, _storage_in_instance)
