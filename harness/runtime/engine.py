@@ -29,7 +29,7 @@ from typing import IO
 
 from harness import commands
 from harness.errors import HarnessError
-from harness.runtime.processes import live_pid
+from harness.runtime.processes import live_pid, rotate_if_large
 from harness.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -212,6 +212,7 @@ class Engine:
             command += ["--mtu", str(mtu)]
         self.report(f"starting a private Docker engine (socket {self.socket}, log {self.log_file})")
         started = time.monotonic()
+        rotate_if_large(self.log_file)
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
                 command,

@@ -31,6 +31,11 @@ ORPHAN_GRACE = 2.0
 # Each service's logs of stopped instances kept beside the running ones' (the most recent):
 # a runtime on other ports (a test's own, a bench's) leaves its log, ~50 per make test.
 KEPT_LOGS = 10
+# A service's log is appended to across its starts (what it said before a restart stays), but
+# the runtime `make up` and every make test start on the fixed ports lives on: its LocalStack
+# and agent logs grew by ~2 MB a make test, 52 MB after a day, and each trigger and watch read
+# the whole emulator log (see rotate_if_large).
+LOG_ROTATE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class ManagedProcess:
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         env = {k: os.environ[k] for k in self.spec.inherit_env if k in os.environ}
         env.update(self.spec.env)
+        rotate_if_large(self.log_file)
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
                 self.spec.command,
@@ -80,7 +86,8 @@ class ManagedProcess:
 
     def _prune_logs(self) -> None:
         """Remove this service's logs of stopped instances on other ports but the
-        ``KEPT_LOGS`` most recent; a running instance's log (its pid file is there) stays."""
+        ``KEPT_LOGS`` most recent (each with its previous log); a running instance's log (its
+        pid file is there) stays."""
         stopped = [
             log
             for log in self.log_file.parent.glob(f"{self.spec.name}-*.log")
@@ -89,7 +96,9 @@ class ManagedProcess:
             and log != self.log_file
             and not log.with_suffix(".pid").exists()
         ]
-        recently_used.prune(stopped, KEPT_LOGS)
+        for log in recently_used.prune(stopped, KEPT_LOGS):
+            with contextlib.suppress(FileNotFoundError):
+                previous_log(log).unlink()
 
     def exited_early(self) -> bool:
         """True once a started process has died (its pid file names a dead pid)."""
@@ -115,6 +124,19 @@ class ManagedProcess:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return ""
+
+
+def rotate_if_large(log: Path) -> None:
+    """Before a start that appends to ``log``: past ``LOG_ROTATE_BYTES`` it is moved aside as
+    its previous log (replacing the one before), so the start begins a new one."""
+    with contextlib.suppress(FileNotFoundError):
+        if log.stat().st_size > LOG_ROTATE_BYTES:
+            log.replace(previous_log(log))
+
+
+def previous_log(log: Path) -> Path:
+    """Where ``<name>.log`` goes when it is rotated: ``<name>.previous.log``."""
+    return log.with_suffix(".previous.log")
 
 
 def _instance(path: Path) -> tuple[str, int] | None:
