@@ -33,8 +33,8 @@ ORPHAN_GRACE = 2.0
 KEPT_LOGS = 10
 # A service's log is appended to across its starts (what it said before a restart stays), but
 # the runtime `make up` and every make test start on the fixed ports lives on: its LocalStack
-# and agent logs grew by ~2 MB a make test, 52 MB after a day, and each trigger and watch read
-# the whole emulator log (see rotate_if_large).
+# and agent logs grew by ~2 MB a make test, 52 MB after five hours of work, and each trigger
+# and watch read the whole emulator log (see rotate_if_large).
 LOG_ROTATE_BYTES = 4 * 1024 * 1024
 
 

@@ -2,7 +2,7 @@
 .runtime/run (each runtime a test or a bench starts on free ports left one: ~50 per make
 test, hundreds in a checkout used every day), but never removes a running instance's log; and
 it keeps its own log from growing without end (the runtime on the fixed ports lives on: its
-LocalStack and agent logs were 52 MB after a day of make test)."""
+LocalStack and agent logs were 52 MB after five hours of make test runs)."""
 
 from __future__ import annotations
 
