@@ -1,7 +1,8 @@
 """LocalStack answers CloudFormation's stack operations once they are done (the project's
 plug-in, stack_operations.py), so a client's first look finds the stack stable: the CDK CLI
 looked again only 5 s later. The operations themselves are unchanged: real resources, the
-usual states and events."""
+usual states and events. And an update applies the tags it names, as on AWS (stack_tags.py):
+the harness's deploy skip reads the fingerprint tag each deploy writes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 
 def _template(retention: int) -> str:
@@ -20,6 +22,15 @@ def _template(retention: int) -> str:
 
 def _status(cloudformation: Any, stack: str) -> str:
     return str(cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"])
+
+
+def _tags(cloudformation: Any, stack: str) -> dict[str, str]:
+    tags = cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Tags", [])
+    return {tag["Key"]: tag["Value"] for tag in tags}
+
+
+def _tagged(value: str) -> list[dict[str, str]]:
+    return [{"Key": "fingerprint", "Value": value}]
 
 
 @pytest.fixture
@@ -60,5 +71,28 @@ def test_an_executed_change_set_answers_with_the_stack_stable(cloudformation):
         assert _status(cloudformation, name) == "CREATE_COMPLETE"
         events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
         assert {"CREATE_IN_PROGRESS", "CREATE_COMPLETE"} <= {e["ResourceStatus"] for e in events}
+    finally:
+        cloudformation.delete_stack(StackName=name)
+
+
+def test_an_update_applies_its_tags_even_when_nothing_else_changes(cloudformation):
+    name = f"ops-{uuid.uuid4().hex[:8]}"
+    cloudformation.create_stack(StackName=name, TemplateBody=_template(600), Tags=_tagged("a"))
+    try:
+        # WHEN an update changes the template and the tag
+        cloudformation.update_stack(StackName=name, TemplateBody=_template(900), Tags=_tagged("b"))
+        # THEN the stack has the new tag
+        assert _tags(cloudformation, name) == {"fingerprint": "b"}
+
+        # WHEN one changes only the tag: an update of the tags, not "No updates"
+        cloudformation.update_stack(StackName=name, TemplateBody=_template(900), Tags=_tagged("c"))
+        assert _tags(cloudformation, name) == {"fingerprint": "c"}
+        assert _status(cloudformation, name) == "UPDATE_COMPLETE"
+
+        # WHEN one changes nothing, with the same tags or none: nothing to do, the tags stay
+        for same in ({"Tags": _tagged("c")}, {}):
+            with pytest.raises(ClientError, match="No updates are to be performed"):
+                cloudformation.update_stack(StackName=name, TemplateBody=_template(900), **same)
+        assert _tags(cloudformation, name) == {"fingerprint": "c"}
     finally:
         cloudformation.delete_stack(StackName=name)
