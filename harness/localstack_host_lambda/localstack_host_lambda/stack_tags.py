@@ -47,7 +47,8 @@ def tags_applied(
                 raise
             stack.tags = tags
             return {"StackId": stack.stack_id}
-        stack_named(provider, context, answer["StackId"]).tags = tags
+        if (updated := stack_named(provider, context, answer["StackId"])) is not None:
+            updated.tags = tags
         return answer
 
     return update_stack_applying_tags
