@@ -55,12 +55,13 @@ def tags_applied(
 
 
 def _patch(provider: ModuleType) -> None:
-    def stack_named(cloudformation: Any, context: Any, name: str) -> Any:
-        """As UpdateStack finds it: by ARN, else the one active stack of that name."""
+    def stack_named(instance: Any, context: Any, name: str) -> Any:
+        """As UpdateStack finds it (``instance``: the provider serving the request): by ARN,
+        else the one active stack of that name."""
         stacks = provider.get_cloudformation_store(context.account_id, context.region).stacks_v2
         if name in stacks:
             return stacks[name]
-        active = cloudformation._stack_status_is_active
+        active = instance._stack_status_is_active
         named = [s for s in stacks.values() if s.stack_name == name and active(s.status)]
         return named[0] if len(named) == 1 else None
 
