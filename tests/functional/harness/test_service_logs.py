@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from harness.runtime import processes
 from harness.runtime.processes import KEPT_LOGS, ManagedProcess, ProcessSpec
+from harness.settings import REPO_ROOT
 
 
 def _log(run_dir: Path, name: str, age_seconds: float) -> Path:
@@ -74,3 +77,27 @@ def test_a_start_appends_to_its_log_until_it_outgrows_the_limit_then_begins_a_ne
     ManagedProcess(_spec(), tmp_path).start()
     assert previous.read_text() == "x" * 101
     assert log.read_text() == ""
+
+
+def test_make_logs_names_a_services_earlier_log_beside_its_log(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    earlier = run_dir / "localstack-4566.previous.log"
+    earlier.write_text("a line from before the log was moved aside\n")
+    env = {**os.environ, "HARNESS_RUNTIME_DIR": str(tmp_path), "HARNESS_RUNTIME": "host"}
+    env.pop("AWS_ENDPOINT_URL", None)
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "harness", "logs"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+    lines = [" ".join(line.split()) for line in shown.splitlines()]
+    localstack = lines.index(f"localstack {run_dir / 'localstack-4566.log'}")
+    assert lines[localstack + 1] == f"{earlier} (its earlier lines)"
+    assert not any("agent-8080.previous.log" in line for line in lines)  # none for the agent
