@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from harness.runtime import processes
 from harness.runtime.processes import KEPT_LOGS, ManagedProcess, ProcessSpec
-from harness.settings import REPO_ROOT
+from tests.support.helpers import run_harness
 
 
 def _log(run_dir: Path, name: str, age_seconds: float) -> Path:
@@ -87,16 +85,10 @@ def test_make_logs_names_a_services_earlier_log_beside_its_log(tmp_path: Path) -
     env = {**os.environ, "HARNESS_RUNTIME_DIR": str(tmp_path), "HARNESS_RUNTIME": "host"}
     env.pop("AWS_ENDPOINT_URL", None)
 
-    shown = subprocess.run(
-        [sys.executable, "-m", "harness", "logs"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    done = run_harness("logs", env=env, timeout=60)
 
+    assert done.returncode == 0, done.stdout + done.stderr
+    shown = done.stdout
     lines = [" ".join(line.split()) for line in shown.splitlines()]
     localstack = lines.index(f"localstack {run_dir / 'localstack-4566.log'}")
     assert lines[localstack + 1] == f"{earlier} (its earlier lines)"
