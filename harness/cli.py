@@ -170,13 +170,14 @@ def print_other_instances(runtime: HostRuntime) -> None:
 
 @command("logs")
 def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
-    from harness.runtime import select_runtime
+    from harness.runtime import HostRuntime, select_runtime
     from harness.runtime.processes import previous_log
 
-    for name, where in select_runtime(settings, report).log_files().items():
+    runtime = select_runtime(settings, report)
+    for name, where in runtime.log_files().items():
         console().print(f"{name:<18} {where}")
-        # Host mode: a log over 4 MB was moved aside at a start (the lines before it are there).
-        if where.endswith(".log") and (earlier := previous_log(Path(where))).exists():
+        # Host mode: a log a start moved aside (rotate_if_large) holds the lines before it.
+        if isinstance(runtime, HostRuntime) and (earlier := previous_log(Path(where))).exists():
             console().print(f"{'':<18} {earlier} (its earlier lines)")
     return 0
 
