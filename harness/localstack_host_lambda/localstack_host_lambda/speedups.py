@@ -32,9 +32,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
 from localstack.runtime import hooks
+
+from localstack_host_lambda.footprint import once_loaded
 
 CACHED_DEFINITIONS = 64  # state machine definitions (each: its parsed components)
 CACHED_OPERATIONS = 256  # service integrations' operation models (service, action)
@@ -43,14 +46,26 @@ CACHED_ROLES = 256  # assumed-role client factories (LocalStack keeps 256 client
 # for 12-hour credentials; an environment may live on well after it started).
 ENVIRONMENT_CREDENTIALS_SECONDS = 3600.0
 
+# The Step Functions modules the patches apply to, each as soon as it is loaded: importing them
+# at the start (~0.3 CPU-s, the ANTLR lexer and parser among them) is work for the runtimes
+# that never run a state machine, as the tests' own LocalStacks for up and down.
+_SFN = "localstack.services.stepfunctions"
+RESULT_PATH = f"{_SFN}.asl.component.common.path.result_path"
+JSON_PATH = f"{_SFN}.asl.utils.json_path"
+EXECUTION_WORKER = f"{_SFN}.backend.execution_worker"
+STATE_TASK_SERVICE = (
+    f"{_SFN}.asl.component.state.state_execution.state_task.service.state_task_service"
+)
+
 
 @hooks.on_infra_start()
 def cache_jsonpath_parsing() -> None:
-    from localstack.services.stepfunctions.asl.component.common.path import result_path
-    from localstack.services.stepfunctions.asl.utils import json_path
+    for name in (RESULT_PATH, JSON_PATH):
+        once_loaded(name, _parse_cached)
 
-    json_path.parse = lru_cache(maxsize=4096)(json_path.parse)
-    result_path.parse = lru_cache(maxsize=4096)(result_path.parse)
+
+def _parse_cached(module: Any) -> None:
+    module.parse = lru_cache(maxsize=4096)(module.parse)
 
 
 def assign_heap_keys(root: Any) -> None:
@@ -83,28 +98,33 @@ def assign_heap_keys(root: Any) -> None:
 
 @hooks.on_infra_start()
 def cache_state_machine_programs() -> None:
-    from localstack.services.stepfunctions.asl.parse.asl_parser import AmazonStateLanguageParser
-    from localstack.services.stepfunctions.backend.execution_worker import ExecutionWorker
+    once_loaded(EXECUTION_WORKER, _programs_cached)
 
+
+def _programs_cached(module: ModuleType) -> None:
     @lru_cache(maxsize=CACHED_DEFINITIONS)
     def program_for(definition: str) -> Any:
+        from localstack.services.stepfunctions.asl.parse.asl_parser import (
+            AmazonStateLanguageParser,
+        )
+
         program = AmazonStateLanguageParser.parse(definition)[0]
         assign_heap_keys(program)
         return program
 
-    def entrypoint(self: ExecutionWorker) -> Any:
+    def entrypoint(self: Any) -> Any:
         return program_for(self._evaluation_details.state_machine_details.definition)
 
-    ExecutionWorker._get_evaluation_entrypoint = entrypoint
+    module.ExecutionWorker._get_evaluation_entrypoint = entrypoint
 
 
 @hooks.on_infra_start()
 def cache_operation_models() -> None:
-    from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.service import (  # noqa: E501
-        state_task_service,
-    )
+    once_loaded(STATE_TASK_SERVICE, _operation_models_cached)
 
-    service = state_task_service.StateTaskService
+
+def _operation_models_cached(module: ModuleType) -> None:
+    service = module.StateTaskService
     service._get_boto_operation_model = staticmethod(
         lru_cache(maxsize=CACHED_OPERATIONS)(service._get_boto_operation_model)
     )

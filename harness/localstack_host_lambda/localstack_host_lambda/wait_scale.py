@@ -29,9 +29,14 @@ from typing import Any, Protocol
 
 from localstack.runtime import hooks
 
+from localstack_host_lambda.footprint import once_loaded
+
 LOG = logging.getLogger(__name__)
 
 WAIT_SCALE_ENV = "HARNESS_SFN_WAIT_SCALE"
+WAIT_FUNCTION = (
+    "localstack.services.stepfunctions.asl.component.state.state_wait.wait_function.wait_function"
+)
 
 
 class Execution(Protocol):
@@ -111,11 +116,8 @@ def scale_wait_states() -> None:
         return
     if scale == 1:
         return
-    from localstack.services.stepfunctions.asl.component.state.state_wait.wait_function import (
-        wait_function,
-    )
-
-    patch_wait_function(wait_function.WaitFunction, scale)
+    # when Step Functions is first used, not at the start (speedups.py says why)
+    once_loaded(WAIT_FUNCTION, lambda module: patch_wait_function(module.WaitFunction, scale))
     LOG.info(
         "Step Functions Wait states last %g of their duration, more while several"
         " executions wait (%s=%g, set by the harness)",

@@ -43,6 +43,11 @@ class StateTaskService:
         return object()
 
 
+def once_loaded(name, patch):
+    """The plug-in's once_loaded for a module already loaded (here: every stand-in)."""
+    patch(sys.modules[name])
+
+
 @pytest.fixture
 def speedups(monkeypatch):
     """The module with stand-ins for the LocalStack modules it imports (LocalStack lives in its
@@ -52,11 +57,13 @@ def speedups(monkeypatch):
     modules = {
         "localstack": types.SimpleNamespace(),
         "localstack.runtime": types.SimpleNamespace(hooks=hooks),
+        "localstack_host_lambda": types.SimpleNamespace(),
+        "localstack_host_lambda.footprint": types.SimpleNamespace(once_loaded=once_loaded),
         "localstack.services.stepfunctions.asl.component.eval_component": component,
     }
     service_package = "localstack.services.stepfunctions.asl.component.state.state_execution"
-    modules[f"{service_package}.state_task.service"] = types.SimpleNamespace(
-        state_task_service=types.SimpleNamespace(StateTaskService=StateTaskService)
+    modules[f"{service_package}.state_task.service.state_task_service"] = types.SimpleNamespace(
+        StateTaskService=StateTaskService
     )
     for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, module)

@@ -73,6 +73,10 @@ def plugin(monkeypatch):
         "localstack.runtime": types.SimpleNamespace(
             hooks=types.SimpleNamespace(on_infra_start=lambda: lambda function: function)
         ),
+        "localstack_host_lambda": types.SimpleNamespace(),
+        "localstack_host_lambda.footprint": types.SimpleNamespace(
+            once_loaded=lambda name, patch: patch(sys.modules[name])  # as for a loaded module
+        ),
         "localstack.services.stepfunctions.asl.component.state.state_wait.wait_function": (
             types.SimpleNamespace(wait_function=wait_module)
         ),
