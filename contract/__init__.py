@@ -93,8 +93,10 @@ ALLOWED_PREVIOUS: Final[dict[SessionStatus, tuple[SessionStatus, ...]]] = {
 ENV_JOURNAL_TABLE_NAME: Final = "JOURNAL_TABLE_NAME"
 ENV_AGENT_RUNTIME_ARN: Final = "AGENT_RUNTIME_ARN"
 ENV_MAX_TASK_CHARS: Final = "MAX_TASK_CHARS"
-# Locally, where the invoker's bedrock-agentcore client goes (the AgentCore stand-in).
+# Locally, where the invoker's bedrock-agentcore client goes (the AgentCore stand-in): the
+# local stage's stack parameter of that name, which the harness sets at each deploy.
 ENV_AGENTCORE_ENDPOINT: Final = "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE"
+AGENTCORE_ENDPOINT_PARAMETER: Final = "AgentCoreEndpoint"
 # The agent's (set by the CDK stack on AgentCore Runtime, by the harness locally).
 ENV_AGENT_MODEL: Final = "AGENT_MODEL"
 ENV_BEDROCK_MODEL_ID: Final = "BEDROCK_MODEL_ID"
@@ -118,6 +120,7 @@ INVOKER_MAX_ATTEMPTS: Final = 2
 INVOKER_SDK_LOG: Final = "invoker_sdk="
 
 __all__ = [
+    "AGENTCORE_ENDPOINT_PARAMETER",
     "ALLOWED_PREVIOUS",
     "DEFAULT_BEDROCK_MODEL_ID",
     "DEFAULT_MAX_TASK_CHARS",

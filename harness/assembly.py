@@ -9,9 +9,9 @@ infra/cdk.out``) instead of running the app again. Any other CDK command of this
 forgets the key first, so an assembly is never reused for inputs it was not made from.
 
 infra/cdk.out holds one synth; a copy of the last few is kept under .runtime/assemblies/<key>.
-Deploys with other contexts take turns in one checkout (`make test`'s host and docker tiers:
-the stand-in's URL differs), so each reuses its own synth instead of synthesizing again after
-the other.
+Deploys with other contexts take turns in one checkout (a demo's time budget, then the tests'),
+so each reuses its own synth instead of synthesizing again after the other. (The stand-in's
+URL, which differs between runtimes, is a stack parameter, not context: deploy.parameter_args.)
 """
 
 from __future__ import annotations

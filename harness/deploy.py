@@ -17,6 +17,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
+from contract import AGENTCORE_ENDPOINT_PARAMETER
 from harness import (
     assembly,
     aws,
@@ -164,10 +165,6 @@ def context_args(settings: Settings, runtime_mode: str, extra: dict[str, str]) -
     # runtime, the invoker), are this name's, so two stacks in one account do not collide.
     context = {"stage": "local" if settings.is_local else "aws", **extra}
     context.setdefault("stack_name", settings.stack_name)
-    if settings.is_local and runtime_mode == "docker":
-        context.setdefault("agentcore_endpoint", STANDIN_URL_IN_COMPOSE)
-    elif settings.is_local:
-        context.setdefault("agentcore_endpoint", settings.standin_url)
     if settings.is_local:
         # The emulator's Wait scale: the local stage polls as often as it takes to keep the
         # agent's time budget (infra/agent_workflow/config.py, polls_for).
@@ -175,6 +172,15 @@ def context_args(settings: Settings, runtime_mode: str, extra: dict[str, str]) -
         if settings.local_max_polls:
             context.setdefault("max_polls", str(settings.local_max_polls))
     return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
+
+
+def parameter_args(settings: Settings, runtime_mode: str) -> list[str]:
+    """The stack's parameters for ``cdk deploy``: locally, where the invoker reaches the
+    AgentCore stand-in (a parameter, not context: the synth is the same whatever the ports)."""
+    if not settings.is_local:
+        return []
+    url = STANDIN_URL_IN_COMPOSE if runtime_mode == "docker" else settings.standin_url
+    return ["--parameters", f"{AGENTCORE_ENDPOINT_PARAMETER}={url}"]
 
 
 def _cli(settings: Settings) -> str:
@@ -242,6 +248,12 @@ def deploy_fingerprint(settings: Settings, args: list[str]) -> str:
     return fingerprint(*sources, extra=f"{' '.join(args)} checkout={REPO_ROOT}")
 
 
+def stack_fingerprint(settings: Settings, runtime_mode: str, args: list[str]) -> str:
+    """What a deploy with the context ``args`` tags the stack with: the deploy fingerprint of
+    that context and of the stack's parameters (a synth's inputs are the context's alone)."""
+    return deploy_fingerprint(settings, [*args, *parameter_args(settings, runtime_mode)])
+
+
 def deploy(
     settings: Settings,
     *,
@@ -276,7 +288,9 @@ def deploy(
 def _up_to_date(settings: Settings, runtime_mode: str, context: dict[str, str] | None) -> bool:
     args = context_args(settings, runtime_mode, dict(context or {}))
     tags = _ready_stack_tags(settings)
-    return tags is not None and tags.get(FINGERPRINT_TAG) == deploy_fingerprint(settings, args)
+    return tags is not None and tags.get(FINGERPRINT_TAG) == stack_fingerprint(
+        settings, runtime_mode, args
+    )
 
 
 def _deploy(
@@ -292,7 +306,8 @@ def _deploy(
     if not settings.is_local:
         context.update(check_aws_deploy(settings, context, report))
     args = context_args(settings, runtime_mode, context)
-    want = deploy_fingerprint(settings, args)
+    want = stack_fingerprint(settings, runtime_mode, args)
+    synth_inputs = assembly.inputs_key(deploy_fingerprint(settings, args))
     tags = _ready_stack_tags(settings)
     if not force and tags is not None and tags.get(FINGERPRINT_TAG) == want:
         report(f"stack {settings.stack_name} is up to date (no infra change): deploy skipped")
@@ -308,7 +323,7 @@ def _deploy(
         warmup.start_warming(settings)
     with _bootstrap_meanwhile(settings, report) as bootstrapping:
         app = _synthesized_app(
-            settings, args, want, report, synth_now=bootstrapping, reuse=not fresh_synth
+            settings, args, synth_inputs, report, synth_now=bootstrapping, reuse=not fresh_synth
         )
     report(f"deploying stack {settings.stack_name}")
     _run(
@@ -327,12 +342,13 @@ def _deploy(
             f"{CHECKOUT_TAG}={tag_value(str(REPO_ROOT))}",
             *app,
             *args,
+            *parameter_args(settings, runtime_mode),
         ],
         settings,
         "cdk deploy",
     )
     if settings.is_local and not app:  # the deploy synthesized it
-        _remember_assembly(settings, args, assembly.inputs_key(want))
+        _remember_assembly(settings, args, synth_inputs)
     return DeployResult(seconds=time.monotonic() - started)
 
 
@@ -385,7 +401,7 @@ def _bootstrap_locally(settings: Settings) -> None:
 def _synthesized_app(
     settings: Settings,
     args: list[str],
-    want: str,
+    key: str,
     report: Callable[[str], None],
     *,
     synth_now: bool,
@@ -394,10 +410,9 @@ def _synthesized_app(
     """``--app infra/cdk.out`` when the deploy can take a synthesized assembly: one made from
     the same inputs earlier (unless not ``reuse``), or (``synth_now``: beside a bootstrap) one
     synthesized now; else [] and the deploy synthesizes. On AWS the deploy always does (the
-    account's credentials)."""
+    account's credentials). ``key``: the synth's inputs (assembly.inputs_key)."""
     if not settings.is_local:
         return []
-    key = assembly.inputs_key(want)
     if reuse and (kept := assembly.kept(key)) is not None:
         where = "infra/cdk.out" if kept == assembly.ASSEMBLY_DIR else f"the synth kept in {kept}"
         report(f"{where} holds this synth already (same infra code, context and locks)")

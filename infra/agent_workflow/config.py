@@ -60,7 +60,8 @@ class StageConfig:
     # harness's HARNESS_SFN_WAIT_SCALE); 1 on AWS, which runs Waits in real time.
     wait_scale: float = 1.0
     max_task_chars: int = DEFAULT_MAX_TASK_CHARS
-    # local only: where the invoker reaches the AgentCore stand-in, and the ARN it names.
+    # local only: where the invoker reaches the AgentCore stand-in (the default of the stack's
+    # AgentCoreEndpoint parameter, which the harness sets at each deploy), and the ARN it names.
     agentcore_endpoint: str = "http://127.0.0.1:8090"
     local_agent_runtime_arn: str = LOCAL_AGENT_RUNTIME_ARN
     # The CloudFormation stack (harness: STACK_NAME); names what must be unique per account.

@@ -14,6 +14,7 @@ from agent_workflow.config import StageConfig
 from agent_workflow.journal_table import JournalTable
 from agent_workflow.trigger import ManualTrigger
 from agent_workflow.workflow import Workflow
+from contract import AGENTCORE_ENDPOINT_PARAMETER
 
 
 class AgentWorkflowStack(cdk.Stack):
@@ -44,7 +45,7 @@ class AgentWorkflowStack(cdk.Stack):
             journal_table_name=journal.table_name,
             agent_runtime_arn=runtime_arn,
             max_task_chars=config.max_task_chars,
-            agentcore_endpoint=config.agentcore_endpoint if config.is_local else None,
+            agentcore_endpoint=self._agentcore_endpoint(config) if config.is_local else None,
             observability=not config.is_local,
             record_aws_calls=config.is_local,
         )
@@ -92,3 +93,14 @@ class AgentWorkflowStack(cdk.Stack):
             outputs["WaitScale"] = f"{config.wait_scale:g}"
         for key, value in outputs.items():
             cdk.CfnOutput(self, key, value=value)
+
+    def _agentcore_endpoint(self, config: StageConfig) -> str:
+        """The stand-in's URL as a stack parameter: the harness sets it at each deploy, so one
+        synth serves every runtime whatever its ports (a test's own on free ports, docker's)."""
+        return cdk.CfnParameter(
+            self,
+            AGENTCORE_ENDPOINT_PARAMETER,
+            type="String",
+            default=config.agentcore_endpoint,
+            description="Where the invoker reaches the AgentCore stand-in (local stage only)",
+        ).value_as_string

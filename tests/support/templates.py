@@ -280,24 +280,28 @@ def _cfn_lint_findings(text: str) -> list[lint_cache.Finding]:
     return [(match.rule.id, tuple(match.path), match.message) for match in matches]
 
 
-def _resolve(value: Any, resources: dict[str, Any]) -> Any:
-    """Stand plausible deploy-time values in for Ref, Fn::GetAtt, Fn::Join and pseudo params."""
+def _resolve(value: Any, template: dict[str, Any]) -> Any:
+    """Stand plausible deploy-time values in for Ref (a parameter: its default), Fn::GetAtt,
+    Fn::Join and pseudo params."""
     if isinstance(value, list):
-        return [_resolve(v, resources) for v in value]
+        return [_resolve(v, template) for v in value]
     if not isinstance(value, dict):
         return value
+    resources = template["Resources"]
     if "Ref" in value:
         name = value["Ref"]
         if name in PSEUDO:
             return PSEUDO[name]
+        if name in template.get("Parameters", {}):
+            return template["Parameters"][name]["Default"]
         return example_physical_id(name, resources[name]["Type"])
     if "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
         return example_attribute(logical_id, resources[logical_id]["Type"], attribute)
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
-        return separator.join(str(_resolve(p, resources)) for p in parts)
-    return {k: _resolve(v, resources) for k, v in value.items()}
+        return separator.join(str(_resolve(p, template)) for p in parts)
+    return {k: _resolve(v, template) for k, v in value.items()}
 
 
 def example_physical_id(logical_id: str, kind: str) -> str:
@@ -338,7 +342,7 @@ def example_attribute(logical_id: str, kind: str, attribute: str) -> str:
 
 
 def resolve(value: Any, template: dict[str, Any]) -> Any:
-    return _resolve(value, template["Resources"])
+    return _resolve(value, template)
 
 
 def state_machine(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:

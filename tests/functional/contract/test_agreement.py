@@ -144,11 +144,19 @@ def test_the_agent_runtime_runs_bedrock_and_never_allows_faults(aws):
 
 
 # -- the deployables, fed what the template gives them ----------------------------------------
-def _template_env(variables: dict[str, Any]) -> dict[str, str]:
-    """The template's environment, references replaced by their names."""
-    return {
-        name: value if isinstance(value, str) else name.lower() for name, value in variables.items()
-    }
+def _template_env(variables: dict[str, Any], template: dict[str, Any]) -> dict[str, str]:
+    """The template's environment: a parameter's reference replaced by its default, any other
+    reference by the variable's name."""
+    parameters = template.get("Parameters", {})
+
+    def value_of(name: str, value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and value.get("Ref") in parameters:
+            return str(parameters[value["Ref"]]["Default"])
+        return name.lower()
+
+    return {name: value_of(name, value) for name, value in variables.items()}
 
 
 def test_the_bundled_invoker_reads_the_templates_environment(local, monkeypatch):
@@ -164,7 +172,7 @@ def test_the_bundled_invoker_reads_the_templates_environment(local, monkeypatch)
     spec.loader.exec_module(handler)
     assert Path(sys.modules["contract"].__file__).parent == asset / "contract"
     variables = local.one("AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
-    for name, value in _template_env(variables).items():
+    for name, value in _template_env(variables, local.template).items():
         monkeypatch.setenv(name, value)
     client = client_with_test_credentials("bedrock-agentcore")
     monkeypatch.setattr(handler, "agentcore_client", lambda: client)
@@ -191,7 +199,7 @@ def test_the_agent_reads_its_runtimes_environment(aws, monkeypatch):
     for name in ("AGENT_MODEL", "AGENT_ALLOW_FAULTS", "JOURNAL_TABLE_NAME", "BEDROCK_MODEL_ID"):
         monkeypatch.delenv(name, raising=False)
     variables = aws.one("AWS::BedrockAgentCore::Runtime")["Properties"]["EnvironmentVariables"]
-    for name, value in _template_env(variables).items():
+    for name, value in _template_env(variables, aws.template).items():
         monkeypatch.setenv(name, value)
     settings = AgentSettings.from_env()
     assert settings.model == "bedrock"

@@ -14,7 +14,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from contract import AGENTCORE_ENDPOINT_PARAMETER
 from harness import assembly, deploy, local_bootstrap
+from harness.runtime.docker import STANDIN_URL_IN_COMPOSE
 from harness.settings import Settings
 
 # What `cdk bootstrap --show-template --json` prints, in small: the stack `cdk deploy` checks.
@@ -232,8 +234,56 @@ def test_a_changed_context_synthesizes_again(cdk, settings):
     assert "max_polls=31" in cdk.deploy_command()
 
 
+def _stand_in(command: list[str]) -> str:
+    """The AgentCoreEndpoint parameter a deploy command passes."""
+    parameter = command[command.index("--parameters") + 1]
+    name, _, url = parameter.partition("=")
+    assert name == AGENTCORE_ENDPOINT_PARAMETER
+    return url
+
+
+def test_runtimes_on_other_ports_share_one_synth_each_with_its_own_stand_in(cdk, settings):
+    # GIVEN a deploy into the runtime on the configured ports
+    _deploy(settings)
+    assert _stand_in(cdk.deploy_command()) == "http://127.0.0.1:8090"
+    cdk.commands.clear()
+
+    # WHEN a runtime on other ports (a test's own) deploys, then the docker one
+    messages: list[str] = []
+    other_ports = dataclasses.replace(settings, standin_port=45999)
+    deploy.deploy(other_ports, runtime_mode="host", force=True, report=messages.append)
+    deploy.deploy(settings, runtime_mode="docker", force=True, report=messages.append)
+
+    # THEN neither synthesized: both deployed that synth, each given its own stand-in's URL
+    assert cdk.verbs() == ["deploy", "deploy"]
+    host, docker = cdk.commands
+    assert "--app" in host
+    assert "--app" in docker
+    assert _stand_in(host) == "http://127.0.0.1:45999"
+    assert _stand_in(docker) == STANDIN_URL_IN_COMPOSE
+    assert sum("holds this synth already" in message for message in messages) == 2
+
+
+def test_another_stand_in_is_another_stack(cdk, settings, monkeypatch):
+    # A stack deployed for the stand-in on one port is not up to date for another: the tags
+    # (the stack's fingerprint) differ, so the deploy runs and sets the new URL.
+    tags: dict[str, str] = {}
+
+    def record(command: list[str], *_: object, **__: object) -> None:
+        cdk.commands.append(command)
+        tags.update(command[i + 1].split("=", 1) for i, a in enumerate(command) if a == "--tags")
+
+    monkeypatch.setattr(deploy, "_run", record)
+    monkeypatch.setattr(deploy, "_ready_stack_tags", lambda settings, name=None: dict(tags))
+    deploy.deploy(settings, runtime_mode="host", report=lambda message: None)
+    assert deploy.deploy(settings, runtime_mode="host", report=lambda message: None).skipped
+    other_ports = dataclasses.replace(settings, standin_port=45999)
+    assert not deploy.deploy(other_ports, runtime_mode="host", report=lambda m: None).skipped
+    assert _stand_in(cdk.commands[-1]) == "http://127.0.0.1:45999"
+
+
 def test_two_contexts_taking_turns_each_reuse_their_own_synth(cdk, settings):
-    # GIVEN deploys with two contexts, one after the other (make test's host and docker tiers)
+    # GIVEN deploys with two contexts, one after the other (a demo's budget, then the tests')
     _deploy(settings)
     _deploy(settings, context={"max_polls": "31"})
     cdk.commands.clear()

@@ -30,13 +30,19 @@ def test_deploy_context_per_target():
         "-c",
         "stack_name=AgentWorkflow",
         "-c",
-        "agentcore_endpoint=http://127.0.0.1:8090",
-        "-c",
         "wait_scale=0.1",
     ]
-    assert f"agentcore_endpoint={STANDIN_URL_IN_COMPOSE}" in deploy.context_args(
-        local, "docker", {}
-    )
+    # the stand-in is a parameter (one synth for every runtime), the compose service in docker
+    assert deploy.context_args(local, "docker", {}) == deploy.context_args(local, "host", {})
+    assert deploy.parameter_args(local, "host") == [
+        "--parameters",
+        "AgentCoreEndpoint=http://127.0.0.1:8090",
+    ]
+    assert deploy.parameter_args(local, "docker") == [
+        "--parameters",
+        f"AgentCoreEndpoint={STANDIN_URL_IN_COMPOSE}",
+    ]
+    assert deploy.parameter_args(Settings(target="aws"), "aws") == []
     assert deploy.context_args(
         Settings(target="aws", stack_name="Other-Stack"), "aws", {"max_polls": "5"}
     ) == ["-c", "stage=aws", "-c", "max_polls=5", "-c", "stack_name=Other-Stack"]

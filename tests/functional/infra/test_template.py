@@ -222,7 +222,7 @@ def test_local_invoker_points_at_the_agentcore_stand_in(local):
             "Environment": {
                 "Variables": Match.object_like(
                     {
-                        "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE": "http://127.0.0.1:8090",
+                        "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE": {"Ref": "AgentCoreEndpoint"},
                         "AGENT_RUNTIME_ARN": Match.string_like_regexp("runtime/local-agent"),
                         "JOURNAL_TABLE_NAME": Match.any_value(),
                     }
@@ -230,6 +230,9 @@ def test_local_invoker_points_at_the_agentcore_stand_in(local):
             },
         },
     )
+    # a parameter the harness sets at each deploy (one synth serves any ports), the usual
+    # stand-in's URL by default
+    local.has_parameter("AgentCoreEndpoint", {"Type": "String", "Default": "http://127.0.0.1:8090"})
     assert not local.find_resources("AWS::BedrockAgentCore::Runtime")
 
 

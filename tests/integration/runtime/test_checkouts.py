@@ -158,7 +158,7 @@ def test_the_deployed_stack_says_whose_it_is(deployed_stack, harness_settings, a
     tags = {tag["Key"]: tag["Value"] for tag in stack["Stacks"][0]["Tags"]}
     assert tags[deploy.CHECKOUT_TAG] == deploy.tag_value(str(REPO_ROOT))
     args = deploy.context_args(harness_settings, "host", {})
-    assert tags[deploy.FINGERPRINT_TAG] == deploy.deploy_fingerprint(harness_settings, args)
+    assert tags[deploy.FINGERPRINT_TAG] == deploy.stack_fingerprint(harness_settings, "host", args)
 
 
 def test_an_emulators_owner_is_read_from_its_process(tmp_path):
