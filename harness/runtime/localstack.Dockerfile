@@ -17,7 +17,7 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# A JDK for DynamoDB Local (17+; javac builds its loopback agent once, below).
+# A JDK for DynamoDB Local (17+; javac builds its loopback patch once, below).
 RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jdk-headless \
     && rm -rf /var/lib/apt/lists/*
@@ -39,11 +39,12 @@ RUN python3.13 -m venv /opt/uv \
     && mkdir -p /usr/lib/localstack \
     && /opt/localstack/bin/python -m localstack.aws.spec
 
-# The project's part: DynamoDB Local with the loopback agent, and the host Lambda executor.
+# The project's part: DynamoDB Local (bound to loopback, with its class archive), and the host
+# Lambda executor.
 FROM dependencies
-COPY harness/runtime/localstack_image.py /opt/provision/
-COPY harness/runtime/dynamodb_loopback_agent /opt/provision/dynamodb_loopback_agent
-RUN python3.13 /opt/provision/localstack_image.py /opt/provision/dynamodb_loopback_agent
+COPY harness/runtime/localstack_image.py harness/runtime/dynamodb_local_build.py /opt/provision/
+COPY harness/runtime/dynamodb_loopback_patch /opt/provision/dynamodb_loopback_patch
+RUN python3.13 /opt/provision/localstack_image.py /opt/provision/dynamodb_loopback_patch
 
 COPY harness/localstack_host_lambda /opt/provision/localstack_host_lambda
 RUN /opt/localstack/bin/python -m pip install --quiet --no-deps /opt/provision/localstack_host_lambda

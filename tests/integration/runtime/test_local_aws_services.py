@@ -10,11 +10,14 @@ import io
 import json
 import uuid
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from contract import JOURNAL_TABLE_SCHEMA, journal_key
+from harness.runtime import dynamodb_local_build
 from harness.runtime.host import HostRuntime
+from harness.runtime.processes import ManagedProcess, cmdline, descendants
 from tests.support.helpers import wait_for
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/local-test-role"
@@ -125,6 +128,18 @@ def test_dynamodb_locals_temporary_files_stay_in_the_runtimes_folder(harness_set
     assert sorted(p.name for p in instance_tmp.glob("sqlite-*libsqlite4java*")), sorted(
         p.name for p in instance_tmp.iterdir()
     )
+
+
+def test_dynamodb_local_starts_on_its_class_archive_without_an_agent(harness_settings, table):
+    """Its classes are mapped from the archive the install dumped (a JVM with a Java agent
+    would map none), and it binds loopback all the same (test_load_and_security.py)."""
+    runtime = HostRuntime(harness_settings)
+    localstack = ManagedProcess(runtime.specs()[0], runtime.run_dir).pid()
+    assert localstack is not None
+    (jvm,) = [p for p in descendants(localstack) if "DynamoDBLocal.jar" in cmdline(p)]
+    assert "-javaagent:" not in cmdline(jvm)
+    maps = Path(f"/proc/{jvm}/maps").read_text()
+    assert f"/{dynamodb_local_build.ARCHIVE}" in maps, cmdline(jvm)
 
 
 def test_s3_keeps_its_buckets_in_the_runtimes_folder(harness_settings, function_arn):

@@ -60,7 +60,8 @@ def test_the_build_context_lets_in_only_what_the_image_copies():
         "requirements/lambda.lock",
         "harness/localstack_host_lambda",
         "harness/runtime/localstack_image.py",
-        "harness/runtime/dynamodb_loopback_agent",
+        "harness/runtime/dynamodb_local_build.py",
+        "harness/runtime/dynamodb_loopback_patch",
     }
     assert allowed == agent_image | localstack_image
     # ... and the AWS asset (the production target) leaves them out, so its hash ignores them.
