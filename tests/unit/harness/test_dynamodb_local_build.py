@@ -4,15 +4,12 @@ jar is not installed (the plug-in module over stand-ins: LocalStack is not in th
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
 from pathlib import Path
 
 import pytest
 
 from harness.runtime import dynamodb_local_build
-from harness.settings import REPO_ROOT
+from tests.support.localstack_plugin import load_plugin_module
 
 MANIFEST = (
     "Manifest-Version: 1.0\r\n"
@@ -22,7 +19,6 @@ MANIFEST = (
     " oDBLocal_lib/sqlite4java.jar\r\n"
     "\r\n"
 )
-START = REPO_ROOT / "harness/localstack_host_lambda/localstack_host_lambda/dynamodb_start.py"
 
 
 def _unfolded(manifest: str) -> dict[str, str]:
@@ -50,19 +46,7 @@ def test_the_class_path_keeps_its_jars_alone_and_the_rest_of_the_manifest():
 
 @pytest.fixture
 def start(monkeypatch):
-    hooks = types.SimpleNamespace(on_runtime_create=lambda: lambda function: function)
-    stand_ins = {
-        "localstack": types.SimpleNamespace(),
-        "localstack.runtime": types.SimpleNamespace(hooks=hooks),
-        "localstack_host_lambda": types.SimpleNamespace(),
-        "localstack_host_lambda.footprint": types.SimpleNamespace(once_loaded=None),
-    }
-    for name, module in stand_ins.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    spec = importlib.util.spec_from_file_location("dynamodb_start", START)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_plugin_module(monkeypatch, "dynamodb_start.py")
 
 
 def _command(install: Path) -> list[str]:

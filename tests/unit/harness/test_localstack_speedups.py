@@ -4,16 +4,12 @@ bounded time, and every shared state machine component has its heap key before i
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import types
 from itertools import count
 
 import pytest
 
-from harness.settings import REPO_ROOT
-
-SPEEDUPS = REPO_ROOT / "harness/localstack_host_lambda/localstack_host_lambda/speedups.py"
+from tests.support.localstack_plugin import load_plugin_module
 
 
 class EvalComponent:
@@ -43,34 +39,22 @@ class StateTaskService:
         return object()
 
 
-def once_loaded(name, patch):
-    """The plug-in's once_loaded for a module already loaded (here: every stand-in)."""
-    patch(sys.modules[name])
-
-
 @pytest.fixture
 def speedups(monkeypatch):
-    """The module with stand-ins for the LocalStack modules it imports (LocalStack lives in its
-    own virtualenv, not in the project's)."""
-    hooks = types.SimpleNamespace(on_infra_start=lambda: lambda function: function)
-    component = types.SimpleNamespace(EvalComponent=EvalComponent)
-    modules = {
-        "localstack": types.SimpleNamespace(),
-        "localstack.runtime": types.SimpleNamespace(hooks=hooks),
-        "localstack_host_lambda": types.SimpleNamespace(),
-        "localstack_host_lambda.footprint": types.SimpleNamespace(once_loaded=once_loaded),
-        "localstack.services.stepfunctions.asl.component.eval_component": component,
-    }
+    """The module with stand-ins for the LocalStack modules it imports."""
     service_package = "localstack.services.stepfunctions.asl.component.state.state_execution"
-    modules[f"{service_package}.state_task.service.state_task_service"] = types.SimpleNamespace(
-        StateTaskService=StateTaskService
+    return load_plugin_module(
+        monkeypatch,
+        "speedups.py",
+        {
+            "localstack.services.stepfunctions.asl.component.eval_component": (
+                types.SimpleNamespace(EvalComponent=EvalComponent)
+            ),
+            f"{service_package}.state_task.service.state_task_service": types.SimpleNamespace(
+                StateTaskService=StateTaskService
+            ),
+        },
     )
-    for name, module in modules.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    spec = importlib.util.spec_from_file_location("localstack_speedups", SPEEDUPS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_role_is_assumed_once_per_set_of_arguments(speedups):

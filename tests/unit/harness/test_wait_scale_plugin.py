@@ -6,18 +6,15 @@ one."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
-import sys
 import types
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from harness.settings import REPO_ROOT
+from tests.support.localstack_plugin import load_plugin_module
 
-PLUGIN = REPO_ROOT / "harness/localstack_host_lambda/localstack_host_lambda/wait_scale.py"
 WAIT_FUNCTION_MODULE = (
     "localstack.services.stepfunctions.asl.component.state.state_wait.wait_function.wait_function"
 )
@@ -67,27 +64,12 @@ class Env:
 def plugin(monkeypatch):
     """The plug-in module over stand-ins: LocalStack's hooks (a no-op decorator) and its
     WaitFunction class; time.monotonic is a clock the fake waits move."""
-    wait_module = types.SimpleNamespace(WaitFunction=WaitFunction)
-    stand_ins = {
-        "localstack": types.SimpleNamespace(),
-        "localstack.runtime": types.SimpleNamespace(
-            hooks=types.SimpleNamespace(on_infra_start=lambda: lambda function: function)
-        ),
-        "localstack_host_lambda": types.SimpleNamespace(),
-        "localstack_host_lambda.footprint": types.SimpleNamespace(
-            once_loaded=lambda name, patch: patch(sys.modules[name])  # as for a loaded module
-        ),
-        "localstack.services.stepfunctions.asl.component.state.state_wait.wait_function": (
-            types.SimpleNamespace(wait_function=wait_module)
-        ),
-        WAIT_FUNCTION_MODULE: wait_module,
-    }
-    for name, module in stand_ins.items():
-        monkeypatch.setitem(sys.modules, name, module)
     original = WaitFunction.__dict__["_eval_body"]
-    spec = importlib.util.spec_from_file_location("host_lambda_wait_scale", PLUGIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_plugin_module(
+        monkeypatch,
+        "wait_scale.py",
+        {WAIT_FUNCTION_MODULE: types.SimpleNamespace(WaitFunction=WaitFunction)},
+    )
     clock = [100.0]
     monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
     module.clock = clock
