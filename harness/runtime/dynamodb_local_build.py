@@ -209,9 +209,10 @@ def _call(port: int, action: str, body: dict[str, object]) -> None:
 
 def dump_class_archive(install: Path, java_home: Path) -> Path:
     """Run DynamoDB Local from ``install`` (where it will run from: the archive names its
-    jars), make the calls of DUMP_CALLS, stop it; the archive it wrote at exit."""
+    jars), make the calls of DUMP_CALLS, stop it; the archive it wrote at exit, put in place
+    whole (a JVM starting meanwhile maps the one before, or none)."""
     archive = install / ARCHIVE
-    partial = install / f"{ARCHIVE}.partial"
+    partial = install / f"{ARCHIVE}.{os.getpid()}.partial"  # two checkouts may dump at once
     partial.unlink(missing_ok=True)
     port = _free_port()
     process = subprocess.Popen(

