@@ -244,7 +244,10 @@ def deploy_fingerprint(settings: Settings, args: list[str]) -> str:
         LAMBDA_LOCK,
     ]
     if not settings.is_local:
-        sources.append(REPO_ROOT / "agent")  # the agent image is an asset of the aws stage
+        # The agent image is an asset of the aws stage; its test doubles are not in it
+        # (agent/testing: infra/agent_workflow/agent_runtime.py, AGENT_IMAGE_EXCLUDE).
+        agent = REPO_ROOT / "agent"
+        sources.extend(sorted(p for p in agent.iterdir() if p.name != "testing"))
     return fingerprint(*sources, extra=f"{' '.join(args)} checkout={REPO_ROOT}")
 
 
