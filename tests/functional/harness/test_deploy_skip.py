@@ -155,20 +155,3 @@ def test_a_local_deploy_makes_no_change_set_and_an_aws_deploy_does(
     (command,) = _deploy_commands(cdk_calls)
     method = command[command.index("--method") + 1] if "--method" in command else "change-set"
     assert method == ("direct" if target == "local" else "change-set")
-
-
-def test_the_aws_fingerprint_covers_the_agent_but_not_its_test_doubles(monkeypatch, tmp_path):
-    # The aws stage's agent image leaves agent/testing out (AGENT_IMAGE_EXCLUDE): an edit of
-    # the scripted model deploys nothing new to AWS; an edit of the agent does.
-    agent = tmp_path / "agent"
-    (agent / "testing").mkdir(parents=True)
-    (agent / "app.py").write_text("served")
-    (agent / "testing" / "scripted_model.py").write_text("scripted")
-    monkeypatch.setattr(deploy, "REPO_ROOT", tmp_path)
-    settings = Settings(target="aws")
-    args = deploy.context_args(settings, "aws", {})
-    before = deploy.deploy_fingerprint(settings, args)
-    (agent / "testing" / "scripted_model.py").write_text("scripted, edited")
-    assert deploy.deploy_fingerprint(settings, args) == before
-    (agent / "app.py").write_text("served, edited")
-    assert deploy.deploy_fingerprint(settings, args) != before

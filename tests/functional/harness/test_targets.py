@@ -104,3 +104,20 @@ def test_emulator_selection_swaps_the_emulator_slot():
     assert mini.health_url == "http://127.0.0.1:4567/_ministack/health"
     with pytest.raises(RuntimeProblem, match="localstack or ministack"):
         HostRuntime(Settings(emulator="moto")).specs()
+
+
+def test_the_aws_fingerprint_covers_the_agent_but_not_its_test_doubles(monkeypatch, tmp_path):
+    # The aws stage's agent image leaves agent/testing out (AGENT_IMAGE_EXCLUDE): an edit of
+    # the scripted model deploys nothing new to AWS; an edit of the agent does.
+    agent = tmp_path / "agent"
+    (agent / "testing").mkdir(parents=True)
+    (agent / "app.py").write_text("served")
+    (agent / "testing" / "scripted_model.py").write_text("scripted")
+    monkeypatch.setattr(deploy, "REPO_ROOT", tmp_path)
+    settings = Settings(target="aws")
+    args = deploy.context_args(settings, "aws", {})
+    before = deploy.deploy_fingerprint(settings, args)
+    (agent / "testing" / "scripted_model.py").write_text("scripted, edited")
+    assert deploy.deploy_fingerprint(settings, args) == before
+    (agent / "app.py").write_text("served, edited")
+    assert deploy.deploy_fingerprint(settings, args) != before
