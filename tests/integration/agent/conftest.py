@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from contract import JOURNAL_TABLE_SCHEMA, journal_key
+from contract import JOURNAL_TABLE_SCHEMA, TERMINAL_STATUSES, journal_key
 from tests.support.agent_process import AGENT_HTTP_TABLE, start, stop
-from tests.support.helpers import client_with_test_credentials, free_port
+from tests.support.helpers import client_with_test_credentials, free_port, wait_for
 from tests.support.journal_items import initiated_item
 
 TABLE = AGENT_HTTP_TABLE
@@ -102,3 +102,24 @@ def session_item(dynamodb: Any) -> Callable[[str], dict[str, Any]]:
         return {k: DESERIALIZER.deserialize(v) for k, v in raw.items()}
 
     return read
+
+
+@pytest.fixture
+def ended_item(session_item: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    """Wait for a session's item to be terminal with its outcome, and return it: moto applies
+    an update's SET actions one after the other on the stored item, so a read between them can
+    see COMPLETED before its result (seen under load, twice); DynamoDB's update is atomic."""
+
+    def ended(session_id: str) -> dict[str, Any]:
+        item: dict[str, Any] = wait_for(
+            lambda: (
+                (item := session_item(session_id)).get("status") in TERMINAL_STATUSES
+                and ("result" in item or "error" in item)
+                and item
+            ),
+            timeout=20,
+            what=f"session {session_id} terminal, with its result or error",
+        )
+        return item
+
+    return ended

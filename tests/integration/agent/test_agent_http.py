@@ -9,7 +9,6 @@ import pytest
 
 from agent.identity import AGENT_CODE, IDENTITY_PATH, code_fingerprint
 from agent.journal import Journal
-from contract import TERMINAL_STATUSES
 from harness.settings import REPO_ROOT
 from tests.support.agent_process import AGENT_HTTP_TABLE as TABLE
 from tests.support.agent_process import http_json
@@ -21,28 +20,13 @@ def _invoke(agent_url, session_id, **extra):
     return http_json(f"{agent_url}/invocations", {**body, **extra})
 
 
-def _ended(session_item, session_id):
-    """The session's item once terminal with its outcome: moto applies an update's SET actions
-    one after the other on the stored item, so a read between them can see COMPLETED before
-    its result (seen once under load); DynamoDB's update is atomic."""
-    return wait_for(
-        lambda: (
-            (item := session_item(session_id)).get("status") in TERMINAL_STATUSES
-            and ("result" in item or "error" in item)
-            and item
-        ),
-        timeout=20,
-        what=f"session {session_id} terminal, with its result or error",
-    )
-
-
 def test_invocation_is_accepted_at_once_and_the_session_completes(
-    agent_url, new_session, session_item
+    agent_url, new_session, ended_item
 ):
     session_id = new_session()
     answer = _invoke(agent_url, session_id)
     assert answer == {"session_id": session_id, "status": "accepted"}
-    item = _ended(session_item, session_id)
+    item = ended_item(session_id)
     assert [h["status"] for h in item["history"]] == ["INITIATED", "BUSY", "COMPLETED"]
     assert item["result"].startswith("Analysed the task")
 
@@ -84,11 +68,11 @@ def _ping(agent_url):
     ],
 )
 def test_faults_end_failed_with_a_reason(
-    agent_url, new_session, session_item, fault, history, reason
+    agent_url, new_session, ended_item, fault, history, reason
 ):
     session_id = new_session()
     _invoke(agent_url, session_id, fault=fault)
-    item = _ended(session_item, session_id)
+    item = ended_item(session_id)
     assert item["status"] == "FAILED"
     assert [h["status"] for h in item["history"]] == history
     assert reason in item["error"]
