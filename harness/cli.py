@@ -718,8 +718,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_parser.add_argument(
         "--deploy-once",
         action="store_true",
-        help="deploy once, for the sessions: no no-change or one-change deploy figures (a"
-        " shorter run)",
+        help="deploy once, for the sessions, from a kept synth if there is one: no fresh-synth,"
+        " no-change or one-change deploy figures (a shorter run)",
     )
     bench_parser.add_argument(
         "--child",

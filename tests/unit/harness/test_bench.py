@@ -3,10 +3,14 @@ reports follows from what it saw, whatever the machine's speed."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from harness import bench as bench_module
 from harness import bench_report
 from harness.bench import (
+    Bench,
     SessionTiming,
     burst_figures,
     record_ended,
@@ -15,6 +19,7 @@ from harness.bench import (
 )
 from harness.bench_report import TARGETS, compare, document, flatten, ratio
 from harness.cli import build_parser
+from harness.settings import Settings
 
 ARN = "arn:aws:states:us-east-1:000000000000:execution:wf:s1"
 HAPPY = ["INITIATED", "BUSY", "COMPLETED"]
@@ -276,3 +281,35 @@ def test_what_the_machine_did_during_a_bench_goes_with_its_figures():
         "busy_cpu_s": 1.0
     }
     assert bench_report.activity_during(None, after) == {}
+
+
+@pytest.mark.parametrize(
+    ("once", "figure", "other_figures"),
+    [
+        (False, "deploy_first_s", {"deploy_no_change_cdk_s", "deploy_one_change_s"}),
+        (True, "deploy_first_kept_synth_s", set()),
+    ],
+)
+def test_only_the_full_bench_times_its_first_deploy_with_a_fresh_synth(
+    monkeypatch, once, figure, other_figures
+):
+    # A shorter run (--deploy-once) deploys from a kept synth where there is one: its first
+    # deploy is another figure, never held to the fresh clone's target.
+    fresh_synths = []
+
+    def deployed(settings, *, runtime_mode, force=False, fresh_synth=False, context=None):
+        fresh_synths.append(fresh_synth)
+        return SimpleNamespace(seconds=2.5)
+
+    monkeypatch.setattr(bench_module.deploy, "deploy", deployed)
+    outputs = SimpleNamespace(max_polls=10)
+    monkeypatch.setattr(bench_module.StackOutputs, "load", lambda settings: outputs)
+    bench = Bench(Settings(runtime_mode="host"), report=lambda line: None)
+
+    assert bench.deploys(once=once) is outputs
+
+    assert fresh_synths[0] is not once
+    assert not any(fresh_synths[1:])
+    assert bench.figures[figure] == 2.5
+    deploy_figures = {name for name in bench.figures if name.startswith("deploy_")}
+    assert deploy_figures - {"deploy_no_change_skipped_s"} == {figure} | other_figures
