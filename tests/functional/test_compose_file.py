@@ -257,24 +257,24 @@ def test_health_checks_wait_between_passes_but_not_before_the_first(config, tmp_
         # a check that waits or keeps asking, then asks (read -t 2), ends within its timeout
         assert float(check["timeout"].removesuffix("s")) >= max(pause, patience) + 5, name
     # The same script, its mark in tmp_path, a pause of 1 s and a patience of 3 s (each
-    # replaced once).
+    # replaced once); 1 s where nothing ever answers (no race to lose).
     mark = tmp_path / "passed"
     assert script.count(HEALTH_PROBE_MARK) == 1
     assert len(HEALTH_PROBE_PAUSE.findall(script)) == 1
     assert len(HEALTH_PROBE_PATIENCE.findall(script)) == 1
-    script = script.replace(HEALTH_PROBE_MARK, f"mark={mark}")
-    script = HEALTH_PROBE_PATIENCE.sub("patience=3", HEALTH_PROBE_PAUSE.sub("pause=1", script))
+    script = HEALTH_PROBE_PAUSE.sub("pause=1", script.replace(HEALTH_PROBE_MARK, f"mark={mark}"))
     port = free_port()
 
-    def probe(path: str = "/ping") -> subprocess.Popen[bytes]:
+    def probe(path: str = "/ping", patience: int = 3) -> subprocess.Popen[bytes]:
+        patient = HEALTH_PROBE_PATIENCE.sub(f"patience={patience}", script)
         return subprocess.Popen(
-            ["bash", "-c", script, "health-probe", str(port), path], stderr=subprocess.DEVNULL
+            ["bash", "-c", patient, "health-probe", str(port), path], stderr=subprocess.DEVNULL
         )
 
-    def check(path: str = "/ping") -> int:
-        return probe(path).wait(timeout=30)
+    def check(path: str = "/ping", patience: int = 3) -> int:
+        return probe(path, patience).wait(timeout=30)
 
-    assert check() == 1  # nothing answers within its patience: it fails, no mark
+    assert check(patience=1) == 1  # nothing answers within its patience: it fails, no mark
     assert not mark.exists()
     first = probe()  # the first check keeps asking: a service that comes up meanwhile passes
     _unanswered_ask(port)  # (it asked before the service was up, and failed)
