@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from harness.runtime.installer import Installer
 from harness.settings import REPO_ROOT, Settings
 
@@ -68,12 +70,16 @@ print(json.dumps(seen))
 
 
 def probe(settings: Settings, hook: bool) -> dict[str, object]:
+    # LocalStack's interpreter, installed as the runtime's (under the checkout's install lock:
+    # the shared runtime may be installing meanwhile); no runtime runs.
+    installer = Installer(settings)
+    installer.ensure_all()
     # moto's mock answers calls to AWS's own endpoints only: none to a local one
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     env["AWS_DEFAULT_REGION"] = "us-east-1"  # SAM's transform names the region
     run = subprocess.run(
         [
-            str(Installer(settings).localstack_python),
+            str(installer.localstack_python),
             "-c",
             PROBE,
             str(REPO_ROOT / "harness" / "localstack_host_lambda"),
@@ -90,9 +96,8 @@ def probe(settings: Settings, hook: bool) -> dict[str, object]:
     return result
 
 
-def test_ssm_and_batch_task_load_without_moto_ec2(
-    localstack: str, harness_settings: Settings
-) -> None:
+@pytest.mark.apart  # LocalStack's interpreter alone, no runtime: beside the exclusive tests
+def test_ssm_and_batch_task_load_without_moto_ec2(harness_settings: Settings) -> None:
     assert probe(harness_settings, hook=True) == {
         "imported": {"moto.ec2.models": False, "moto.batch.models": False},
         "ec2_api_run": False,

@@ -25,6 +25,8 @@ from harness.runtime.processes import (
 )
 from tests.support.helpers import wait_for
 
+pytestmark = pytest.mark.apart  # no runtime: beside the exclusive tests
+
 SLEEPER = "import signal, sys, time\n{ignore}time.sleep(600)\n"
 IGNORE_TERM = "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
 
