@@ -194,16 +194,13 @@ class Bench:
         kept synth of the same inputs where there is one (a shorter run: its figure is
         ``deploy_first_kept_synth_s``, not the fresh clone's ``deploy_first_s``)."""
         mode = self.runtime.mode
+        synth = "a kept synth if there is one" if once else "a fresh synth"
+        self.report(f"deploying (fresh runtime and {synth}: bootstrap + create)")
+        first = deploy.deploy(self.settings, runtime_mode=mode, force=True, fresh_synth=not once)
+        figure = "deploy_first_kept_synth_s" if once else "deploy_first_s"
+        self.figures[figure] = round(first.seconds, 3)
         if once:
-            self.report(
-                "deploying (fresh runtime, a kept synth if there is one: bootstrap + create)"
-            )
-            first = deploy.deploy(self.settings, runtime_mode=mode, force=True)
-            self.figures["deploy_first_kept_synth_s"] = round(first.seconds, 3)
             return StackOutputs.load(self.settings)
-        self.report("deploying (fresh runtime and a fresh synth: bootstrap + create)")
-        first = deploy.deploy(self.settings, runtime_mode=mode, force=True, fresh_synth=True)
-        self.figures["deploy_first_s"] = round(first.seconds, 3)
         self.report("deploying again with no change (cdk deploy, forced)")
         self.figures["deploy_no_change_cdk_s"] = round(
             deploy.deploy(self.settings, runtime_mode=mode, force=True).seconds, 3
